@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Real-server tests spawn beanstalkd processes; two cores do not gain from more workers.
+    maxWorkers: 2,
+  },
+});
