@@ -1,0 +1,7 @@
+// Exit codes shared by every command, and the one error type the CLI turns into a
+// one-line message (bad input, unreachable target) instead of a stack trace.
+export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

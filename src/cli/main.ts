@@ -1,0 +1,43 @@
+// The `beanlab` command. Each subcommand lives in its own module and registers itself here;
+// core modules never print, the CLI does.
+import { Command, CommanderError } from 'commander';
+import { UsageError, exitCodes } from './errors.js';
+
+type Register = (program: Command) => void;
+
+/** Subcommand modules, loaded on demand so `beanlab --help` stays fast. */
+const commandModules: Array<() => Promise<{ register: Register }>> = [
+  () => import('./serve.js'),
+  () => import('./conform.js'),
+  () => import('./start.js'),
+  () => import('./sim.js'),
+];
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('beanlab')
+    .description(
+      'Conformance tester, deterministic simulator and load harness for beanstalkd\n' +
+        'and any server that speaks its protocol.',
+    )
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  for (const load of commandModules) {
+    (await load()).register(program);
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : exitCodes.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`beanlab: ${err.message}\n`);
+      return exitCodes.usage;
+    }
+    throw err;
+  }
+}

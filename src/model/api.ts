@@ -1,0 +1,96 @@
+// The reference model's public contract. The model is pure: no I/O, no clock, no randomness.
+// Time is always an argument, in integer microseconds on one monotonic axis chosen by the
+// caller (virtual time in the simulator, the real clock in the embedded server).
+import type { JobId, Profile, Reply, Request } from '../protocol/types.js';
+
+export type ConnId = number;
+
+/** Per-process values a real server reports in `stats`; the embedded server passes real ones. */
+export interface ServerInfo {
+  pid: number;
+  /** 16 lower-case hex digits in beanstalkd. */
+  instanceId: string;
+  hostname: string;
+  os: string;
+  platform: string;
+  /** CPU use, for rusage-utime / rusage-stime; the model itself reports zeros when absent. */
+  rusage?: () => { userUs: number; systemUs: number };
+}
+
+/**
+ * Picks which waiting connection receives a job. `candidates` are the connections waiting on
+ * the job's tube, in the order of that tube's waiting set. Return an index into it.
+ * The default follows beanstalkd's `ms_take` (rotating index, swap-with-last removal), so the
+ * embedded server hands jobs out exactly as beanstalkd does; the simulator may pass a seeded pick.
+ */
+export type WaiterPicker = (candidates: readonly ConnId[], tube: string) => number;
+
+export interface ModelOptions {
+  profile?: Profile; // default '1.12'
+  maxJobSize?: number; // default 65535
+  /** The model's time zero, for `uptime` and job `age`. */
+  startUs?: number;
+  info?: Partial<ServerInfo>;
+  pickWaiter?: WaiterPicker;
+}
+
+export type Output =
+  /**
+   * A reply to send on `conn`. For a RESERVED handed to one of several waiting connections,
+   * `candidates` lists every connection that could have received it (beanstalkd is free to
+   * choose among them, semantics doc h.2); checkers accept any of them.
+   */
+  | { conn: ConnId; reply: Reply; candidates?: readonly ConnId[] }
+  /** The server closes this connection (after `quit`). */
+  | { conn: ConnId; close: true };
+
+export type JobState = 'ready' | 'reserved' | 'delayed' | 'buried';
+
+/** A read-only view of one job, for tests, the simulator and invariant checks. */
+export interface JobView {
+  id: JobId;
+  tube: string;
+  state: JobState;
+  pri: number;
+  delaySeconds: number;
+  ttrSeconds: number;
+  createdUs: number;
+  /** READY/BURIED: 0. DELAYED: ready time. RESERVED: TTR deadline. */
+  deadlineUs: number;
+  reservedBy?: ConnId;
+  bodyBytes: number;
+  reserves: number;
+  timeouts: number;
+  releases: number;
+  buries: number;
+  kicks: number;
+}
+
+export interface ReferenceModel {
+  readonly profile: Profile;
+  readonly maxJobSize: number;
+  /** Opens a connection: it uses and watches `default`. */
+  connect(nowUs: number): ConnId;
+  /**
+   * Applies one parsed request from `conn`. Due timed events up to nowUs run first and their
+   * outputs come first. The caller must not apply requests for a connection that is waiting
+   * in reserve (beanstalkd does not read them until the reserve completes, a.0/9).
+   */
+  apply(conn: ConnId, request: Request, nowUs: number): Output[];
+  /** Runs every timed transition due at or before nowUs: delays, TTRs, DEADLINE_SOON, timeouts, unpauses. */
+  tick(nowUs: number): Output[];
+  /** The earliest time (µs) at which tick would change anything; undefined if never. */
+  nextDeadline(): number | undefined;
+  /** The client half-closed (FIN): a waiting reserve answers TIMED_OUT (a.3). */
+  hangup(conn: ConnId, nowUs: number): Output[];
+  /** The connection is gone: its reserved jobs return to READY, which may serve other waiters. */
+  disconnect(conn: ConnId, nowUs: number): Output[];
+  /** True while `conn` is blocked in reserve / reserve-with-timeout. */
+  isWaiting(conn: ConnId): boolean;
+  /** SIGUSR1: every later put answers DRAINING. */
+  enterDrainMode(): void;
+  /** Throws an Error describing the first broken invariant. */
+  checkInvariants(): void;
+  job(id: JobId): JobView | undefined;
+  jobCount(): number;
+}
