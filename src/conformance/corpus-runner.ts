@@ -1,0 +1,369 @@
+// Runs transcript cases against a target and returns results as data (nothing is printed).
+// Each case gets its own session (a fresh server where the target allows it); cases run with
+// bounded concurrency so timed cases overlap, and each has a time bound.
+import { performance } from 'node:perf_hooks';
+import { parseStatsYaml, parseYamlList } from '../protocol/stats-yaml.js';
+import type { Profile } from '../protocol/types.js';
+import { waitForEvent, type ConnEvent, type RawConnection } from '../target/connection.js';
+import type { Session, TargetFactory } from '../target/sessions.js';
+import type { Expectation, MapValue, Step, Template, TranscriptCase } from './transcript.js';
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface CheckResult {
+  id: string;
+  section: string;
+  status: CheckStatus;
+  rule: string;
+  /** For a failure: the step that failed, as written, with bound ids filled in. For a skip: empty. */
+  expected: string;
+  /** For a failure: what the server did. For a skip: why it was skipped. */
+  actual: string;
+  /** For a failure: the command that reruns only this case, then the case's transcript. */
+  replay?: string;
+  notes: string[];
+}
+
+export interface RunOptions {
+  profile: Profile;
+  /** Cases run at once on targets with a fresh server per case (shared targets run one at a time). */
+  concurrency?: number;
+  /** Only cases whose id starts with this. */
+  only?: string;
+  /** How long a real-time target may take to send an expected reply. */
+  replyTimeoutMs?: number;
+  /** Added to a case's own sleeping time to bound it. */
+  caseSlackMs?: number;
+  /** Arguments that select the same target again, for the replay command (`--target 127.0.0.1:11300`). */
+  replayArgs?: string;
+  /** Called as each case finishes (progress display). */
+  onResult?: (result: CheckResult) => void;
+}
+
+export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_REPLY_TIMEOUT_MS = 2000;
+const DEFAULT_CASE_SLACK_MS = 10_000;
+
+export async function runCorpus(
+  cases: readonly TranscriptCase[],
+  target: TargetFactory,
+  opts: RunOptions,
+): Promise<CheckResult[]> {
+  const selected = cases.filter((c) => !opts.only || c.id.startsWith(opts.only));
+  const results: CheckResult[] = new Array(selected.length);
+  const workers = target.freshPerCase ? Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY) : 1;
+  let next = 0;
+  const work = async () => {
+    for (let i = next++; i < selected.length; i = next++) {
+      results[i] = await runCase(selected[i], target, opts);
+      opts.onResult?.(results[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, selected.length) }, work));
+  return results;
+}
+
+/** Why a case cannot run on this target under this profile, or undefined if it can. */
+export function skipReason(c: TranscriptCase, target: TargetFactory, profile: Profile): string | undefined {
+  if (c.profiles && !c.profiles.includes(profile)) return `only for profile ${c.profiles.join(', ')}`;
+  if (c.needsSignal && !target.canSignal) return `needs SIGUSR1, which ${target.label} cannot receive`;
+  if (c.server.maxJobSize !== undefined && !target.canConfigure) return `needs server option max-job-size ${c.server.maxJobSize}`;
+  if (c.needsFresh && !target.freshPerCase) return 'needs a fresh server';
+  return undefined;
+}
+
+export async function runCase(c: TranscriptCase, target: TargetFactory, opts: RunOptions): Promise<CheckResult> {
+  const base = { id: c.id, section: c.section, rule: c.rule, notes: c.notes };
+  const reason = skipReason(c, target, opts.profile);
+  if (reason) return { ...base, status: 'skip', expected: '', actual: reason };
+  const fail = (expected: string, actual: string): CheckResult => ({
+    ...base,
+    status: 'fail',
+    expected,
+    actual,
+    replay: `beanlab conform --only ${c.id} --profile ${opts.profile}${opts.replayArgs ? ` ${opts.replayArgs}` : ''}\n${c.sourceText}`,
+  });
+
+  let session: Session;
+  try {
+    session = await target.open({ profile: opts.profile, maxJobSize: c.server.maxJobSize });
+  } catch (error) {
+    return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`);
+  }
+  const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS);
+  const boundMs = (opts.caseSlackMs ?? DEFAULT_CASE_SLACK_MS) + sleepingMs(c);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<StepFailure>((resolve) => {
+    timer = setTimeout(() => resolve(new StepFailure('the case to finish', `still running after ${boundMs} ms`)), boundMs);
+  });
+  try {
+    const outcome = await Promise.race([run.steps(c.steps, opts.profile), timeout]);
+    run.abandon();
+    if (outcome) return fail(outcome.expected, outcome.actual);
+    const hazards = session.timingHazards();
+    if (hazards.length > 0) {
+      return fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; '));
+    }
+    return { ...base, status: 'pass', expected: '', actual: '' };
+  } catch (error) {
+    return fail('the case to run', `error: ${message(error)}`);
+  } finally {
+    clearTimeout(timer);
+    await session.close().catch(() => undefined);
+  }
+}
+
+function sleepingMs(c: TranscriptCase): number {
+  return c.steps.reduce((sum, s) => sum + (s.kind === 'sleep' || s.kind === 'nothing' ? s.durationMs : 0), 0);
+}
+
+class StepFailure {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {}
+}
+
+/** The state of one case while it runs: its connections and the job ids bound so far. */
+class CaseRun {
+  private readonly conns = new Map<string, Promise<RawConnection>>();
+  private readonly aliases = new Map<string, string>();
+  private bindings = new Map<string, string>();
+  /** Set when the case ran out of time: the remaining steps are not started. */
+  private abandoned = false;
+
+  constructor(
+    private readonly session: Session,
+    private readonly replyTimeoutMs: number,
+  ) {}
+
+  /** Runs the steps in order; returns the first failure, or undefined when all held. */
+  async steps(steps: readonly Step[], profile: Profile): Promise<StepFailure | undefined> {
+    for (const step of steps) {
+      if (this.abandoned) return undefined;
+      if (step.profile && step.profile !== profile) continue;
+      const failure = await this.step(step);
+      if (failure) return failure;
+    }
+    return undefined;
+  }
+
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  private async step(step: Step): Promise<StepFailure | undefined> {
+    switch (step.kind) {
+      case 'send':
+        (await this.conn(step.conn)).send(this.render(step.bytes));
+        return undefined;
+      case 'open':
+        await this.conn(step.conn);
+        return undefined;
+      case 'shutdown':
+        (await this.conn(step.conn)).halfClose();
+        return undefined;
+      case 'close':
+        (await this.conn(step.conn)).close();
+        return undefined;
+      case 'sleep':
+        await this.session.sleep(step.durationMs);
+        return undefined;
+      case 'signal-usr1':
+        await this.session.signalDrain();
+        return undefined;
+      case 'nothing': {
+        const conn = await this.conn(step.conn);
+        await this.session.sleep(step.durationMs);
+        const event = conn.peek();
+        return event ? new StepFailure(this.describe(step), describeEvent(event)) : undefined;
+      }
+      case 'expect':
+        return this.expect(step);
+    }
+  }
+
+  private async expect(step: Extract<Step, { kind: 'expect' }>): Promise<StepFailure | undefined> {
+    const names = step.conns.map((n) => this.aliases.get(n) ?? n);
+    const conns = await Promise.all(names.map((n) => this.conn(n)));
+    const startMs = performance.now();
+    const waitMs = this.session.realTime ? this.replyTimeoutMs : 0;
+    for (;;) {
+      for (const [i, conn] of conns.entries()) {
+        const event = conn.peek();
+        const bound = event && matchEvent(step.expect, event, this.bindings);
+        if (bound) {
+          conn.take();
+          this.bindings = bound;
+          if (step.alias) this.aliases.set(step.alias, names[i]);
+          return undefined;
+        }
+      }
+      // A connection whose next event did not match cannot match later: only the idle ones may.
+      const idle = conns.filter((c) => c.peek() === undefined);
+      const leftMs = waitMs - (performance.now() - startMs);
+      if (idle.length === 0 || leftMs <= 0 || !(await waitForEvent(idle, leftMs))) break;
+    }
+    const actual = conns.map((conn, i) => {
+      const event = conn.peek();
+      const seen = event
+        ? describeActual(step.expect, event)
+        : this.session.realTime
+          ? `no reply within ${this.replyTimeoutMs} ms`
+          : 'no reply yet (virtual clock: a timed reply needs a sleep past its deadline first)';
+      return conns.length > 1 ? `${names[i]}: ${seen}` : seen;
+    });
+    return new StepFailure(this.describe(step), actual.join('; '));
+  }
+
+  private conn(name: string): Promise<RawConnection> {
+    const real = this.aliases.get(name) ?? name;
+    let conn = this.conns.get(real);
+    if (!conn) {
+      conn = this.session.connect();
+      this.conns.set(real, conn);
+    }
+    return conn;
+  }
+
+  private render(template: Template): Buffer {
+    return Buffer.concat(
+      template.map((piece) => {
+        if ('bytes' in piece) return piece.bytes;
+        const value = this.bindings.get(piece.variable);
+        if (value === undefined) throw new Error(`$${piece.variable} is not bound`);
+        return Buffer.from(value, 'latin1');
+      }),
+    );
+  }
+
+  /** The step as written, with bound ids filled in. */
+  private describe(step: Step): string {
+    const text = step.text.replace(/(?<!\\)\$([A-Za-z][A-Za-z0-9_]*)/g, (m, v: string) => this.bindings.get(v) ?? m);
+    return `line ${step.line}: ${text}`;
+  }
+}
+
+/**
+ * Whether `event` satisfies `expect`. Returns the bindings extended with any ids the match
+ * bound, or undefined on a mismatch (the caller's bindings are never changed on a mismatch).
+ */
+export function matchEvent(
+  expect: Expectation,
+  event: ConnEvent,
+  bindings: ReadonlyMap<string, string>,
+): Map<string, string> | undefined {
+  if (expect.kind === 'closed') return event.kind === 'closed' ? new Map(bindings) : undefined;
+  if (event.kind !== 'reply') return undefined;
+  if (expect.kind === 'exact') {
+    return matchTemplate(expect.template, event.raw.toString('latin1'), bindings, '\r\n');
+  }
+  if (event.reply.kind !== 'OK') return undefined;
+  const text = Buffer.from(event.reply.body).toString('latin1');
+  if (expect.kind === 'set') {
+    const items = safely(() => parseYamlList(text));
+    if (!items) return undefined;
+    const sortedActual = [...items].sort();
+    const sortedExpected = [...expect.items].sort();
+    const same = sortedActual.length === sortedExpected.length && sortedActual.every((v, i) => v === sortedExpected[i]);
+    return same ? new Map(bindings) : undefined;
+  }
+  const fields = safely(() => parseStatsYaml(text));
+  if (!fields) return undefined;
+  let bound: Map<string, string> | undefined = new Map(bindings);
+  for (const { key, value } of expect.fields) {
+    const actual = fields.get(key);
+    if (actual === undefined || !bound) return undefined;
+    bound = matchMapValue(value, actual, bound);
+  }
+  return bound;
+}
+
+function matchMapValue(value: MapValue, actual: string, bindings: Map<string, string>): Map<string, string> | undefined {
+  if ('lo' in value) {
+    const n = Number(actual);
+    return /^\d+$/.test(actual) && n >= value.lo && n <= value.hi ? bindings : undefined;
+  }
+  return matchTemplate(value.template, actual, bindings, '');
+}
+
+/** Matches text against a template; unbound variables match a decimal number and bind it. */
+function matchTemplate(
+  template: Template,
+  text: string,
+  bindings: ReadonlyMap<string, string>,
+  suffix: string,
+): Map<string, string> | undefined {
+  const fresh: string[] = [];
+  let pattern = '';
+  for (const piece of template) {
+    if ('bytes' in piece) {
+      pattern += escapeRegExp(piece.bytes.toString('latin1'));
+    } else if (bindings.has(piece.variable)) {
+      pattern += escapeRegExp(bindings.get(piece.variable)!);
+    } else if (fresh.includes(piece.variable)) {
+      pattern += `\\k<${piece.variable}>`;
+    } else {
+      fresh.push(piece.variable);
+      pattern += `(?<${piece.variable}>\\d+)`;
+    }
+  }
+  const m = new RegExp(`^${pattern}${escapeRegExp(suffix)}$`).exec(text);
+  if (!m) return undefined;
+  const bound = new Map(bindings);
+  for (const name of fresh) bound.set(name, m.groups![name]);
+  return bound;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\\/-]/g, '\\$&');
+}
+
+function safely<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+/** For a failed map expectation, the listed fields as the server reported them. */
+function describeActual(expect: Expectation, event: ConnEvent): string {
+  if (expect.kind !== 'map' || event.kind !== 'reply' || event.reply.kind !== 'OK') return describeEvent(event);
+  const fields = safely(() => parseStatsYaml(Buffer.from(event.reply.kind === 'OK' ? event.reply.body : []).toString('latin1')));
+  if (!fields) return describeEvent(event);
+  return `map ${expect.fields.map(({ key }) => `${key}=${fields.get(key) ?? '(missing)'}`).join(' ')}`;
+}
+
+/** How the transcript would write what arrived. */
+export function describeEvent(event: ConnEvent): string {
+  switch (event.kind) {
+    case 'closed':
+      return 'closed';
+    case 'garbage':
+      return `not a beanstalkd reply (${event.message}): ${escapeBytes(event.raw)}`;
+    case 'reply':
+      return escapeBytes(event.raw.subarray(0, event.raw.length - 2));
+  }
+}
+
+const SHOWN_BYTES = 300;
+
+/** Bytes in the transcript's escape syntax, shortened when long. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes.subarray(0, SHOWN_BYTES)) {
+    if (b === 13) out += '\\r';
+    else if (b === 10) out += '\\n';
+    else if (b === 9) out += '\\t';
+    else if (b === 0) out += '\\0';
+    else if (b === 92) out += '\\\\';
+    else if (b >= 32 && b < 127) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return bytes.length > SHOWN_BYTES ? `${out}… (${bytes.length} bytes)` : out;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,16 @@
+// Targets: where a conformance or load run points.
+export { freePort, parseTarget, canConnect, LOOPBACK, type Address } from './address.js';
+export { type ConnEvent, type RawConnection, waitForEvent, nextEvent } from './connection.js';
+export { TcpConnection } from './tcp-connection.js';
+export { VirtualServer, VirtualConnection, virtualTarget } from './virtual.js';
+export { spawnServer, spawnBeanstalkd, findBeanstalkd, type SpawnedServer } from './spawn.js';
+export { startEmbedded, embeddedTarget, type EmbeddedServer } from './embedded.js';
+export {
+  TcpSession,
+  beanstalkdTarget,
+  spawnTarget,
+  addressTarget,
+  type Session,
+  type TargetFactory,
+  type ServerSettings,
+} from './sessions.js';

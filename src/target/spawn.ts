@@ -1,0 +1,130 @@
+// Servers started as child processes: any command with a {port} placeholder, or beanstalkd.
+// Each is stopped by its own PID; `exec` makes the shell replace itself with the server, so
+// that PID is the server's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { canConnect, freePort, LOOPBACK } from './address.js';
+
+export interface SpawnedServer {
+  host: string;
+  port: number;
+  pid: number;
+  /** SIGTERM, then SIGKILL if it has not exited after stopTimeoutMs. */
+  stop(): Promise<void>;
+  /** What the server wrote to stderr so far (capped). */
+  stderr(): string;
+}
+
+export interface SpawnOptions {
+  /** Default: a free loopback port. */
+  port?: number;
+  /** How long to wait for the server to accept TCP on 127.0.0.1. */
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
+}
+
+const STDERR_CAP_BYTES = 16 * 1024;
+const POLL_INTERVAL_MS = 25;
+
+export async function spawnServer(commandTemplate: string, opts: SpawnOptions = {}): Promise<SpawnedServer> {
+  if (!commandTemplate.includes('{port}')) {
+    throw new Error(`spawn command needs a {port} placeholder: "${commandTemplate}"`);
+  }
+  const port = opts.port ?? (await freePort());
+  const command = commandTemplate.replaceAll('{port}', String(port));
+  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (stderr.length < STDERR_CAP_BYTES) stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `exit status ${code}`));
+    child.once('error', (error) => resolve(error.message));
+  });
+  let exitStatus: string | undefined;
+  void exited.then((status) => (exitStatus = status));
+
+  const server: SpawnedServer = {
+    host: LOOPBACK,
+    port,
+    pid: child.pid ?? -1,
+    stop: () => stopChild(child, exited, opts.stopTimeoutMs ?? 2000),
+    stderr: () => stderr,
+  };
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 5000);
+  while (Date.now() < deadline) {
+    if (exitStatus !== undefined) {
+      throw new Error(`"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`);
+    }
+    if (await canConnect({ host: LOOPBACK, port }, 200)) return server;
+    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+  }
+  await server.stop();
+  throw new Error(
+    `"${command}" (pid ${server.pid}, now stopped) did not accept connections on ${LOOPBACK}:${port} within ${opts.startTimeoutMs ?? 5000} ms${stderrTail(stderr)}`,
+  );
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<string>, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timedOut = Symbol('timeout');
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([exited, new Promise((r) => (timer = setTimeout(() => r(timedOut), timeoutMs)))]);
+  clearTimeout(timer);
+  if (outcome === timedOut) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function stderrTail(stderr: string): string {
+  const text = stderr.trim();
+  return text ? `: ${text.split('\n').slice(-5).join(' | ')}` : '';
+}
+
+/** The beanstalkd binary: $BEANSTALKD, else the first `beanstalkd` on PATH; undefined if none. */
+export function findBeanstalkd(): string | undefined {
+  const candidates = process.env.BEANSTALKD
+    ? [process.env.BEANSTALKD]
+    : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'beanstalkd'));
+  return candidates.find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export interface BeanstalkdOptions extends SpawnOptions {
+  maxJobSize?: number;
+  extraArgs?: string[];
+  binary?: string;
+}
+
+/** How often to retry when another process grabbed the free port between probe and bind. */
+const PORT_RACE_RETRIES = 3;
+
+/** Starts beanstalkd on a free loopback port (listening on 127.0.0.1 only). */
+export async function spawnBeanstalkd(opts: BeanstalkdOptions = {}): Promise<SpawnedServer> {
+  const binary = opts.binary ?? findBeanstalkd();
+  if (!binary) throw new Error('beanstalkd not found (set BEANSTALKD or put it on PATH)');
+  const args = ['-l', LOOPBACK, '-p', '{port}'];
+  if (opts.maxJobSize !== undefined) args.push('-z', String(opts.maxJobSize));
+  args.push(...(opts.extraArgs ?? []));
+  const command = [binary, ...args].map(shellQuote).join(' ');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnServer(command, opts);
+    } catch (error) {
+      if (attempt >= PORT_RACE_RETRIES || opts.port !== undefined) throw error;
+    }
+  }
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_\/.:=@%+{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,47 @@
+// A raw connection over TCP, for the embedded server, spawned servers and host:port targets.
+import net from 'node:net';
+import { QueuedConnection } from './connection.js';
+
+export class TcpConnection extends QueuedConnection {
+  private constructor(private readonly socket: net.Socket) {
+    super();
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('end', () => this.serverClosed());
+    socket.on('close', () => this.serverClosed());
+    // A reset (the server closed with unread input) is just a close to the transcript.
+    socket.on('error', () => this.serverClosed());
+  }
+
+  static connect(host: string, port: number, timeoutMs: number): Promise<TcpConnection> {
+    return new Promise((resolve, reject) => {
+      // allowHalfOpen: after our FIN (halfClose) we keep reading the server's replies.
+      const socket = net.createConnection({ host, port, allowHalfOpen: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot connect to ${host}:${port}: ${error.message}`));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        resolve(new TcpConnection(socket));
+      });
+    });
+  }
+
+  send(bytes: Uint8Array): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(bytes);
+  }
+
+  halfClose(): void {
+    this.socket.end();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

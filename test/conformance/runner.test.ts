@@ -1,0 +1,151 @@
+// The runner itself: it must report FAIL with expected and actual when a case is wrong, bind
+// and check job ids, bound every wait, skip what a target cannot do, and catch timing hazards.
+import { describe, expect, it } from 'vitest';
+import { runCase, runCorpus, type RunOptions } from '../../src/conformance/corpus-runner.js';
+import { parseTranscript } from '../../src/conformance/transcript.js';
+import { embeddedTarget } from '../../src/target/embedded.js';
+import { addressTarget, beanstalkdTarget } from '../../src/target/sessions.js';
+import { virtualTarget } from '../../src/target/virtual.js';
+import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+
+const opts: RunOptions = { profile: '1.12' };
+const caseOf = (steps: string, extraHeader = '') =>
+  parseTranscript(`case test/runner/x\nrule: the rule\nsource: test\n${extraHeader}${steps}\n`, 't.txt')[0];
+
+const wrongPut = caseOf('A> put 0 0 10 2\\r\\nhi\nA< INSERTED $a\nA> peek $a\nA< FOUND $a 2\\r\\nho');
+
+describe('runCase on the model (virtual clock)', () => {
+  const target = virtualTarget();
+
+  it('passes a correct case', async () => {
+    const result = await runCase(caseOf('A> put 0 0 10 2\\r\\nhi\nA< INSERTED $a\nA> peek $a\nA< FOUND $a 2\\r\\nhi'), target, opts);
+    expect(result).toMatchObject({ status: 'pass', expected: '', actual: '' });
+  });
+
+  it('reports a wrong expectation as FAIL with the step, the bound id and what came instead', async () => {
+    const result = await runCase(wrongPut, target, { ...opts, replayArgs: '--target 127.0.0.1:11300' });
+    expect(result).toMatchObject({
+      id: 'test/runner/x',
+      section: 'test/runner',
+      status: 'fail',
+      rule: 'the rule',
+      expected: 'line 7: A< FOUND 1 2\\r\\nho',
+      actual: 'FOUND 1 2\\r\\nhi',
+    });
+    expect(result.replay).toBe(
+      `beanlab conform --only test/runner/x --profile 1.12 --target 127.0.0.1:11300\n${wrongPut.sourceText}`,
+    );
+  });
+
+  it('checks a bound id: the second INSERTED cannot match $a again', async () => {
+    const result = await runCase(caseOf('A> put 0 0 10 0\\r\\n\nA< INSERTED $a\nA> put 0 0 10 0\\r\\n\nA< INSERTED $a'), target, opts);
+    expect(result).toMatchObject({ status: 'fail', expected: 'line 7: A< INSERTED 1', actual: 'INSERTED 2' });
+  });
+
+  it('shows the listed fields of a map that does not match', async () => {
+    const result = await runCase(caseOf('A> put 5 0 10 0\\r\\n\nA< INSERTED $a\nA> stats-job $a\nA< map id=$a pri=6 nosuch=1'), target, opts);
+    expect(result).toMatchObject({ status: 'fail', actual: 'map id=1 pri=5 nosuch=(missing)' });
+  });
+
+  it('compares sets regardless of order and reports a different set', async () => {
+    const pass = await runCase(caseOf('A> watch b\nA< WATCHING 2\nA> list-tubes-watched\nA< set b default'), target, opts);
+    expect(pass.status).toBe('pass');
+    const fail = await runCase(caseOf('A> watch b\nA< WATCHING 2\nA> list-tubes-watched\nA< set b'), target, opts);
+    expect(fail).toMatchObject({ status: 'fail', actual: 'OK 18\\r\\n---\\n- default\\n- b\\n' });
+  });
+
+  it('requires a timed reply to be there already: no sleep past the deadline is a failure', async () => {
+    const result = await runCase(caseOf('A> reserve-with-timeout 1\nA< TIMED_OUT'), target, opts);
+    expect(result.status).toBe('fail');
+    expect(result.actual).toMatch(/^no reply yet \(virtual clock/);
+  });
+
+  it('reports an observation within 250 ms of a deadline as a timing hazard', async () => {
+    const late = await runCase(caseOf('A> reserve-with-timeout 1\nsleep 1.1s\nA< TIMED_OUT'), target, opts);
+    expect(late.status).toBe('fail');
+    expect(late.actual).toMatch(/an event fired at t=1\.000s, only 100 ms before the observation at t=1\.100s/);
+    const early = await runCase(caseOf('A> reserve-with-timeout 1\nA< nothing 850ms\nsleep 0.3s\nA< TIMED_OUT'), target, opts);
+    expect(early.actual).toMatch(/an event is due at t=1\.000s, only 150 ms after the observation at t=0\.850s/);
+  });
+
+  it('lets any connection of a group take the reply and names it with the alias', async () => {
+    const c = caseOf('A> reserve\nB> reserve\nC> put 0 0 10 1\\r\\nx\nC< INSERTED $a\nw=A|B< RESERVED $a 1\\r\\nx\nw> release $a 0 0\nw< RELEASED\nA|B< RESERVED $a 1\\r\\nx');
+    expect((await runCase(c, target, opts)).status).toBe('pass');
+  });
+
+  it('names every connection of a group that did not match', async () => {
+    const result = await runCase(caseOf('A> list-tube-used\nA|B< USING other'), target, opts);
+    expect(result).toMatchObject({ status: 'fail', actual: 'A: USING default; B: no reply yet (virtual clock: a timed reply needs a sleep past its deadline first)' });
+  });
+
+  it('detects a connection closed by the server, and a missing close', async () => {
+    expect((await runCase(caseOf('A> quit\nA< closed'), target, opts)).status).toBe('pass');
+    expect(await runCase(caseOf('A> stats-tube default\nA< closed'), target, opts)).toMatchObject({ status: 'fail' });
+    expect(await runCase(caseOf('A> quit\nA< UNKNOWN_COMMAND'), target, opts)).toMatchObject({ status: 'fail', actual: 'closed' });
+  });
+
+  it('fails a "nothing" step when a reply arrives', async () => {
+    const result = await runCase(caseOf('A> list-tube-used\nA< nothing 300ms'), target, opts);
+    expect(result).toMatchObject({ status: 'fail', expected: 'line 5: A< nothing 300ms', actual: 'USING default' });
+  });
+
+  it('applies [profile] steps only under that profile', async () => {
+    const c = caseOf('A> reserve-with-timeout abc\n[1.12] A< TIMED_OUT\n[1.13] A< BAD_FORMAT');
+    expect((await runCase(c, target, { profile: '1.12' })).status).toBe('pass');
+    expect((await runCase(c, target, { profile: '1.13' })).status).toBe('pass');
+  });
+
+  it('gives every case a fresh server and keeps result order under concurrency', async () => {
+    const cases = ['a', 'b', 'c', 'd', 'e'].map((name) =>
+      parseTranscript(`case test/fresh/${name}\nrule: r\nsource: s\nneeds: fresh\nA> put 0 0 10 0\\r\\n\nA< INSERTED 1\n`, 't.txt')[0],
+    );
+    const results = await runCorpus(cases, target, { ...opts, concurrency: 3, only: 'test/fresh/' });
+    expect(results.map((r) => [r.id, r.status])).toEqual(cases.map((c) => [c.id, 'pass']));
+  });
+});
+
+describe('skipping', () => {
+  const shared = addressTarget({ host: '127.0.0.1', port: 1 });
+  it.each([
+    ['profiles: 1.13\n', 'A> stats', 'only for profile 1.13'],
+    ['', 'signal usr1\nA> stats', 'needs SIGUSR1, which 127.0.0.1:1 cannot receive'],
+    ['server: max-job-size 5\n', 'A> stats', 'needs server option max-job-size 5'],
+    ['needs: fresh\n', 'A> stats', 'needs a fresh server'],
+  ])('skips %j on a shared host:port target without connecting', async (header, steps, reason) => {
+    expect(await runCase(caseOf(steps, header), shared, opts)).toMatchObject({ status: 'skip', actual: reason });
+  });
+});
+
+describe('runCase over TCP (embedded server)', () => {
+  const target = embeddedTarget();
+
+  it('reports FAIL for a wrong expectation', async () => {
+    expect(await runCase(wrongPut, target, opts)).toMatchObject({ status: 'fail', actual: 'FOUND 1 2\\r\\nhi' });
+  });
+
+  it('waits at most replyTimeoutMs for a reply that never comes', async () => {
+    const result = await runCase(caseOf('A> reserve\nA< TIMED_OUT'), target, { ...opts, replyTimeoutMs: 200 });
+    expect(result).toMatchObject({ status: 'fail', actual: 'no reply within 200 ms' });
+  });
+
+  it('bounds the whole case', async () => {
+    const result = await runCase(caseOf('A> reserve\nA< TIMED_OUT'), target, { ...opts, replyTimeoutMs: 5000, caseSlackMs: 300 });
+    expect(result).toMatchObject({ status: 'fail', expected: 'the case to finish', actual: 'still running after 300 ms' });
+  });
+
+  it('fails every case, without hanging, when the target cannot be reached', async () => {
+    const result = await runCase(caseOf('A> stats'), addressTarget({ host: '127.0.0.1', port: 1 }), opts);
+    expect(result.status).toBe('fail');
+    expect(result.actual).toMatch(/cannot connect to 127\.0\.0\.1:1/);
+  });
+});
+
+describeWithBeanstalkd('runCase on a real beanstalkd', (binary) => {
+  it('reports FAIL for a wrong expectation', async () => {
+    expect(await runCase(wrongPut, beanstalkdTarget(binary), opts)).toMatchObject({
+      status: 'fail',
+      expected: 'line 7: A< FOUND 1 2\\r\\nho',
+      actual: 'FOUND 1 2\\r\\nhi',
+    });
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { nextEvent } from '../../src/target/connection.js';
+import { spawnBeanstalkd, spawnServer } from '../../src/target/spawn.js';
+import { TcpConnection } from '../../src/target/tcp-connection.js';
+import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('spawnServer', () => {
+  it('needs a {port} placeholder', async () => {
+    await expect(spawnServer('beanstalkd -p 11300')).rejects.toThrow(/\{port\} placeholder/);
+  });
+
+  it('reports the exit status and stderr of a server that dies at start', async () => {
+    await expect(spawnServer(`sh -c 'echo no such option >&2; exit 5' {port}`)).rejects.toThrow(
+      /ended \(exit status 5\) before accepting connections: no such option/,
+    );
+  });
+
+  it('gives up after startTimeoutMs on a server that never listens, and stops it', async () => {
+    const error: Error = await spawnServer('sleep 30 {port}', { startTimeoutMs: 300 }).then(
+      () => new Error('resolved'),
+      (e: Error) => e,
+    );
+    expect(error.message).toMatch(/\(pid \d+, now stopped\) did not accept connections on 127\.0\.0\.1:\d+ within 300 ms/);
+    const pid = Number(/pid (\d+)/.exec(error.message)![1]);
+    expect(alive(pid)).toBe(false);
+  });
+});
+
+describeWithBeanstalkd('spawnBeanstalkd', (binary) => {
+  it('starts beanstalkd on a free loopback port, talks, and stops it by PID', async () => {
+    const server = await spawnBeanstalkd({ binary, maxJobSize: 10 });
+    expect(server.host).toBe('127.0.0.1');
+    expect(alive(server.pid)).toBe(true);
+    try {
+      const conn = await TcpConnection.connect(server.host, server.port, 1000);
+      // A command split across two writes still gives one reply.
+      conn.send(Buffer.from('stats-tube def'));
+      conn.send(Buffer.from('ault\r\nput 0 0 10 11\r\n01234567890\r\n'));
+      const stats = await nextEvent(conn, 1000);
+      expect(stats?.kind === 'reply' && stats.reply.kind).toBe('OK');
+      expect(await nextEvent(conn, 1000)).toMatchObject({ kind: 'reply', reply: { kind: 'JOB_TOO_BIG' } });
+      // Half-close: beanstalkd reads EOF and closes its side.
+      conn.halfClose();
+      expect(await nextEvent(conn, 1000)).toEqual({ kind: 'closed' });
+      conn.close();
+    } finally {
+      await server.stop();
+    }
+    expect(alive(server.pid)).toBe(false);
+  });
+
+  it('sees no reply within a timeout as undefined, not as a hang', async () => {
+    const server = await spawnBeanstalkd({ binary });
+    try {
+      const conn = await TcpConnection.connect(server.host, server.port, 1000);
+      conn.send(Buffer.from('reserve\r\n'));
+      expect(await nextEvent(conn, 150)).toBeUndefined();
+      conn.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
