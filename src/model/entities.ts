@@ -1,0 +1,159 @@
+// The model's mutable records. Plain classes with every field set in the constructor so V8
+// gives each a single stable shape (fast property access, no dictionary mode).
+import type { ConnId } from './api.js';
+import { JobHeap } from './heap.js';
+
+export const READY = 0;
+export const RESERVED = 1;
+export const DELAYED = 2;
+export const BURIED = 3;
+export type JobStateCode = typeof READY | typeof RESERVED | typeof DELAYED | typeof BURIED;
+export const STATE_NAMES = ['ready', 'reserved', 'delayed', 'buried'] as const;
+
+export class Job {
+  state: JobStateCode = READY;
+  /** DELAYED: ready time. RESERVED: TTR deadline. Otherwise stale (reported as 0). */
+  deadlineUs = 0;
+  owner: Conn | null = null;
+  /** Position in whichever heap holds the job (tube ready/delay heap, or its owner's reservations). */
+  heapIndex = -1;
+  /**
+   * Neighbours in a FIFO list: the tube's buried list while BURIED, the owner's reservations
+   * (in reservation order, which is the order beanstalkd returns them on close) while RESERVED.
+   */
+  prev: Job | null = null;
+  next: Job | null = null;
+  reserves = 0;
+  /** The other stats-job counters, allocated on first use: most jobs never need them. */
+  private more: JobCounters | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly tube: Tube,
+    public pri: number,
+    public delaySeconds: number,
+    readonly ttrSeconds: number,
+    /** Model time (µs since the model's start), like every time inside the core. */
+    readonly createdUs: number,
+    readonly body: Uint8Array,
+  ) {}
+
+  get counters(): JobCounters {
+    return (this.more ??= new JobCounters());
+  }
+
+  get timeouts(): number {
+    return this.more?.timeouts ?? 0;
+  }
+
+  get releases(): number {
+    return this.more?.releases ?? 0;
+  }
+
+  get buries(): number {
+    return this.more?.buries ?? 0;
+  }
+
+  get kicks(): number {
+    return this.more?.kicks ?? 0;
+  }
+}
+
+export class JobCounters {
+  timeouts = 0;
+  releases = 0;
+  buries = 0;
+  kicks = 0;
+}
+
+/** An intrusive doubly linked FIFO of jobs (through Job.prev/next). */
+export class JobList {
+  head: Job | null = null;
+  tail: Job | null = null;
+  size = 0;
+
+  append(job: Job): void {
+    job.prev = this.tail;
+    job.next = null;
+    if (this.tail) this.tail.next = job;
+    else this.head = job;
+    this.tail = job;
+    this.size++;
+  }
+
+  unlink(job: Job): void {
+    if (job.prev) job.prev.next = job.next;
+    else this.head = job.next;
+    if (job.next) job.next.prev = job.prev;
+    else this.tail = job.prev;
+    job.prev = job.next = null;
+    this.size--;
+  }
+}
+
+export class Tube {
+  readonly ready = new JobHeap(true);
+  readonly delayed = new JobHeap(false);
+  readonly buried = new JobList();
+  /** READY jobs with pri < 1024. */
+  urgent = 0;
+  reserved = 0;
+  /** Jobs of this tube in any state: each holds a reference to the tube (b.6). */
+  jobs = 0;
+  totalJobs = 0;
+  cmdDelete = 0;
+  cmdPauseTube = 0;
+  using = 0;
+  watching = 0;
+  /** beanstalkd's `t->waiting` multiset, in its order (append; swap-with-last removal). */
+  readonly waiting: Conn[] = [];
+  /** ms_take's rotating index into `waiting`. */
+  waitLast = 0;
+  /** The last pause duration while the pause is active, 0 otherwise. */
+  pauseUs = 0;
+  unpauseAtUs = 0;
+  /** Positions in the model's tube timer heaps (-1: absent). */
+  pausePos = -1;
+  delayPos = -1;
+  /** Position in the server's tube list (creation order, swap-with-last on removal). */
+  listIndex = -1;
+
+  constructor(
+    readonly name: string,
+    /** Creation sequence number: breaks ties between tubes deterministically. */
+    readonly seq: number,
+  ) {}
+
+  get paused(): boolean {
+    return this.pausePos >= 0;
+  }
+}
+
+export class Conn {
+  use: Tube;
+  /** beanstalkd's `c->watch` multiset, in its order. */
+  readonly watch: Tube[];
+  /** waitPos[i] = this connection's index in watch[i].waiting while waiting. */
+  readonly waitPos: number[] = [];
+  waiting = false;
+  /** Absolute reserve-with-timeout expiry while waiting; -1 = none (plain reserve or forever). */
+  timeoutAtUs = -1;
+  /** Reserved jobs by (deadline, id): the soonest drives TTR expiry and DEADLINE_SOON. */
+  readonly reservedByDeadline = new JobHeap(false);
+  /** The same jobs in reservation order. */
+  readonly reservedInOrder = new JobList();
+  producer = false;
+  worker = false;
+  /** When this connection's timer fires (TTR, safety margin, timeout); Infinity = never. */
+  tickAtUs = Infinity;
+  timerPos = -1;
+
+  constructor(
+    readonly id: ConnId,
+    defaultTube: Tube,
+  ) {
+    this.use = defaultTube;
+    this.watch = [defaultTube];
+    this.waitPos.push(-1);
+  }
+}

@@ -1,0 +1,144 @@
+// The ReferenceModel (api.ts) over ModelCore: time handling, connection lookup, job views.
+import type { JobId, Request } from '../protocol/types.js';
+import { DEFAULT_MAX_JOB_SIZE } from '../protocol/types.js';
+import type { ConnId, JobView, ModelOptions, Output, ReferenceModel, ServerInfo } from './api.js';
+import { dispatch } from './commands.js';
+import { ModelCore, TIMED_OUT } from './core.js';
+import type { Conn } from './entities.js';
+import { BURIED, READY, STATE_NAMES } from './entities.js';
+import { checkCore } from './invariants.js';
+
+/** Stand-ins for the per-process values a real server reports; the embedded server passes real ones. */
+export const DEFAULT_SERVER_INFO: ServerInfo = {
+  pid: 1,
+  instanceId: '0123456789abcdef',
+  hostname: 'beanlab',
+  os: '#1 SMP beanlab',
+  platform: 'x86_64',
+};
+
+class Model implements ReferenceModel {
+  private readonly core: ModelCore;
+  /** The caller's time of the model's start; the core counts from it. */
+  private readonly epochUs: number;
+
+  constructor(options: ModelOptions) {
+    this.epochUs = options.startUs ?? 0;
+    this.core = new ModelCore({
+      profile: options.profile ?? '1.12',
+      maxJobSize: options.maxJobSize ?? DEFAULT_MAX_JOB_SIZE,
+      info: { ...DEFAULT_SERVER_INFO, ...options.info },
+      pickWaiter: options.pickWaiter,
+    });
+  }
+
+  get profile() {
+    return this.core.profile;
+  }
+
+  get maxJobSize() {
+    return this.core.maxJobSize;
+  }
+
+  /** Opening a connection changes nothing timed, so no due events run here. */
+  connect(_nowUs: number): ConnId {
+    return this.core.openConn().id;
+  }
+
+  apply(connId: ConnId, request: Request, nowUs: number): Output[] {
+    const conn = this.conn(connId);
+    const out = this.begin(nowUs);
+    if (conn.waiting) throw new Error(`conn ${connId} is waiting in reserve; beanstalkd reads nothing from it`);
+    if (dispatch(this.core, conn, request)) {
+      out.push({ conn: connId, close: true });
+      this.core.closeConn(conn);
+    }
+    // Events the command made due at this very instant: reserve-with-timeout 0, a safety margin
+    // already running, pause-tube with a zero delay.
+    this.core.runDue(this.core.clockUs);
+    return out;
+  }
+
+  tick(nowUs: number): Output[] {
+    return this.begin(nowUs);
+  }
+
+  nextDeadline(): number | undefined {
+    const at = this.core.nextEventUs();
+    return at === Infinity ? undefined : at + this.epochUs;
+  }
+
+  hangup(connId: ConnId, nowUs: number): Output[] {
+    const conn = this.conn(connId);
+    const out = this.begin(nowUs);
+    if (conn.waiting) {
+      this.core.stopWaiting(conn);
+      this.core.reply(conn, TIMED_OUT);
+    }
+    return out;
+  }
+
+  disconnect(connId: ConnId, nowUs: number): Output[] {
+    const conn = this.conn(connId);
+    const out = this.begin(nowUs);
+    this.core.closeConn(conn);
+    return out;
+  }
+
+  isWaiting(connId: ConnId): boolean {
+    return this.core.conns.get(connId)?.waiting ?? false;
+  }
+
+  enterDrainMode(): void {
+    this.core.draining = true;
+  }
+
+  checkInvariants(): void {
+    checkCore(this.core);
+  }
+
+  job(id: JobId): JobView | undefined {
+    const job = this.core.jobs.get(id);
+    if (job === undefined) return undefined;
+    const view: JobView = {
+      id: job.id,
+      tube: job.tube.name,
+      state: STATE_NAMES[job.state],
+      pri: job.pri,
+      delaySeconds: job.delaySeconds,
+      ttrSeconds: job.ttrSeconds,
+      createdUs: job.createdUs + this.epochUs,
+      deadlineUs: job.state === READY || job.state === BURIED ? 0 : job.deadlineUs + this.epochUs,
+      bodyBytes: job.body.length,
+      reserves: job.reserves,
+      timeouts: job.timeouts,
+      releases: job.releases,
+      buries: job.buries,
+      kicks: job.kicks,
+    };
+    if (job.owner !== null) view.reservedBy = job.owner.id;
+    return view;
+  }
+
+  jobCount(): number {
+    return this.core.jobs.size;
+  }
+
+  /** Starts a call: fresh output list, then every event due by nowUs (the clock never goes back). */
+  private begin(nowUs: number): Output[] {
+    const out: Output[] = [];
+    this.core.out = out;
+    this.core.runDue(nowUs - this.epochUs);
+    return out;
+  }
+
+  private conn(connId: ConnId): Conn {
+    const conn = this.core.conns.get(connId);
+    if (conn === undefined) throw new Error(`unknown or closed connection ${connId}`);
+    return conn;
+  }
+}
+
+export function createModel(options: ModelOptions = {}): ReferenceModel {
+  return new Model(options);
+}
