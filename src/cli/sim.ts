@@ -1,0 +1,150 @@
+// `beanlab sim SCENARIO`: runs a scenario through the deterministic simulator and prints the
+// summary; --sweep runs it once per value and answers the capacity question. Exit 0 when every
+// SLO holds (for a sweep: when some value meets them all), 1 when not, 2 for bad input.
+import { randomInt } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import type { Result, RunResult } from '../metrics/result.js';
+import { htmlReport } from '../report/html.js';
+import { markdownReport } from '../report/markdown.js';
+import { terminalSummary } from '../report/terminal.js';
+import { parseScenarioYaml, ScenarioError, validateScenario } from '../scenario/load.js';
+import { parseSweep, withSweepValue, type SweepSpec } from '../scenario/sweep.js';
+import { MAX_SEED } from '../sim/random.js';
+import { combineSweep, createSimulation, EVENTS_PER_SLICE } from '../sim/run.js';
+import type { Scenario } from '../scenario/schema.js';
+import { UsageError, exitCodes } from './errors.js';
+
+interface SimOptions {
+  seed?: number;
+  sweep?: SweepSpec;
+  json?: string;
+  report?: string;
+}
+
+/** Runs shorter than this finish before a progress bar would be worth drawing. */
+const PROGRESS_AFTER_MS = 1000;
+
+function seedOption(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > MAX_SEED) {
+    throw new UsageError(`--seed must be an integer from 0 to ${MAX_SEED}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+function sweepOption(value: string): SweepSpec {
+  try {
+    return parseSweep(value);
+  } catch (err) {
+    throw err instanceof ScenarioError ? new UsageError(err.message) : err;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('sim')
+    .description('Simulate a scenario under a virtual clock: queue waits, backlogs and SLOs in seconds, reproducibly.')
+    .argument('<scenario>', 'scenario YAML file (see scenarios/)')
+    .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one, printed first)`, seedOption)
+    .option('--sweep <KEY=A..B[:STEP]>', 'run once per value, e.g. workers=2..20, and report the smallest value meeting every SLO', sweepOption)
+    .option('--json <file>', 'write the result as JSON')
+    .option('--report <dir>', 'write report.md, report.html and result.json into this directory')
+    .action(async (file: string, options: SimOptions) => {
+      const seed = options.seed ?? randomInt(0, MAX_SEED + 1);
+      process.stderr.write(`seed: ${seed}\n`);
+      const document = await readScenarioDocument(file);
+      const result = options.sweep
+        ? await runSweep(document, file, options.sweep, seed)
+        : await runWithProgress(asScenario(document, file), seed, '');
+      process.stdout.write(terminalSummary(result));
+      await writeOutputs(result, options);
+      process.exitCode = result.pass ? exitCodes.ok : exitCodes.failed;
+    });
+}
+
+async function readScenarioDocument(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read scenario ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return parseScenarioYaml(text, file);
+  } catch (err) {
+    throw err instanceof ScenarioError ? new UsageError(err.message) : err;
+  }
+}
+
+function asScenario(document: unknown, source: string): Scenario {
+  try {
+    return validateScenario(document, source);
+  } catch (err) {
+    throw err instanceof ScenarioError ? new UsageError(err.message) : err;
+  }
+}
+
+async function runSweep(document: unknown, file: string, sweep: SweepSpec, seed: number): Promise<Result> {
+  // Validate every variant before simulating any, so a bad range fails fast.
+  const scenarios = sweep.values.map((value) => {
+    try {
+      return asScenario(withSweepValue(document, sweep.key, value), `${file} (${sweep.key}=${value})`);
+    } catch (err) {
+      throw err instanceof ScenarioError ? new UsageError(err.message) : err;
+    }
+  });
+  const runs: Array<{ value: number; result: RunResult }> = [];
+  for (const [i, scenario] of scenarios.entries()) {
+    const label = `${sweep.key}=${sweep.values[i]} `;
+    runs.push({ value: sweep.values[i], result: await runWithProgress(scenario, seed, label) });
+  }
+  return combineSweep(sweep.key, runs);
+}
+
+/** Runs the simulation in slices, yielding to the event loop so a progress bar can draw. */
+async function runWithProgress(scenario: Scenario, seed: number, label: string): Promise<RunResult> {
+  const simulation = createSimulation(scenario, seed);
+  const startedMs = performance.now();
+  let bar: cliProgress.SingleBar | undefined;
+  while (!simulation.step(EVENTS_PER_SLICE)) {
+    if (bar === undefined && process.stderr.isTTY && performance.now() - startedMs > PROGRESS_AFTER_MS) {
+      bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: `${label}{bar} {percentage}% | {eta_formatted} left`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(1000, 0);
+    }
+    bar?.update(Math.round(simulation.progress() * 1000));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (bar) {
+    bar.update(1000);
+    bar.stop();
+  }
+  return simulation.result();
+}
+
+async function writeOutputs(result: Result, options: SimOptions): Promise<void> {
+  const json = JSON.stringify(result, null, 2) + '\n';
+  if (options.json) await writeFileMakingDirs(options.json, json);
+  if (options.report) {
+    const require = createRequire(import.meta.url);
+    const uplotDir = dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
+    const [uplotJs, uplotCss] = await Promise.all([
+      readFile(join(uplotDir, 'uPlot.iife.min.js'), 'utf8'),
+      readFile(join(uplotDir, 'uPlot.min.css'), 'utf8'),
+    ]);
+    await writeFileMakingDirs(join(options.report, 'result.json'), json);
+    await writeFile(join(options.report, 'report.md'), markdownReport(result));
+    await writeFile(join(options.report, 'report.html'), htmlReport(result, { uplotJs, uplotCss }));
+    process.stderr.write(`report: ${join(options.report, 'report.html')}\n`);
+  }
+}
+
+async function writeFileMakingDirs(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+}

@@ -1,0 +1,103 @@
+// The load runner's result: the simulator's result schema (src/metrics/result.ts) plus a `load`
+// section with what only a real run has: the target, achieved against target rate, CPU of the
+// server and of the load generator, per-second series, the job-integrity findings, the per-repeat
+// samples that compare's confidence intervals are computed from, and the HTTP front end's latency.
+import { z } from 'zod';
+import { histogramSummarySchema, resultSchema } from './result.js';
+
+const count = z.number().int().min(0);
+const micros = z.number().min(0);
+
+/** The few numbers of one histogram that a repeat keeps (the full histogram is in the merged result). */
+export const latencyStatsSchema = z.object({
+  count,
+  mean: micros,
+  p50: micros,
+  p90: micros,
+  p99: micros,
+  p999: micros,
+  max: micros,
+});
+
+/** One repeat of a run, reduced to what regression gates compare. */
+export const repeatSampleSchema = z.object({
+  durationUs: micros,
+  jobsPerSecond: z.number().min(0),
+  putsPerSecond: z.number().min(0),
+  /** Keyed like result.latency (putUs, queueWaitUs, serviceUs, endToEndUs) plus httpUs. */
+  latency: z.record(z.string(), latencyStatsSchema),
+});
+
+export const loadSeriesSchema = z.object({
+  intervalUs: micros,
+  tUs: z.array(micros),
+  putsPerSecond: z.array(z.number().min(0)),
+  completedPerSecond: z.array(z.number().min(0)),
+  /** Server CPU (user + system) as a percentage of one core; null when the server does not report rusage. */
+  serverCpuPercent: z.array(z.number().min(0).nullable()),
+  loadgenCpuPercent: z.array(z.number().min(0)),
+  /** Server command counts per second, from `stats` cmd-* deltas (put, reserve, delete, ...). */
+  commandsPerSecond: z.record(z.string(), z.array(z.number().min(0))),
+});
+
+export const loadDetailsSchema = z.object({
+  /** What was measured: `embedded (beanlab serve)`, `127.0.0.1:11300`, or the spawn command. */
+  target: z.string(),
+  driver: z.enum(['beanlab', 'jackd', 'http']),
+  mode: z.enum(['open', 'closed']),
+  /** Open loop: the puts per second asked for; null in closed loop. */
+  targetRatePerSecond: z.number().min(0).nullable(),
+  /** Puts acknowledged per second while producers were running. */
+  achievedRatePerSecond: z.number().min(0),
+  producerConnections: count,
+  workerConnections: count,
+  pipeline: count,
+  /** Ctrl-C ended the run early; the numbers cover what ran. */
+  interrupted: z.boolean(),
+  /** Run-level failures (a connection lost, a reply that never came); any fails the run. */
+  errors: z.array(z.string()),
+  cpu: z.object({
+    serverSeconds: z.number().min(0).nullable(),
+    serverPercent: z.number().min(0).nullable(),
+    loadgenSeconds: z.number().min(0),
+    loadgenPercent: z.number().min(0),
+  }),
+  series: loadSeriesSchema,
+  integrity: z.object({
+    /** Acknowledged puts the server no longer had at the end and no worker completed (first 100 ids). */
+    lostIds: z.array(count),
+    /** Jobs handed out while another worker still held them or after they were deleted (first 100 ids). */
+    duplicatedIds: z.array(count),
+    duplicateDeliveries: count,
+    /** Jobs reserved from the scenario's tubes that this run did not put. */
+    foreignJobs: count,
+  }),
+  repeats: z.array(repeatSampleSchema),
+  http: z
+    .object({
+      requests: count,
+      non2xx: count,
+      errors: count,
+      targetRatePerSecond: z.number().min(0),
+      /** Coordinated-omission corrected (see src/metrics/load-correction.ts). */
+      latencyUs: histogramSummarySchema,
+    })
+    .optional(),
+  /** A/B mode: the baseline target's repeats, measured alternately with this result's. */
+  ab: z.object({ baselineTarget: z.string(), baseline: z.array(repeatSampleSchema) }).optional(),
+});
+
+export const loadResultSchema = resultSchema.extend({ kind: z.literal('load'), load: loadDetailsSchema });
+
+export type LatencyStats = z.infer<typeof latencyStatsSchema>;
+export type RepeatSample = z.infer<typeof repeatSampleSchema>;
+export type LoadSeries = z.infer<typeof loadSeriesSchema>;
+export type LoadDetails = z.infer<typeof loadDetailsSchema>;
+export type LoadResult = z.infer<typeof loadResultSchema>;
+
+/** The first ids kept in integrity lists: enough to investigate, small enough for any JSON. */
+export const MAX_LISTED_IDS = 100;
+
+export function latencyStats(h: z.infer<typeof histogramSummarySchema>): LatencyStats {
+  return { count: h.count, mean: h.mean, p50: h.p50, p90: h.p90, p99: h.p99, p999: h.p999, max: h.max };
+}

@@ -1,0 +1,119 @@
+// The versioned result of a run, shared by `beanlab sim` (virtual clock) and the load runner
+// (real clock). Results are data: reports are pure functions of this, baselines compare it, and
+// the zod schema lets any reader validate a result file it did not write.
+import { z } from 'zod';
+
+export const RESULT_VERSION = 1;
+
+const count = z.number().int().min(0);
+const micros = z.number().min(0);
+
+export const histogramSummarySchema = z.object({
+  count,
+  mean: micros,
+  p50: micros,
+  p90: micros,
+  p99: micros,
+  p999: micros,
+  max: micros,
+  hdr: z.string(),
+});
+
+export const latencySchema = z.object({
+  /** From the moment a job was due (put time plus its delay) to its first reservation. */
+  queueWaitUs: histogramSummarySchema,
+  /** Each attempt, from reservation to the worker's delete, release or bury. */
+  serviceUs: histogramSummarySchema,
+  /** From the moment a job was due to its successful delete. */
+  endToEndUs: histogramSummarySchema,
+  /** Load runner only: put round trip as the producer saw it. */
+  putUs: histogramSummarySchema.optional(),
+});
+
+export const jobCountsSchema = z.object({
+  put: count,
+  completed: count,
+  /** Buried when the run ended. */
+  buried: count,
+  /** Put and acknowledged, yet neither completed nor held by the server at the end. */
+  lost: count,
+  /** Jobs whose work ran more than once (TTR expiry, crashed worker), retries excluded. */
+  duplicated: count,
+  /** Still ready, delayed or reserved when the run ended (bounded runs that did not drain). */
+  remaining: count,
+});
+
+export const eventCountsSchema = z.object({
+  /** Releases with backoff after a failed attempt. */
+  retries: count,
+  ttrExpiries: count,
+  /** Reservations of a job while an earlier execution of it was still running or abandoned. */
+  duplicateExecutions: count,
+  /** Workers that finished a job whose reservation had already expired (delete → NOT_FOUND). */
+  lateCompletions: count,
+  crashes: count,
+  kicked: count,
+});
+
+export const queueSeriesSchema = z.object({
+  intervalUs: micros,
+  tUs: z.array(micros),
+  ready: z.array(count),
+  reserved: z.array(count),
+  delayed: z.array(count),
+  buried: z.array(count),
+});
+
+export const breakdownSchema = z.object({ jobs: jobCountsSchema, latency: latencySchema });
+
+export const sloOutcomeSchema = z.object({
+  name: z.string(),
+  pass: z.boolean(),
+  /** The measured value in `unit`; null when nothing was measured (no jobs in that class). */
+  actual: z.number().nullable(),
+  limit: z.number(),
+  unit: z.enum(['seconds', 'jobs', 'jobs/s']),
+});
+
+export const runResultSchema = z.object({
+  kind: z.enum(['sim', 'load']),
+  version: z.literal(RESULT_VERSION),
+  scenario: z.string(),
+  seed: z.number().int(),
+  clock: z.enum(['virtual', 'real']),
+  /** Length of the run, draining included. */
+  durationUs: micros,
+  /**
+   * How long the largest backlog took to clear: from the moment the most jobs were waiting or
+   * running (buried ones aside) to the moment none were; to the end of the run if that never came.
+   */
+  drainUs: micros,
+  jobs: jobCountsSchema,
+  events: eventCountsSchema,
+  throughput: z.object({ jobsPerSecond: z.number().min(0), putsPerSecond: z.number().min(0).optional() }),
+  latency: latencySchema,
+  byTube: z.record(z.string(), breakdownSchema),
+  byPriority: z.record(z.string(), breakdownSchema),
+  queue: z.object({ all: queueSeriesSchema, byTube: z.record(z.string(), queueSeriesSchema) }),
+  slo: z.array(sloOutcomeSchema),
+  /** Every SLO held. */
+  pass: z.boolean(),
+});
+
+export const sweepEntrySchema = z.object({ result: runResultSchema }).catchall(z.number());
+
+/** A result plus, for `--sweep`, one run per value and the capacity answer. */
+export const resultSchema = runResultSchema.extend({
+  sweep: z.array(sweepEntrySchema).optional(),
+  /** The smallest swept value meeting every SLO, or null when none does. */
+  capacity: z.object({ key: z.string(), value: z.number().nullable() }).optional(),
+});
+
+export type LatencySet = z.infer<typeof latencySchema>;
+export type JobCounts = z.infer<typeof jobCountsSchema>;
+export type EventCounts = z.infer<typeof eventCountsSchema>;
+export type Breakdown = z.infer<typeof breakdownSchema>;
+export type SloOutcome = z.infer<typeof sloOutcomeSchema>;
+export type RunResult = z.infer<typeof runResultSchema>;
+export type SweepEntry = z.infer<typeof sweepEntrySchema>;
+export type Result = z.infer<typeof resultSchema>;

@@ -1,0 +1,43 @@
+// The run's one source of randomness: pure-rand's xoroshiro128+ (fast-check's generator) seeded
+// from the run's seed. Every random choice in a run draws from it in event order, which is
+// what makes a seed reproduce a run byte for byte.
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+
+export const MAX_SEED = 2147483647;
+
+const TWO_POW_26 = 67108864;
+const TWO_POW_53 = 9007199254740992;
+
+export class Random {
+  private readonly generator: ReturnType<typeof xoroshiro128plus>;
+
+  constructor(seed: number) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+      throw new RangeError(`seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
+    }
+    this.generator = xoroshiro128plus(seed);
+  }
+
+  /** Uniform in [0, 1) with 53 random bits (two draws), so tails of derived distributions are not coarse. */
+  uniform(): number {
+    const high = this.generator.next() >>> 5;
+    const low = this.generator.next() >>> 6;
+    return (high * TWO_POW_26 + low) / TWO_POW_53;
+  }
+
+  /** Uniform integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** Exponential with the given mean; 1 - u lies in (0, 1], so the log is finite. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.uniform()) * mean;
+  }
+
+  /** Standard normal by Box-Muller (one of the pair; keeping no spare keeps the draw order simple). */
+  normal(): number {
+    const radius = Math.sqrt(-2 * Math.log(1 - this.uniform()));
+    return radius * Math.cos(2 * Math.PI * this.uniform());
+  }
+}
