@@ -1,0 +1,97 @@
+// `beanlab serve`: the embedded server (the reference model behind TCP) as a process of its own.
+import type { Command } from 'commander';
+import { PROFILES, type Profile } from '../protocol/types.js';
+import { FAULTS, faultIntercept, parseFault, type FaultSpec } from '../server/faults.js';
+import { startServer } from '../server/tcp.js';
+import { UsageError } from './errors.js';
+
+/** beanstalkd's own ceiling for `-z` (JOB_DATA_SIZE_LIMIT_MAX). */
+const MAX_JOB_SIZE_LIMIT = 1073741824;
+
+interface ServeOptions {
+  host: string;
+  port: number;
+  maxJobSize: number;
+  profile: Profile;
+  fault: FaultSpec[];
+}
+
+function collectFault(value: string, previous: FaultSpec[]): FaultSpec[] {
+  try {
+    return [...previous, parseFault(value)];
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function integerIn(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new UsageError(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
+    }
+    return Number(value);
+  };
+}
+
+function profile(value: string): Profile {
+  if (!(PROFILES as readonly string[]).includes(value)) {
+    throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${value}'`);
+  }
+  return value as Profile;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the embedded server: the reference model of beanstalkd behind a TCP socket.')
+    .addHelpText(
+      'after',
+      '\nOnce it accepts connections it prints exactly one line:\n' +
+        '  beanlab serve: listening on HOST:PORT (profile P)\n' +
+        'It stops cleanly on SIGINT or SIGTERM. Like beanstalkd, SIGUSR1 enters drain mode:\n' +
+        'every later put answers DRAINING.',
+    )
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'TCP port; 0 picks a free one', integerIn('--port', 0, 65535), 11300)
+    .option(
+      '--max-job-size <bytes>',
+      'largest job body accepted, like beanstalkd -z',
+      integerIn('--max-job-size', 0, MAX_JOB_SIZE_LIMIT),
+      65535,
+    )
+    .option('--profile <version>', `beanstalkd version to follow (${PROFILES.join(' or ')})`, profile, '1.12')
+    .option(
+      '--fault <name[=value]>',
+      `inject a fault, to check that a conformance run catches it (repeatable): ${FAULTS.map((f) => f.name + (f.takesValue ? '=N' : '')).join(', ')}`,
+      collectFault,
+      [],
+    )
+    .action(async (options: ServeOptions) => {
+      const server = await startServer({
+        host: options.host,
+        port: options.port,
+        maxJobSize: options.maxJobSize,
+        profile: options.profile,
+        ...(options.fault.length > 0 ? { intercept: faultIntercept(options.fault) } : {}),
+      }).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`);
+      });
+      process.stdout.write(
+        `beanlab serve: listening on ${server.host}:${server.port} (profile ${options.profile})\n` +
+          (options.fault.length > 0 ? `beanlab serve: faults injected: ${options.fault.map((f) => f.name + (f.value === undefined ? '' : `=${f.value}`)).join(', ')}\n` : ''),
+      );
+      const drain = (): void => server.enterDrainMode();
+      process.on('SIGUSR1', drain);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      process.off('SIGUSR1', drain);
+      await server.close();
+    });
+}

@@ -1,0 +1,104 @@
+// `beanlab serve` as a real subprocess, driven by a third-party client (jackd 2.2).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, UnexpectedReplyError } from '../../src/client/client.js';
+import { spawnEmbeddedServer, type ServerProcess } from '../../src/server/process.js';
+
+// jackd is CommonJS with `module.exports = JackdClient`; require() gets the class the same
+// way under vitest and under plain node, where ESM interop differs.
+const JackdClient: typeof import('jackd').JackdClient = createRequire(import.meta.url)('jackd');
+const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
+
+function runBeanlab(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BEANLAB_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`beanlab ${args.join(' ')} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('beanlab serve (subprocess)', () => {
+  let serve: ServerProcess;
+  beforeAll(async () => {
+    serve = await spawnEmbeddedServer({ args: ['--profile', '1.13'] });
+  });
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  it('serves jackd: put, reserve and delete one job', async () => {
+    expect(serve.host).toBe('127.0.0.1');
+    expect(serve.port).toBeGreaterThan(0);
+    const jackd = new JackdClient();
+    await jackd.connect({ host: serve.host, port: serve.port });
+    try {
+      // jackd JSON-encodes objects (Buffers included); a string goes over as its UTF-8 bytes.
+      const id = await jackd.put('hello from jackd', { priority: 3, ttr: 30 });
+      expect(id).toMatch(/^\d+$/);
+      const job = await jackd.reserve();
+      expect(job.id).toBe(id);
+      expect(Buffer.from(job.payload).toString('utf8')).toBe('hello from jackd');
+      await jackd.delete(id);
+      await expect(jackd.delete(id)).rejects.toThrow(/NOT_FOUND/);
+    } finally {
+      await jackd.disconnect();
+    }
+  });
+
+  it('SIGUSR1 enters drain mode, as in beanstalkd', async () => {
+    const other = await spawnEmbeddedServer();
+    const client = await Client.connect({ port: other.port });
+    try {
+      expect(await client.put('before')).toBe(1);
+      process.kill(other.pid, 'SIGUSR1');
+      // The signal is asynchronous: poll until the server reports draining, bounded.
+      for (let i = 0; i < 100 && (await client.stats()).get('draining') !== 'true'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const error = await client.put('after').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnexpectedReplyError);
+      expect((error as UnexpectedReplyError).reply.kind).toBe('DRAINING');
+    } finally {
+      await client.close();
+      await other.stop();
+    }
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const other = await spawnEmbeddedServer();
+    expect(await other.stop()).toBe(0);
+  });
+});
+
+describe('beanlab serve arguments', () => {
+  it.each([
+    [['--port', '70000'], /--port must be an integer from 0 to 65535, got '70000'/],
+    [['--port', 'abc'], /--port must be an integer/],
+    [['--max-job-size', '-1'], /--max-job-size must be an integer/],
+    [['--profile', '1.11'], /--profile must be one of 1\.12, 1\.13, got '1\.11'/],
+  ])('serve %j exits 2 with a one-line error', async (args, message) => {
+    const { code, stdout, stderr } = await runBeanlab(['serve', ...args]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--help describes the options', async () => {
+    const { code, stdout } = await runBeanlab(['serve', '--help']);
+    expect(code).toBe(0);
+    for (const option of ['--host', '--port', '--max-job-size', '--profile']) expect(stdout).toContain(option);
+  });
+});
