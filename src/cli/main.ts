@@ -5,13 +5,22 @@ import { UsageError, exitCodes } from './errors.js';
 
 type Register = (program: Command) => void;
 
-/** Subcommand modules, loaded on demand so `beanlab --help` stays fast. */
-const commandModules: Array<() => Promise<{ register: Register }>> = [
-  () => import('./serve.js'),
-  () => import('./conform.js'),
-  () => import('./start.js'),
-  () => import('./sim.js'),
-];
+/**
+ * Subcommand modules by command name. Only the one being run is loaded (all of them for
+ * --help), so `beanlab serve` does not carry the load runner's or the reports' dependencies.
+ */
+const commandModules: Record<string, () => Promise<{ register: Register }>> = {
+  serve: () => import('./serve.js'),
+  conform: () => import('./conform.js'),
+  start: () => import('./start.js'),
+  sim: () => import('./sim.js'),
+};
+
+function modulesFor(argv: string[]): Array<() => Promise<{ register: Register }>> {
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const only = name === undefined ? undefined : commandModules[name];
+  return only ? [only] : Object.values(commandModules);
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -23,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const load of commandModules) {
+  for (const load of modulesFor(argv)) {
     (await load()).register(program);
   }
   try {

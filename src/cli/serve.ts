@@ -76,13 +76,10 @@ export function register(program: Command): void {
       }).catch((error: NodeJS.ErrnoException) => {
         throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`);
       });
-      process.stdout.write(
-        `beanlab serve: listening on ${server.host}:${server.port} (profile ${options.profile})\n` +
-          (options.fault.length > 0 ? `beanlab serve: faults injected: ${options.fault.map((f) => f.name + (f.value === undefined ? '' : `=${f.value}`)).join(', ')}\n` : ''),
-      );
       const drain = (): void => server.enterDrainMode();
       process.on('SIGUSR1', drain);
-      await new Promise<void>((resolve) => {
+      // Handlers go in before the listening line: whoever reads that line may signal at once.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
@@ -91,6 +88,11 @@ export function register(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      process.stdout.write(
+        `beanlab serve: listening on ${server.host}:${server.port} (profile ${options.profile})\n` +
+          (options.fault.length > 0 ? `beanlab serve: faults injected: ${options.fault.map((f) => f.name + (f.value === undefined ? '' : `=${f.value}`)).join(', ')}\n` : ''),
+      );
+      await stopped;
       process.off('SIGUSR1', drain);
       await server.close();
     });
