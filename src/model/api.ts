@@ -91,6 +91,10 @@ export interface ReferenceModel {
   enterDrainMode(): void;
   /** Throws an Error describing the first broken invariant. */
   checkInvariants(): void;
+  /**
+   * A queued job. A put in flight (put-begin, its body still arriving) is not one: it has an id
+   * and shows as `invalid` to peek and stats-job, but job() gives undefined and jobCount() omits it.
+   */
   job(id: JobId): JobView | undefined;
   jobCount(): number;
 }

@@ -3,7 +3,7 @@
 import type { Reply, Request } from '../protocol/types.js';
 import type { ModelCore } from './core.js';
 import { DEADLINE_SOON, US_PER_SECOND } from './core.js';
-import type { Conn, Tube } from './entities.js';
+import type { Conn, InFlightPut, Tube } from './entities.js';
 import { BURIED, DELAYED, Job, RESERVED } from './entities.js';
 import { jobStatsBody, statsBody, tubeListBody, tubeStatsBody } from './stats.js';
 
@@ -28,9 +28,15 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
   const cmd = core.cmd;
   switch (request.kind) {
     case 'put': {
-      cmd.put++;
-      core.setProducer(conn);
-      const id = core.nextJobId++;
+      // After a put-begin, cmd-put, the producer and the id were done at the line; the age counts from it.
+      const begun = conn.inFlight;
+      if (begun === null) {
+        cmd.put++;
+        core.setProducer(conn);
+      } else {
+        core.endInFlight(begun);
+      }
+      const id = begun === null ? core.nextJobId++ : begun.id;
       if (core.draining) {
         core.reply(conn, DRAINING);
         break;
@@ -42,7 +48,7 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
         request.pri,
         request.delaySeconds,
         request.ttrSeconds === 0 ? 1 : request.ttrSeconds,
-        core.clockUs,
+        begun === null ? core.clockUs : begun.createdUs,
         request.body,
       );
       core.jobs.set(id, job);
@@ -144,10 +150,13 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
       cmd.ignore++;
       ignore(core, conn, request.tube);
       break;
-    case 'peek':
+    case 'peek': {
       cmd.peek++;
-      found(core, conn, core.jobs.get(request.id));
+      const job = core.jobs.get(request.id);
+      if (job !== undefined) found(core, conn, job);
+      else peekInFlight(core, conn, core.inFlight.get(request.id));
       break;
+    }
     case 'peek-ready':
       cmd['peek-ready']++;
       found(core, conn, conn.use.ready.peek());
@@ -176,7 +185,7 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
     }
     case 'stats-job': {
       cmd['stats-job']++;
-      const job = core.jobs.get(request.id);
+      const job = core.jobs.get(request.id) ?? core.inFlight.get(request.id);
       if (job === undefined) return notFound(core, conn);
       core.reply(conn, { kind: 'OK', body: jobStatsBody(core, job) });
       break;
@@ -221,14 +230,28 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
       if (request.counts !== undefined) cmd[request.counts]++;
       core.reply(conn, request.reply === 'BAD_FORMAT' ? BAD_FORMAT : UNKNOWN_COMMAND);
       break;
-    case 'put-too-big':
+    case 'put-begin':
       cmd.put++;
+      core.setProducer(conn);
+      core.beginInFlight(conn, request.pri, request.delaySeconds, request.ttrSeconds, request.body, request.trailer);
+      break;
+    case 'put-too-big-begin':
+      cmd.put++;
+      conn.tooBigPutCounted = true;
+      break;
+    case 'put-too-big':
+      if (conn.tooBigPutCounted) conn.tooBigPutCounted = false;
+      else cmd.put++;
       core.reply(conn, JOB_TOO_BIG);
       break;
     case 'put-expected-crlf':
-      cmd.put++;
-      core.setProducer(conn);
-      core.nextJobId++;
+      if (conn.inFlight !== null) {
+        core.endInFlight(conn.inFlight); // its id stays used
+      } else {
+        cmd.put++;
+        core.setProducer(conn);
+        core.nextJobId++;
+      }
       core.reply(conn, EXPECTED_CRLF);
       break;
     default: {
@@ -252,6 +275,16 @@ function ownReservation(core: ModelCore, conn: Conn, id: number): Job | undefine
 function found(core: ModelCore, conn: Conn, job: Job | undefined): void {
   if (job === undefined) notFound(core, conn);
   else core.reply(conn, { kind: 'FOUND', id: job.id, body: job.body });
+}
+
+/**
+ * peek of a put still in flight: beanstalkd sends the job's stored body + 2 bytes as they are
+ * now, received bytes and zeros (probe 93), so the CR LF slot goes out as received too.
+ * Copies, because the parser keeps filling those buffers.
+ */
+function peekInFlight(core: ModelCore, conn: Conn, put: InFlightPut | undefined): void {
+  if (put === undefined) notFound(core, conn);
+  else core.reply(conn, { kind: 'FOUND', id: put.id, body: new Uint8Array(put.body), trailer: new Uint8Array(put.trailer) });
 }
 
 /** reserve / reserve-with-timeout (a.3); timeoutSeconds < 0 waits forever. */

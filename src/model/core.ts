@@ -10,7 +10,7 @@
 import type { CounterName, Profile, Reply } from '../protocol/types.js';
 import { URGENT_PRIORITY_LIMIT } from '../protocol/types.js';
 import type { ConnId, Output, ServerInfo, WaiterPicker } from './api.js';
-import { BURIED, Conn, DELAYED, Job, READY, RESERVED, Tube } from './entities.js';
+import { BURIED, Conn, DELAYED, InFlightPut, Job, READY, RESERVED, Tube } from './entities.js';
 import { IndexedHeap } from './heap.js';
 
 export const US_PER_SECOND = 1_000_000;
@@ -56,6 +56,8 @@ export class ModelCore {
   private nextTubeSeq = 0;
 
   readonly jobs = new Map<number, Job>();
+  /** Puts whose body is still arriving, by their already allocated id (at most one per conn). */
+  readonly inFlight = new Map<number, InFlightPut>();
   readonly tubesByName = new Map<string, Tube>();
   /** The server's tube list: creation order, swap-with-last on removal (b.6). */
   readonly tubeList: Tube[] = [];
@@ -136,6 +138,35 @@ export class ModelCore {
     }
     tube.listIndex = -1;
     this.pausedTubes.remove(tube);
+  }
+
+  // ---- puts in flight (a.1 step 5) ----
+
+  /** The put line was accepted: the id is taken and the job exists, `invalid`, until its body ends. */
+  beginInFlight(conn: Conn, pri: number, delaySeconds: number, ttrSeconds: number, body: Uint8Array, trailer: Uint8Array): void {
+    if (conn.inFlight !== null) throw new Error(`conn ${conn.id} began a put while job ${conn.inFlight.id} is in flight`);
+    const put = new InFlightPut(
+      this.nextJobId++,
+      conn,
+      conn.use,
+      pri,
+      delaySeconds,
+      ttrSeconds === 0 ? 1 : ttrSeconds,
+      this.clockUs,
+      body,
+      trailer,
+    );
+    this.inFlight.set(put.id, put);
+    conn.inFlight = put;
+    put.tube.jobs++; // make_job's TUBE_ASSIGN: the in-flight job holds its tube
+  }
+
+  /** The in-flight job goes away: completed (the caller makes the real job), discarded, or its conn closed. */
+  endInFlight(put: InFlightPut): void {
+    this.inFlight.delete(put.id);
+    put.conn.inFlight = null;
+    put.tube.jobs--;
+    this.maybeDropTube(put.tube);
   }
 
   // ---- job placement ----
@@ -447,6 +478,7 @@ export class ModelCore {
 
   /** connclose: stop waiting, reserved jobs back to READY in reservation order, drop tube refs. */
   closeConn(conn: Conn): void {
+    if (conn.inFlight !== null) this.endInFlight(conn.inFlight);
     if (conn.producer) this.producers--;
     if (conn.worker) this.workers--;
     this.stopWaiting(conn);

@@ -59,6 +59,29 @@ export class Job {
   }
 }
 
+/**
+ * A put whose line was accepted while its body is still arriving (put-begin, semantics a.1 step
+ * 5): it holds a job id and a reference to its tube, and shows as `state: invalid` to peek and
+ * stats-job, but it is in no queue and no current-jobs count. Not a Job, so the Job shape and
+ * every command that needs a real job stay as they are.
+ */
+export class InFlightPut {
+  constructor(
+    readonly id: number,
+    readonly conn: Conn,
+    readonly tube: Tube,
+    readonly pri: number,
+    readonly delaySeconds: number,
+    /** After the 0 → 1 rule, as stats-job shows it. */
+    readonly ttrSeconds: number,
+    /** Model time of the put line: the finished job's age counts from here. */
+    readonly createdUs: number,
+    /** The parser's live buffers (put-begin): bytes not yet received are 0. */
+    readonly body: Uint8Array,
+    readonly trailer: Uint8Array,
+  ) {}
+}
+
 export class JobCounters {
   timeouts = 0;
   releases = 0;
@@ -144,6 +167,10 @@ export class Conn {
   readonly reservedInOrder = new JobList();
   producer = false;
   worker = false;
+  /** The put whose body this connection is sending, between put-begin and its completion. */
+  inFlight: InFlightPut | null = null;
+  /** A put-too-big-begin counted cmd-put; the put-too-big that ends the discard must not again. */
+  tooBigPutCounted = false;
   /** When this connection's timer fires (TTR, safety margin, timeout); Infinity = never. */
   tickAtUs = Infinity;
   timerPos = -1;

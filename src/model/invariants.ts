@@ -122,6 +122,17 @@ export function checkCore(core: ModelCore): void {
     }
   }
   check(seen.size === core.jobs.size, () => `${core.jobs.size} jobs indexed but ${seen.size} placed`);
+
+  // Puts in flight: one per sending connection, an id of their own, a reference to the used tube.
+  for (const [id, put] of core.inFlight) {
+    check(put.id === id, () => `in-flight put ${put.id} indexed as ${id}`);
+    check(id < core.nextJobId && !core.jobs.has(id), () => `in-flight put ${id} shares its id or is beyond the next id`);
+    check(core.conns.get(put.conn.id) === put.conn && put.conn.inFlight === put, () => `in-flight put ${id} is not its conn's`);
+    check(put.tube === put.conn.use, () => `in-flight put ${id} is not in its conn's used tube`);
+    check(put.conn.producer && !put.conn.tooBigPutCounted, () => `in-flight put ${id}'s conn is not a plain producer`);
+    check(put.ttrSeconds >= 1, () => `in-flight put ${id} has ttr ${put.ttrSeconds}`);
+    counts(put.tube).jobs++;
+  }
   check(core.readyCount === ready, () => `ready ${core.readyCount} != ${ready}`);
   check(core.urgentCount === urgent, () => `urgent ${core.urgentCount} != ${urgent}`);
   check(core.reservedCount === reserved, () => `reserved ${core.reservedCount} != ${reserved}`);
@@ -147,6 +158,10 @@ export function checkCore(core: ModelCore): void {
     if (conn.waiting) waiting++;
     else check(conn.timeoutAtUs === -1, () => `idle conn ${conn.id} has a timeout`);
     if (conn.producer) producers++;
+    if (conn.inFlight !== null) {
+      check(core.inFlight.get(conn.inFlight.id) === conn.inFlight, () => `conn ${conn.id}'s in-flight put is not indexed`);
+      check(!conn.waiting, () => `conn ${conn.id} waits while sending a put body`);
+    }
     if (conn.worker) workers++;
     check(conn.tickAtUs === expectedTickAt(conn), () => `conn ${conn.id} timer ${conn.tickAtUs} != ${expectedTickAt(conn)}`);
     check(core.connTimers.has(conn) === (conn.tickAtUs !== Infinity), () => `conn ${conn.id} timer heap membership`);

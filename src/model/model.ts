@@ -49,6 +49,7 @@ class Model implements ReferenceModel {
     const conn = this.conn(connId);
     const out = this.begin(nowUs);
     if (conn.waiting) throw new Error(`conn ${connId} is waiting in reserve; beanstalkd reads nothing from it`);
+    if (conn.inFlight !== null || conn.tooBigPutCounted) expectPutEnd(conn, request);
     if (dispatch(this.core, conn, request)) {
       out.push({ conn: connId, close: true });
       this.core.closeConn(conn);
@@ -137,6 +138,14 @@ class Model implements ReferenceModel {
     if (conn === undefined) throw new Error(`unknown or closed connection ${connId}`);
     return conn;
   }
+}
+
+/** Between a put's begin and its end the connection sends body bytes, so nothing else can come. */
+function expectPutEnd(conn: Conn, request: Request): void {
+  const ends = conn.inFlight !== null
+    ? request.kind === 'put' || request.kind === 'put-expected-crlf'
+    : request.kind === 'put-too-big';
+  if (!ends) throw new Error(`conn ${conn.id} sent ${request.kind} while its put body was still arriving`);
 }
 
 export function createModel(options: ModelOptions = {}): ReferenceModel {

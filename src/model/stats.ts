@@ -4,8 +4,8 @@
 import { formatStatsYaml } from '../protocol/stats-yaml.js';
 import type { ModelCore } from './core.js';
 import { COUNTER_NAMES, US_PER_SECOND } from './core.js';
-import type { Job, Tube } from './entities.js';
-import { DELAYED, RESERVED, STATE_NAMES } from './entities.js';
+import type { Tube } from './entities.js';
+import { DELAYED, InFlightPut, Job, RESERVED, STATE_NAMES } from './entities.js';
 
 type Field = readonly [key: string, value: string | number | boolean, quoted?: boolean];
 
@@ -82,23 +82,32 @@ export function tubeStatsBody(core: ModelCore, tube: Tube): Uint8Array {
   return encoder.encode(formatStatsYaml(fields));
 }
 
-export function jobStatsBody(core: ModelCore, job: Job): Uint8Array {
-  const timed = job.state === RESERVED || job.state === DELAYED;
+/** Counters of a job that was never queued: an in-flight put's. */
+const NEVER_QUEUED = { reserves: 0, timeouts: 0, releases: 0, buries: 0, kicks: 0 };
+
+/**
+ * An in-flight put is `invalid` with time-left 0 and zero counters: fmt_job_stats reads them from
+ * the job make_job zeroed, with pri, delay and ttr (after 0 → 1) already set from the put line.
+ */
+export function jobStatsBody(core: ModelCore, job: Job | InFlightPut): Uint8Array {
+  const queued = job instanceof Job;
+  const timed = queued && (job.state === RESERVED || job.state === DELAYED);
+  const counters = queued ? job : NEVER_QUEUED;
   const fields: Field[] = [
     ['id', job.id],
     ['tube', job.tube.name, core.profile !== '1.12'],
-    ['state', STATE_NAMES[job.state]],
+    ['state', queued ? STATE_NAMES[job.state] : 'invalid'],
     ['pri', job.pri],
     ['age', truncSeconds(core.clockUs - job.createdUs)],
     ['delay', job.delaySeconds],
     ['ttr', job.ttrSeconds],
     ['time-left', timed ? truncSeconds(job.deadlineUs - core.clockUs) : 0],
     ['file', 0],
-    ['reserves', job.reserves],
-    ['timeouts', job.timeouts],
-    ['releases', job.releases],
-    ['buries', job.buries],
-    ['kicks', job.kicks],
+    ['reserves', counters.reserves],
+    ['timeouts', counters.timeouts],
+    ['releases', counters.releases],
+    ['buries', counters.buries],
+    ['kicks', counters.kicks],
   ];
   return encoder.encode(formatStatsYaml(fields));
 }

@@ -5,14 +5,21 @@ import type { Command, Reply } from './types.js';
 
 const CRLF = '\r\n';
 
-/** `<line>\r\n<body>\r\n` in one allocation. */
-function withBody(line: string, body: Uint8Array): Buffer {
+/**
+ * `<line>\r\n<body>\r\n` in one allocation. A `trailer` replaces the final CR LF: peek of an
+ * in-flight put sends the job's stored 2 trailing bytes, whatever has arrived of them (probe 93).
+ */
+function withBody(line: string, body: Uint8Array, trailer?: Uint8Array): Buffer {
   const lineBytes = line.length; // latin1: one byte per char
   const out = Buffer.allocUnsafe(lineBytes + body.length + 2);
   out.write(line, 0, 'latin1');
   out.set(body, lineBytes);
-  out[out.length - 2] = 13;
-  out[out.length - 1] = 10;
+  if (trailer) {
+    out.set(trailer, out.length - 2);
+  } else {
+    out[out.length - 2] = 13;
+    out[out.length - 1] = 10;
+  }
   return out;
 }
 
@@ -29,8 +36,9 @@ export function encodeReply(reply: Reply): Buffer {
     case 'USING':
       return lineOnly(`USING ${reply.tube}${CRLF}`);
     case 'RESERVED':
+      return withBody(`RESERVED ${reply.id} ${reply.body.length}${CRLF}`, reply.body);
     case 'FOUND':
-      return withBody(`${reply.kind} ${reply.id} ${reply.body.length}${CRLF}`, reply.body);
+      return withBody(`FOUND ${reply.id} ${reply.body.length}${CRLF}`, reply.body, reply.trailer);
     case 'WATCHING':
       return lineOnly(`WATCHING ${reply.count}${CRLF}`);
     case 'KICKED':

@@ -8,8 +8,12 @@
 //   until one holds a line end; that line end yields one BAD_FORMAT.
 // * After a put line the body and its CR LF are read as raw bytes (bytes + 2), or discarded
 //   without buffering when the size is over max-job-size.
+// * beanstalkd acts on a put line before its body arrives (cmd-put, producer, job id; a.1). So
+//   when the body is not all there yet the parser yields put-begin (or put-too-big-begin) at once
+//   and the completing request later; when it is all there, only the completing request.
 //
-// All of this depends only on the byte stream, never on how it was split into chunks.
+// The completed requests depend only on the byte stream, never on how it was split into
+// chunks; only where the begin requests appear depends on the split.
 import { interpretLine, type LineContext, type PutHeader } from './command-line.js';
 import { MAX_LINE_BYTES, type Profile, type Request } from './types.js';
 
@@ -21,11 +25,41 @@ const NO_BODY = new Uint8Array(0);
 const OVERLONG_LINE: Request = Object.freeze({ kind: 'error', reply: 'BAD_FORMAT' });
 const PUT_TOO_BIG: Request = Object.freeze({ kind: 'put-too-big' });
 const PUT_EXPECTED_CRLF: Request = Object.freeze({ kind: 'put-expected-crlf' });
+const PUT_TOO_BIG_BEGIN: Request = Object.freeze({ kind: 'put-too-big-begin' });
+
+type PutBegin = Extract<Request, { kind: 'put-begin' }>;
+
+/**
+ * Bodies are copied out of the socket chunk, so a held job does not pin the chunk. Small ones
+ * are cut from shared slabs: an ArrayBuffer of its own costs a body about 200 bytes of V8 and
+ * allocator bookkeeping, more than a typical 100-byte body. A held body pins at most its slab.
+ */
+const SLAB_BYTES = 16 * 1024;
+const POOLED_BODY_MAX_BYTES = 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function copyBody(from: Buffer, start: number, end: number): Uint8Array {
+  const size = end - start;
+  let body: Uint8Array;
+  if (size > POOLED_BODY_MAX_BYTES) {
+    body = new Uint8Array(size);
+  } else {
+    if (slabUsed + size > SLAB_BYTES) {
+      slab = new ArrayBuffer(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    body = new Uint8Array(slab, slabUsed, size);
+    slabUsed += (size + 7) & ~7; // keep views 8-byte aligned
+  }
+  body.set(from.subarray(start, end));
+  return body;
+}
 
 type Mode =
   | 'line' // looking for a command line
   | 'overlong' // discarding a too-long line through its end (prot.c STATE_WANT_ENDLINE)
-  | 'body' // reading a put body and its CR LF
+  | 'body' // reading a put body and its CR LF after a put-begin
   | 'discard'; // throwing away an oversized put body (prot.c STATE_BITBUCKET)
 
 export interface RequestParserOptions {
@@ -42,14 +76,14 @@ export class RequestParser {
    */
   private buf: Buffer = EMPTY;
   private pos = 0;
-  /** A request completed inside push() (a put body that arrived with the chunk). */
+  /** A request completed inside push() (the rest of a put body arrived with the chunk). */
   private completed: Request | undefined;
 
-  private putHeader: PutHeader | undefined;
-  private body: Uint8Array = NO_BODY;
-  private bodyFilled = 0;
-  private readonly trailer = new Uint8Array(2);
-  private trailerFilled = 0;
+  /** The put in flight (body mode), as handed out in its put-begin. */
+  private putBegin: PutBegin | undefined;
+  /** Body and CR LF slot in one buffer; put-begin's body and trailer are views into it. */
+  private putData: Uint8Array = NO_BODY;
+  private putFilled = 0;
 
   private discardLeft = 0;
 
@@ -62,7 +96,7 @@ export class RequestParser {
     // Body and discard modes are only left pending once every earlier byte was consumed, so
     // the chunk goes straight into the body (or nowhere): a huge body is never buffered here.
     if (this.mode === 'body' || this.mode === 'discard') {
-      data = data.subarray(this.absorb(data, 0));
+      data = data.subarray(this.absorb(data));
     }
     if (data.length === 0) return;
     if (this.pos >= this.buf.length) {
@@ -86,34 +120,28 @@ export class RequestParser {
         this.pos = 0;
         return undefined;
       }
-      switch (this.mode) {
-        case 'line': {
-          const request = this.nextLine();
-          if (request !== undefined) return request;
-          if (this.mode === 'line') return undefined; // needs more bytes
-          break;
-        }
-        case 'overlong':
-          if (!this.skipOverlongLine()) return undefined;
-          this.mode = 'line';
-          return OVERLONG_LINE;
-        case 'body':
-        case 'discard':
-          this.pos += this.absorb(this.buf, this.pos);
-          break;
+      // Bytes are only pending in 'line' or 'overlong' mode: entering 'body' or 'discard' takes
+      // every pending byte, and push() feeds those modes directly.
+      if (this.mode === 'overlong') {
+        if (!this.skipOverlongLine()) return undefined;
+        this.mode = 'line';
+        return OVERLONG_LINE;
       }
+      const request = this.nextLine();
+      if (request !== undefined) return request;
+      if (this.mode === 'line') return undefined; // needs more bytes
     }
   }
 
   /** Bytes received and not yet returned in a request (discarded bytes excluded). */
   bufferedBytes(): number {
     const pending = this.buf.length - this.pos;
-    return this.mode === 'body' ? pending + this.bodyFilled + this.trailerFilled : pending;
+    return this.mode === 'body' ? pending + this.putFilled : pending;
   }
 
   /**
    * In 'line' mode: returns the request of the next complete line, or undefined with the
-   * mode unchanged (more bytes needed) or changed (a put body follows, or the line is too long).
+   * mode unchanged (more bytes needed) or changed to 'overlong' (the line is too long).
    */
   private nextLine(): Request | undefined {
     const buf = this.buf;
@@ -132,22 +160,53 @@ export class RequestParser {
     return undefined;
   }
 
-  private onLine(line: string): Request | undefined {
+  /** Called once the line is consumed: buf[pos..] is what follows it. */
+  private onLine(line: string): Request {
     const outcome = interpretLine(line, this.ctx);
-    if (outcome.kind === 'put-header') {
-      this.mode = 'body';
-      this.putHeader = outcome;
-      this.body = new Uint8Array(outcome.bytes);
-      this.bodyFilled = 0;
-      this.trailerFilled = 0;
-      return undefined;
-    }
-    if (outcome.kind === 'put-skip') {
-      this.mode = 'discard';
-      this.discardLeft = outcome.bytes + 2;
-      return undefined;
-    }
+    if (outcome.kind === 'put-header') return this.startPut(outcome);
+    if (outcome.kind === 'put-skip') return this.startDiscard(outcome.bytes + 2);
     return outcome;
+  }
+
+  private startPut(header: PutHeader): Request {
+    const buf = this.buf;
+    const start = this.pos;
+    const size = header.bytes;
+    if (buf.length - start >= size + 2) {
+      // All here: beanstalkd inserts it within the same read, so no in-flight state is visible.
+      this.pos = start + size + 2;
+      if (buf[start + size] !== CR || buf[start + size + 1] !== LF) return PUT_EXPECTED_CRLF;
+      const body = copyBody(buf, start, start + size);
+      return { kind: 'put', pri: header.pri, delaySeconds: header.delaySeconds, ttrSeconds: header.ttrSeconds, body };
+    }
+    // Still arriving: whatever is here goes in now, the rest straight from later chunks.
+    const data = new Uint8Array(size + 2);
+    data.set(buf.subarray(start));
+    this.putFilled = buf.length - start;
+    this.pos = buf.length;
+    this.putData = data;
+    this.mode = 'body';
+    this.putBegin = {
+      kind: 'put-begin',
+      pri: header.pri,
+      delaySeconds: header.delaySeconds,
+      ttrSeconds: header.ttrSeconds,
+      body: data.subarray(0, size),
+      trailer: data.subarray(size),
+    };
+    return this.putBegin;
+  }
+
+  private startDiscard(total: number): Request {
+    const available = this.buf.length - this.pos;
+    if (available >= total) {
+      this.pos += total;
+      return PUT_TOO_BIG;
+    }
+    this.pos = this.buf.length;
+    this.discardLeft = total - available;
+    this.mode = 'discard';
+    return PUT_TOO_BIG_BEGIN;
   }
 
   /**
@@ -179,39 +238,31 @@ export class RequestParser {
     }
   }
 
-  /** Feeds data[from..] to the put body or the discard counter; returns bytes consumed. */
-  private absorb(data: Buffer, from: number): number {
-    let at = from;
+  /** Feeds the front of a chunk to the put body or the discard counter; returns bytes consumed. */
+  private absorb(data: Buffer): number {
     if (this.mode === 'discard') {
-      const n = Math.min(this.discardLeft, data.length - at);
+      const n = Math.min(this.discardLeft, data.length);
       this.discardLeft -= n;
       if (this.discardLeft === 0) this.finish(PUT_TOO_BIG);
       return n;
     }
-    const bodyNeed = this.body.length - this.bodyFilled;
-    if (bodyNeed > 0) {
-      const n = Math.min(bodyNeed, data.length - at);
-      this.body.set(data.subarray(at, at + n), this.bodyFilled);
-      this.bodyFilled += n;
-      at += n;
-    }
-    while (this.trailerFilled < 2 && at < data.length) {
-      this.trailer[this.trailerFilled++] = data[at++];
-    }
-    if (this.trailerFilled === 2) this.finishPut();
-    return at - from;
+    const n = Math.min(this.putData.length - this.putFilled, data.length);
+    this.putData.set(data.subarray(0, n), this.putFilled);
+    this.putFilled += n;
+    if (this.putFilled === this.putData.length) this.finishPut();
+    return n;
   }
 
   private finishPut(): void {
-    const header = this.putHeader!;
-    const hasCrLf = this.trailer[0] === CR && this.trailer[1] === LF;
+    const begin = this.putBegin!;
+    const { trailer } = begin;
     this.finish(
-      hasCrLf
-        ? { kind: 'put', pri: header.pri, delaySeconds: header.delaySeconds, ttrSeconds: header.ttrSeconds, body: this.body }
+      trailer[0] === CR && trailer[1] === LF
+        ? { kind: 'put', pri: begin.pri, delaySeconds: begin.delaySeconds, ttrSeconds: begin.ttrSeconds, body: begin.body }
         : PUT_EXPECTED_CRLF,
     );
-    this.putHeader = undefined;
-    this.body = NO_BODY; // the request owns the body now
+    this.putBegin = undefined;
+    this.putData = NO_BODY; // the requests own the buffer now
   }
 
   private finish(request: Request): void {

@@ -68,8 +68,35 @@ export type Request =
   | { kind: 'error'; reply: 'BAD_FORMAT' | 'UNKNOWN_COMMAND'; counts?: CounterName }
   /** `put` whose size exceeded max-job-size: the body was discarded; counts cmd-put; no id used. */
   | { kind: 'put-too-big' }
-  /** `put` whose body was not followed by CR LF: counts cmd-put, marks a producer, uses up a job id. */
-  | { kind: 'put-expected-crlf' };
+  /**
+   * `put` whose body was not followed by CR LF: counts cmd-put, marks a producer, uses up a job
+   * id. After a put-begin it only discards that in-flight job (its id stays used).
+   */
+  | { kind: 'put-expected-crlf' }
+  /**
+   * A put line passed its checks but its body and CR LF have not all arrived. beanstalkd acts on
+   * the line at once (a.1 steps 2 and 5): cmd-put += 1, the connection becomes a producer and a
+   * job id is allocated; the job is visible to peek and stats-job as `state: invalid` (probe 93).
+   * The connection's next request completes it: `put` (INSERTED with that id, or DRAINING) or
+   * `put-expected-crlf`. When the whole body is already there, the parser yields only `put`.
+   *
+   * `body` (the declared size) and `trailer` (the 2 bytes that must be CR LF) are the parser's
+   * own buffers, zero-filled and filled in place as bytes arrive, so a reader sees exactly what
+   * beanstalkd's in-flight job holds. The completing `put` carries this same `body`.
+   */
+  | {
+      kind: 'put-begin';
+      pri: number;
+      delaySeconds: number;
+      ttrSeconds: number;
+      body: Uint8Array;
+      trailer: Uint8Array;
+    }
+  /**
+   * A put line over max-job-size whose bytes + 2 discarded bytes have not all arrived: beanstalkd
+   * already counted cmd-put (a.1 step 2). The later `put-too-big` then only replies JOB_TOO_BIG.
+   */
+  | { kind: 'put-too-big-begin' };
 
 export type Reply =
   | { kind: 'INSERTED'; id: JobId }
@@ -77,7 +104,11 @@ export type Reply =
   | { kind: 'BURIED'; id?: JobId }
   | { kind: 'USING'; tube: string }
   | { kind: 'RESERVED'; id: JobId; body: Uint8Array }
-  | { kind: 'FOUND'; id: JobId; body: Uint8Array }
+  /**
+   * `trailer`, when present, replaces the CR LF after the body: beanstalkd sends a job's stored
+   * body + 2 bytes, and only an in-flight put (probe 93) holds anything but CR LF there.
+   */
+  | { kind: 'FOUND'; id: JobId; body: Uint8Array; trailer?: Uint8Array }
   | { kind: 'DEADLINE_SOON' }
   | { kind: 'TIMED_OUT' }
   | { kind: 'DELETED' }

@@ -17,7 +17,16 @@ const tube = fc.constantFrom(...TUBES);
 const seconds = fc.integer({ min: 0, max: 3 });
 const pri = fc.constantFrom(0, 5, 1023, 1024, 4294967295);
 
+/** A put line whose body has not all arrived: the parser's live buffers, zero-filled. */
+const putBegin: fc.Arbitrary<Request> = fc
+  .record({ pri, delaySeconds: seconds, ttrSeconds: seconds, size: fc.integer({ min: 0, max: 3 }) })
+  .map(({ size, ...line }) => {
+    const data = new Uint8Array(size + 2);
+    return { kind: 'put-begin', ...line, body: data.subarray(0, size), trailer: data.subarray(size) };
+  });
+
 const request: fc.Arbitrary<Request> = fc.oneof(
+  { weight: 2, arbitrary: putBegin },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), pri, delaySeconds: seconds, ttrSeconds: seconds, body: fc.uint8Array({ maxLength: 3 }) }) },
   { weight: 4, arbitrary: fc.constant({ kind: 'reserve' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('reserve-with-timeout' as const), timeoutSeconds: fc.integer({ min: -1, max: 3 }) }) },
@@ -38,7 +47,7 @@ const request: fc.Arbitrary<Request> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom({ kind: 'stats' as const }, { kind: 'list-tubes' as const }, { kind: 'list-tube-used' as const }, { kind: 'list-tubes-watched' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause-tube' as const), tube, delaySeconds: seconds }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'quit' as const }) },
-  { weight: 1, arbitrary: fc.constantFrom<Request>({ kind: 'error', reply: 'BAD_FORMAT', counts: 'put' }, { kind: 'put-too-big' }, { kind: 'put-expected-crlf' }) },
+  { weight: 1, arbitrary: fc.constantFrom<Request>({ kind: 'error', reply: 'BAD_FORMAT', counts: 'put' }, { kind: 'put-too-big' }, { kind: 'put-expected-crlf' }, { kind: 'put-too-big-begin' }) },
 );
 
 type Step =
@@ -86,6 +95,15 @@ function run(connCount: number, steps: Step[]): void {
   const conns: (ConnId | undefined)[] = Array.from({ length: 4 }, (_, i) => (i < connCount ? model.connect(nowUs) : undefined));
   const open = (slot: number): ConnId => (conns[slot % connCount] ??= model.connect(nowUs));
   const waiting = () => new Set(conns.filter((c): c is ConnId => c !== undefined && model.isWaiting(c)));
+  /** Per slot: the begin whose body is still arriving; that connection's next request ends it. */
+  const begun: (Request | undefined)[] = [];
+  /** The request that ends a begun put: a put if one was drawn, else the failing end. */
+  const endOf = (started: Request, drawn: Request): Request => {
+    if (started.kind === 'put-too-big-begin') return { kind: 'put-too-big' };
+    if (started.kind !== 'put-begin' || drawn.kind !== 'put') return { kind: 'put-expected-crlf' };
+    const { pri: p, delaySeconds, ttrSeconds, body } = started;
+    return { kind: 'put', pri: p, delaySeconds, ttrSeconds, body };
+  };
 
   for (const s of steps) {
     const before = waiting();
@@ -115,6 +133,7 @@ function run(connCount: number, steps: Step[]): void {
       before.delete(conn);
       checkReplies(model, model.disconnect(conn, nowUs), before);
       conns[s.conn % connCount] = undefined;
+      begun[s.conn % connCount] = undefined;
     } else {
       nowUs += s.afterUs;
       const conn = open(s.conn);
@@ -122,14 +141,19 @@ function run(connCount: number, steps: Step[]): void {
         // beanstalkd reads nothing from a waiting connection: let time pass instead.
         checkReplies(model, model.tick(nowUs), before);
       } else {
-        const out = model.apply(conn, s.request, nowUs);
+        const slot = s.conn % connCount;
+        const started = begun[slot];
+        const req = started ? endOf(started, s.request) : s.request;
+        const begins = req.kind === 'put-begin' || req.kind === 'put-too-big-begin';
+        begun[slot] = begins ? req : undefined;
+        const out = model.apply(conn, req, nowUs);
         checkReplies(model, out, before, conn);
         const own = out.filter((o) => o.conn === conn);
-        if (s.request.kind === 'quit') {
+        if (req.kind === 'quit') {
           expect(own).toEqual([{ conn, close: true }]);
-          conns[s.conn % connCount] = undefined;
+          conns[slot] = undefined;
         } else {
-          expect(own.length).toBe(model.isWaiting(conn) ? 0 : 1);
+          expect(own.length).toBe(model.isWaiting(conn) || begins ? 0 : 1);
         }
       }
     }

@@ -31,5 +31,18 @@ export function testSeed(name: string): number {
   return seed;
 }
 
+/** Requests that only mark a put whose body had not all arrived when its line was parsed. */
+export function isBegin(request: Request): boolean {
+  return request.kind === 'put-begin' || request.kind === 'put-too-big-begin';
+}
+
+/**
+ * The requests without the begin markers: these depend only on the byte stream, while where
+ * a begin appears depends on how the stream was cut into chunks.
+ */
+export function completed(requests: readonly Request[]): Request[] {
+  return requests.filter((r) => !isBegin(r));
+}
+
 export const BAD_FORMAT: Request = { kind: 'error', reply: 'BAD_FORMAT' };
 export const UNKNOWN_COMMAND: Request = { kind: 'error', reply: 'UNKNOWN_COMMAND' };

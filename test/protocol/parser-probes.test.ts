@@ -13,6 +13,18 @@ function put(pri: number, delaySeconds: number, ttrSeconds: number, body: string
   return { kind: 'put', pri, delaySeconds, ttrSeconds, body: new Uint8Array(bytes(body)) };
 }
 
+/** A put whose body has not all arrived: its live buffers hold what has, zeros for the rest. */
+function putBegin(pri: number, delaySeconds: number, ttrSeconds: number, body: string, trailer: string): Request {
+  return {
+    kind: 'put-begin',
+    pri,
+    delaySeconds,
+    ttrSeconds,
+    body: new Uint8Array(bytes(body)),
+    trailer: new Uint8Array(bytes(trailer)),
+  };
+}
+
 type Row = [name: string, input: string, expected: Request[]];
 
 function rows(table: Row[], profile: Profile = '1.12'): void {
@@ -45,10 +57,11 @@ describe('put (probe rows 1-11, 26-30)', () => {
     ['9 extra spaces', 'put  1  0  10  1\r\nz\r\n', [put(1, 0, 10, 'z')]],
     ['10 put without space', 'put\r\n', [UNKNOWN_COMMAND]],
     ['10 upper case', 'PUT 0 0 1 1\r\n', [UNKNOWN_COMMAND]],
-    ['11 size checked before garbage: no reply yet', 'put 1 0 10 99999999x\r\n', []],
+    // cmd-put is counted at the line; the reply waits until the discard ends.
+    ['11 size checked before garbage: no reply yet', 'put 1 0 10 99999999x\r\n', [{ kind: 'put-too-big-begin' }]],
     ['26 missing CR LF, id used', 'put 0 0 10 5\r\nhelloXXput 0 0 10 1\r\nq\r\n', [{ kind: 'put-expected-crlf' }, put(0, 0, 10, 'q')]],
     ['27 short declared size', 'put 0 0 10 3\r\nhello\r\n', [{ kind: 'put-expected-crlf' }, UNKNOWN_COMMAND]],
-    ['28 long declared size waits', 'put 0 0 10 7\r\nhello\r\n', []],
+    ['28 long declared size waits, the job in flight', 'put 0 0 10 7\r\nhello\r\n', [putBegin(0, 0, 10, 'hello\r\n', '\0\0')]],
     ['28 … and completes on the next CR LF', 'put 0 0 10 7\r\nhello\r\n\r\n', [put(0, 0, 10, 'hello\r\n')]],
     ['29 empty body', 'put 0 0 10 0\r\n\r\n', [put(0, 0, 10, '')]],
     ['29 body is CR LF', 'put 0 0 10 2\r\n\r\n\r\n', [put(0, 0, 10, '\r\n')]],
@@ -58,6 +71,7 @@ describe('put (probe rows 1-11, 26-30)', () => {
   test('11 an oversized put discards exactly bytes+2 bytes, never buffering them', () => {
     const parser = new RequestParser({ profile: '1.12', maxJobSize: 65535 });
     parser.push(bytes('put 1 0 10 99999999x\r\n'));
+    expect(parser.next()).toEqual({ kind: 'put-too-big-begin' });
     expect(parser.next()).toBeUndefined();
     const block = Buffer.alloc(1 << 20, 0x61);
     let left = 99999999 + 2;
@@ -94,6 +108,62 @@ describe('put (probe rows 1-11, 26-30)', () => {
       PUT_GARBAGE,
       put(0, 0, 0, 'x'),
     ]);
+  });
+});
+
+describe('a put in flight (a.1 step 5, probe 93)', () => {
+  const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+  const newParser = () => new RequestParser({ profile: '1.12', maxJobSize: 65535 });
+
+  test('a body already buffered with its line yields only the put', () => {
+    expect(parseAll(['put 0 0 10 5\r\nhello\r\nstats\r\n'].map(bytes))).toEqual([put(0, 0, 10, 'hello'), { kind: 'stats' }]);
+    // Chunks pushed before the line is parsed count as buffered too.
+    const parser = newParser();
+    parser.push(bytes('put 0 0 10 5\r\n'));
+    parser.push(bytes('hello\r\n'));
+    expect(parser.next()).toEqual(put(0, 0, 10, 'hello'));
+    expect(parser.next()).toBeUndefined();
+  });
+
+  test('a split body yields put-begin at once, whose buffers fill in place, then the put', () => {
+    const parser = newParser();
+    parser.push(bytes('put 7 3 0 5\r\nhe'));
+    const begin = parser.next();
+    if (begin?.kind !== 'put-begin') throw new Error(`expected put-begin, got ${JSON.stringify(begin)}`);
+    expect(begin).toMatchObject({ pri: 7, delaySeconds: 3, ttrSeconds: 0 });
+    expect(text(begin.body)).toBe('he\0\0\0');
+    expect(text(begin.trailer)).toBe('\0\0');
+    expect(parser.next()).toBeUndefined();
+    parser.push(bytes('llo\r'));
+    expect(parser.next()).toBeUndefined();
+    expect(text(begin.body)).toBe('hello');
+    expect(text(begin.trailer)).toBe('\r\0');
+    parser.push(bytes('\nstats\r\n'));
+    const end = parser.next();
+    expect(end).toEqual(put(7, 3, 0, 'hello'));
+    expect(end?.kind === 'put' && end.body).toBe(begin.body);
+    expect(parser.next()).toEqual({ kind: 'stats' });
+  });
+
+  test('a split body without its CR LF ends in put-expected-crlf', () => {
+    expect(parseAll(['put 0 0 10 2\r\nh', 'iXYstats\r\n'].map(bytes))).toEqual([
+      putBegin(0, 0, 10, 'hi', 'XY'), // the live buffers, as they were filled in the end
+      { kind: 'put-expected-crlf' },
+      { kind: 'stats' },
+    ]);
+  });
+
+  test('a line whose body has not started is in flight too', () => {
+    expect(parseAll(['put 0 0 10 1\r\n', 'x\r\n'].map(bytes))).toEqual([putBegin(0, 0, 10, 'x', '\r\n'), put(0, 0, 10, 'x')]);
+  });
+
+  test('an oversized put whose discard is split yields put-too-big-begin, then put-too-big', () => {
+    expect(parseAll(['put 0 0 10 11\r\n0123', '456789a\r\nstats\r\n'].map(bytes), { maxJobSize: 10 })).toEqual([
+      { kind: 'put-too-big-begin' },
+      { kind: 'put-too-big' },
+      { kind: 'stats' },
+    ]);
+    expect(parseAll('put 0 0 10 11\r\n0123456789a\r\n', { maxJobSize: 10 })).toEqual([{ kind: 'put-too-big' }]);
   });
 });
 

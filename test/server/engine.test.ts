@@ -189,3 +189,43 @@ describe('Engine: one failing connection does not take down the others', () => {
     expect(h.output(b)).toBe('INSERTED 1\r\n');
   });
 });
+
+describe('Engine: a put in flight is visible to other connections (a.1 step 5, probe 93)', () => {
+  it('counts cmd-put and the producer as soon as the line arrives', () => {
+    const h = new EngineHarness();
+    const a = h.open();
+    const b = h.open();
+    h.send(a, 'put 0 0 5 1\r\n\r\n'); // 1 body byte and 1 of the CR LF: 1 byte short
+    h.send(b, 'stats\r\n');
+    expect(h.output(b)).toContain('\ncmd-put: 1\n');
+    expect(h.output(b)).toContain('\ncurrent-producers: 1\n');
+    expect(h.output(a)).toBe('');
+  });
+
+  it('peek sends the stored body + 2 bytes as they are: received bytes, then zeros', () => {
+    const h = new EngineHarness();
+    const a = h.open();
+    const b = h.open();
+    h.send(a, 'put 0 0 10 5\r\nhe');
+    h.send(b, 'peek 1\r\nreserve-job 1\r\ndelete 1\r\n');
+    expect(h.output(b)).toBe('FOUND 1 5\r\nhe\0\0\0\0\0NOT_FOUND\r\nNOT_FOUND\r\n');
+    h.send(a, 'llo\r');
+    h.send(b, 'peek 1\r\n');
+    expect(h.output(b).endsWith('FOUND 1 5\r\nhello\r\0')).toBe(true);
+    h.send(a, '\n');
+    expect(h.output(a)).toBe('INSERTED 1\r\n');
+    h.send(b, 'peek 1\r\n');
+    expect(h.output(b).endsWith('FOUND 1 5\r\nhello\r\n')).toBe(true);
+  });
+
+  it('the in-flight job goes with its connection', () => {
+    const h = new EngineHarness();
+    const a = h.open();
+    const b = h.open();
+    h.send(a, 'put 0 0 10 5\r\nhe');
+    h.engine.close(a, 0);
+    h.send(b, 'stats-job 1\r\nput 0 0 10 1\r\nx\r\n');
+    expect(h.output(b)).toBe('NOT_FOUND\r\nINSERTED 2\r\n');
+    h.model.checkInvariants();
+  });
+});
