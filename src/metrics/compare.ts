@@ -1,14 +1,21 @@
 // `beanlab compare`: a pure, noise-aware regression verdict between two results.
 // Each side is a set of samples (one per repeat; a result without repeats is one sample). The
-// estimate is the change of the median: current median over baseline median, or, for A/B runs
+// change shown is that of the medians: current median over baseline median, or, for A/B runs
 // whose repeats alternate the two servers, the median of the paired ratios, in which drift of
-// the machine cancels. A 95% bootstrap confidence interval (fixed seed, so the same files give
-// the same verdict) decides: a REGRESSION is declared only when the whole interval lies beyond
-// the threshold, so noise alone does not fail a build; a median beyond the threshold with an
-// interval that straddles it is reported as inconclusive.
+// the machine cancels. Its confidence interval is Student's t on the log ratios (paired, or
+// Welch for two independent sets), which stays honest with the 3 to 10 samples CI can afford,
+// where a bootstrap interval would be little more than [min, max]; the intervals of a table are
+// Bonferroni-corrected, so the whole table has a 95% confidence. A REGRESSION is declared only
+// when the median change AND the whole interval lie beyond the threshold, so noise alone does
+// not fail a build; a median beyond the threshold with an interval that straddles it is reported
+// as inconclusive. With one sample per side there is no interval and the median decides alone.
 import type { RunResult } from './result.js';
 import type { LatencyStats, LoadResult, RepeatSample } from './load-result.js';
 import { repeatSampleOf } from './load-merge.js';
+import { tQuantile } from './compare-stats.js';
+
+/** The chance, for the whole table, that equal servers are called a regression. */
+const FAMILY_ERROR = 0.05;
 
 export const DEFAULT_THRESHOLDS = 'p99=+10%,throughput=-5%';
 
@@ -16,6 +23,7 @@ const STATS = ['mean', 'p50', 'p90', 'p99', 'p999', 'max'] as const;
 type Stat = (typeof STATS)[number];
 const LATENCIES = { put: 'putUs', queueWait: 'queueWaitUs', service: 'serviceUs', endToEnd: 'endToEndUs', http: 'httpUs' } as const;
 type LatencyName = keyof typeof LATENCIES;
+const DEFAULT_LATENCIES: LatencyName[] = ['put', 'queueWait', 'endToEnd', 'http'];
 const RATES = { throughput: ['jobsPerSecond', 'putsPerSecond'], jobsPerSecond: ['jobsPerSecond'], putsPerSecond: ['putsPerSecond'] } as const;
 
 export interface Threshold {
@@ -42,7 +50,7 @@ export function parseThresholds(text: string): Threshold[] {
     .map((part) => part.trim())
     .filter(Boolean)
     .map((part) => {
-      const m = /^([A-Za-z]+(?:\.[A-Za-z0-9]+)?)=([+-])(\d+(?:\.\d+)?)(%|us|µs|ms|s)$/.exec(part);
+      const m = /^([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)?)=([+-])(\d+(?:\.\d+)?)(%|us|µs|ms|s)$/.exec(part);
       if (!m) throw new ThresholdError(`bad threshold "${part}" (want e.g. p99=+10%, endToEnd.p99=+2ms, throughput=-5%)`);
       const [, key, sign, amount, unit] = m;
       const value = Number(amount);
@@ -60,7 +68,9 @@ export function parseThresholds(text: string): Threshold[] {
         throw new ThresholdError(`"${part}": unknown latency ${latencyName} (${Object.keys(LATENCIES).join(', ')})`);
       }
       if (sign !== '+') throw new ThresholdError(`"${part}": a latency threshold is an increase, e.g. ${key}=+10%`);
-      const latencies = latencyName === undefined ? (Object.keys(LATENCIES) as LatencyName[]) : [latencyName as LatencyName];
+      // Unqualified, a statistic gates what the server's speed shows in: put, put to reserve, put
+      // to delete and HTTP. Service time is the workers' own simulated work, so it is left out.
+      const latencies = latencyName === undefined ? DEFAULT_LATENCIES : [latencyName as LatencyName];
       return { key, kind: 'latency', latencies, stat, rates: [], limit, absolute } satisfies Threshold;
     });
 }
@@ -112,14 +122,12 @@ export function compareSamples(
   paired: boolean,
 ): Comparison {
   const pairedOk = paired && baseline.length === current.length;
-  const rows: ComparisonRow[] = [];
-  for (const threshold of thresholds) {
-    for (const [metric, pick, unit] of metricsOf(threshold, baseline, current)) {
-      const b = baseline.map(pick);
-      const c = current.map(pick);
-      rows.push(compareMetric(metric, unit, b as number[], c as number[], threshold, pairedOk));
-    }
-  }
+  const metrics = thresholds.flatMap((threshold) => metricsOf(threshold, baseline, current).map((m) => ({ threshold, m })));
+  // Bonferroni: the table as a whole, not each row, gets a 5% chance of a false alarm.
+  const tailProbability = FAMILY_ERROR / 2 / Math.max(1, metrics.length);
+  const rows = metrics.map(({ threshold, m: [metric, pick, unit] }) =>
+    compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability),
+  );
   return { method: pairedOk ? 'paired' : 'unpaired', rows, regression: rows.some((r) => r.verdict === 'regression') };
 }
 
@@ -152,31 +160,26 @@ function compareMetric(
   current: number[],
   threshold: Threshold,
   paired: boolean,
+  tailProbability: number,
 ): ComparisonRow {
   const absolute = threshold.absolute;
-  // Relative changes are compared as ratios in log space, where a halving and a doubling are symmetric.
-  const statistic = paired
-    ? (idx: number[]) => median(idx.map((i) => (absolute ? current[i] - baseline[i] : Math.log(safe(current[i]) / safe(baseline[i])))))
-    : (bIdx: number[], cIdx: number[]) =>
-        absolute
-          ? median(cIdx.map((i) => current[i])) - median(bIdx.map((i) => baseline[i]))
-          : Math.log(safe(median(cIdx.map((i) => current[i]))) / safe(median(bIdx.map((i) => baseline[i]))));
-  const all = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const estimate = paired ? (statistic as (i: number[]) => number)(all(current.length)) : statistic(all(baseline.length), all(current.length));
-  const [lowRaw, highRaw] = bootstrapInterval(baseline.length, current.length, paired, statistic);
+  // Relative changes are compared in log space, where a halving and a doubling are symmetric.
+  const scale = (v: number) => (absolute ? v : Math.log(Math.max(v, MIN_VALUE)));
+  const b = baseline.map(scale);
+  const c = current.map(scale);
+  const estimate = paired ? median(c.map((v, i) => v - b[i])) : median(c) - median(b);
+  const [lowRaw, highRaw] = paired ? pairedInterval(c.map((v, i) => v - b[i]), tailProbability) : welchInterval(b, c, tailProbability);
   const toChange = (v: number) => (absolute ? v : Math.exp(v) - 1);
   const change = toChange(estimate);
-  let low = toChange(lowRaw);
-  let high = toChange(highRaw);
-  // A rate regresses downwards: flip so that "worse" is always positive below.
+  const low = toChange(lowRaw);
+  const high = toChange(highRaw);
+  // A rate regresses downwards: negate so that "worse" is always positive below.
   const worse = threshold.kind === 'rate' ? (v: number) => -v : (v: number) => v;
-  if (threshold.kind === 'rate') [low, high] = [high, low];
   const worseLow = Math.min(worse(low), worse(high));
   const worseHigh = Math.max(worse(low), worse(high));
   let verdict: Verdict = 'ok';
-  if (worseLow > threshold.limit) verdict = 'regression';
-  else if (worse(change) > threshold.limit) verdict = 'inconclusive';
-  else if (worseHigh < 0 && -worse(change) > threshold.limit) verdict = 'improved';
+  if (worse(change) > threshold.limit) verdict = worseLow > threshold.limit ? 'regression' : 'inconclusive';
+  else if (-worse(change) > threshold.limit && worseHigh < 0) verdict = 'improved';
   return {
     metric,
     unit,
@@ -192,24 +195,44 @@ function compareMetric(
   };
 }
 
-const RESAMPLES = 2000;
-const BOOTSTRAP_SEED = 0x5eed;
+/** Latencies of 0 µs (an empty side) would have an infinite log ratio; 1 ns is below any resolution. */
+const MIN_VALUE = 1e-3;
 
-/** 95% percentile-bootstrap interval of the statistic; a single sample per side gives the point itself. */
-function bootstrapInterval(
-  nBaseline: number,
-  nCurrent: number,
-  paired: boolean,
-  statistic: ((idx: number[]) => number) | ((b: number[], c: number[]) => number),
-): [number, number] {
-  const random = mulberry32(BOOTSTRAP_SEED);
-  const draw = (n: number) => Array.from({ length: n }, () => Math.floor(random() * n));
-  const values: number[] = [];
-  for (let r = 0; r < RESAMPLES; r++) {
-    values.push(paired ? (statistic as (i: number[]) => number)(draw(nCurrent)) : statistic(draw(nBaseline), draw(nCurrent)));
-  }
-  values.sort((a, b) => a - b);
-  return [values[Math.floor(0.025 * (RESAMPLES - 1))], values[Math.ceil(0.975 * (RESAMPLES - 1))]];
+/** Student-t interval of the mean paired difference; a single pair gives the point itself. */
+function pairedInterval(diffs: readonly number[], tailProbability: number): [number, number] {
+  const n = diffs.length;
+  const m = mean(diffs);
+  if (n < 2) return [m, m];
+  const half = tQuantile(1 - tailProbability, n - 1) * Math.sqrt(variance(diffs) / n);
+  return [m - half, m + half];
+}
+
+/**
+ * Welch interval of the difference of means. A side with one sample borrows the other side's
+ * variance (same server kind, same noise); one sample on each side gives the point itself.
+ */
+function welchInterval(b: readonly number[], c: readonly number[], tailProbability: number): [number, number] {
+  const d = mean(c) - mean(b);
+  if (b.length < 2 && c.length < 2) return [d, d];
+  const vb = b.length >= 2 ? variance(b) : variance(c);
+  const vc = c.length >= 2 ? variance(c) : variance(b);
+  const eb = vb / b.length;
+  const ec = vc / c.length;
+  const dfOf = (v: number, n: number) => (n >= 2 ? (v * v) / (n - 1) : 0);
+  const denominator = dfOf(eb, b.length) + dfOf(ec, c.length);
+  const df = denominator === 0 ? Math.max(1, b.length + c.length - 2) : (eb + ec) ** 2 / denominator;
+  const half = tQuantile(1 - tailProbability, df) * Math.sqrt(eb + ec);
+  return [d - half, d + half];
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Sample variance (n - 1). */
+function variance(values: readonly number[]): number {
+  const m = mean(values);
+  return values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1);
 }
 
 export function median(values: readonly number[]): number {
@@ -219,23 +242,6 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Ratios of zero latencies (an empty histogram side) would be infinite; 1 µs is the resolution. */
-function safe(value: number): number {
-  return Math.max(value, 1e-3);
-}
-
 function round6(value: number): number {
   return Math.round(value * 1e6) / 1e6;
-}
-
-/** A tiny seeded generator so the verdict is a pure function of the two files. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

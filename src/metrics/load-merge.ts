@@ -145,6 +145,7 @@ function mergeDetails(parts: readonly LoadResult[], mode: MergeMode, durationUs:
         ? round3(sum((d) => d.targetRatePerSecond!))
         : details[0].targetRatePerSecond,
     achievedRatePerSecond: round3(mode === 'concurrent' ? sum((d) => d.achievedRatePerSecond) : weighted((d) => d.achievedRatePerSecond)),
+    producingUs: mode === 'concurrent' ? Math.max(...details.map((d) => d.producingUs)) : sum((d) => d.producingUs),
     producerConnections: mode === 'concurrent' ? sum((d) => d.producerConnections) : details[0].producerConnections,
     workerConnections: mode === 'concurrent' ? sum((d) => d.workerConnections) : details[0].workerConnections,
     pipeline: details[0].pipeline,
@@ -204,7 +205,8 @@ export function mergeLoadResults(parts: readonly LoadResult[], mode: MergeMode, 
   const durations = parts.map((p) => p.durationUs);
   const durationUs = mode === 'concurrent' ? Math.max(...durations) : durations.reduce((a, b) => a + b, 0);
   const jobs = sumFields<JobCounts>(parts.map((p) => p.jobs));
-  const perSecond = (n: number) => (durationUs === 0 ? 0 : round3((n * 1e6) / durationUs));
+  const producing = parts.map((p) => p.load.producingUs);
+  const perSecond = (n: number, us: number) => (us === 0 ? 0 : round3((n * 1e6) / us));
   const measured: Omit<RunResult, 'slo' | 'pass'> = {
     kind: 'load',
     version: parts[0].version,
@@ -215,7 +217,10 @@ export function mergeLoadResults(parts: readonly LoadResult[], mode: MergeMode, 
     drainUs: Math.max(...parts.map((p) => p.drainUs)),
     jobs,
     events: sumFields<EventCounts>(parts.map((p) => p.events)),
-    throughput: { jobsPerSecond: perSecond(jobs.completed), putsPerSecond: perSecond(jobs.put) },
+    throughput: {
+      jobsPerSecond: perSecond(jobs.completed, durationUs),
+      putsPerSecond: perSecond(jobs.put, mode === 'concurrent' ? Math.max(...producing) : producing.reduce((a, b) => a + b, 0)),
+    },
     latency: mergeLatency(parts.map((p) => p.latency)),
     byTube: mergeBreakdowns(parts.map((p) => p.byTube)),
     byPriority: mergeBreakdowns(parts.map((p) => p.byPriority)),

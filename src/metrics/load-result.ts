@@ -49,6 +49,8 @@ export const loadDetailsSchema = z.object({
   targetRatePerSecond: z.number().min(0).nullable(),
   /** Puts acknowledged per second while producers were running. */
   achievedRatePerSecond: z.number().min(0),
+  /** How long the producers were putting (the rest of the run is draining). */
+  producingUs: micros,
   producerConnections: count,
   workerConnections: count,
   pipeline: count,

@@ -1,0 +1,57 @@
+// `beanlab compare`: the CI regression gate. Pure comparison of two result files (or of an A/B
+// result's two sides), a Markdown table, exit 1 on a regression.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { compareAb, compareResults, DEFAULT_THRESHOLDS } from '../metrics/compare.js';
+import { loadResultSchema, type LoadResult } from '../metrics/load-result.js';
+import { resultSchema, type RunResult } from '../metrics/result.js';
+import { compareMarkdown } from '../report/compare-markdown.js';
+import { UsageError, exitCodes } from './errors.js';
+import { thresholdsOf, writeMakingDirs } from './load.js';
+
+export function register(program: Command): void {
+  program
+    .command('compare')
+    .description(
+      'Compare a result against a baseline (results of beanlab load or sim). With --repeat runs each\n' +
+        'repeat is a sample: the verdict uses medians and a 95% confidence interval, and flags a\n' +
+        'regression only when the whole interval lies beyond the limit. Given one A/B result\n' +
+        '(load --baseline-target), compares its two sides pair by pair. Exit 1 on a regression.',
+    )
+    .argument('<baseline>', 'baseline result JSON (or an A/B result alone)')
+    .argument('[current]', 'current result JSON')
+    .option('--threshold <list>', "limits, e.g. 'p99=+10%,throughput=-5%,endToEnd.p999=+2ms'", DEFAULT_THRESHOLDS)
+    .option('--markdown <file>', 'also write the table to this file')
+    .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string }) => {
+      const thresholds = thresholdsOf(options.threshold);
+      const baseline = await readResult(baselineFile);
+      let comparison;
+      if (currentFile === undefined) {
+        if (!('load' in baseline) || !baseline.load.ab) throw new UsageError(`${baselineFile} is not an A/B result: give a baseline and a current result`);
+        comparison = compareAb(baseline, thresholds);
+      } else {
+        comparison = compareResults(baseline, await readResult(currentFile), thresholds);
+      }
+      if (comparison.rows.length === 0) throw new UsageError('no metric of the thresholds was measured in both results');
+      const markdown = compareMarkdown(comparison);
+      process.stdout.write(markdown);
+      if (options.markdown) await writeMakingDirs(options.markdown, markdown);
+      process.exitCode = comparison.regression ? exitCodes.failed : exitCodes.ok;
+    });
+}
+
+export async function readResult(file: string): Promise<RunResult | LoadResult> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`cannot read result ${file}: ${reason}`);
+  }
+  const asLoad = loadResultSchema.safeParse(json);
+  if (asLoad.success) return asLoad.data;
+  const asRun = resultSchema.safeParse(json);
+  if (asRun.success) return asRun.data;
+  const issue = asLoad.error.issues[0];
+  throw new UsageError(`${file} is not a beanlab result: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+}

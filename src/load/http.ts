@@ -1,0 +1,177 @@
+// `load.http`: producers reach beanstalkd through a small HTTP endpoint, the way a web
+// application enqueues work. autocannon drives POST /enqueue/N at each producer's constant rate;
+// the handler puts one job per request and answers 201 with the job id; workers drain the tube
+// as usual. The report then shows the HTTP latency next to the jobs' completion latency.
+// autocannon's own coordinated-omission correction uses the wrong unit when a rate is set, so it
+// is turned off and the correction is made here (src/metrics/load-correction.ts).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon, { type Instance } from 'autocannon';
+import { Client } from '../client/client.js';
+import { LatencyHistogram } from '../metrics/histogram.js';
+import { recordCorrected } from '../metrics/load-correction.js';
+import type { LoadDetails } from '../metrics/load-result.js';
+import type { Random } from '../sim/random.js';
+import { encodeBody } from './body.js';
+import { REQUEST_TIMEOUT_MS } from './driver.js';
+import { PlanError, streamRandom, type ProducerPlan } from './plan.js';
+import type { ProducerContext, ProducerSide } from './producers.js';
+
+interface Endpoint {
+  plan: ProducerPlan;
+  clients: Client[];
+  next: number;
+  random: Random;
+  ratePerSecond: number;
+}
+
+export class HttpProducers implements ProducerSide {
+  private readonly latencyUs = new LatencyHistogram();
+  private readonly instances: Instance[] = [];
+  private requests = 0;
+  private non2xx = 0;
+  private errors = 0;
+  private outstanding = 0;
+  private settledWaiter: (() => void) | undefined;
+  private stopped = false;
+  finishedUs: number | undefined;
+
+  private constructor(
+    private readonly ctx: ProducerContext,
+    private readonly endpoints: Endpoint[],
+    private readonly server: http.Server,
+    private readonly url: string,
+  ) {}
+
+  static async start(ctx: ProducerContext, host: string, port: number): Promise<HttpProducers> {
+    const endpoints: Endpoint[] = [];
+    for (const p of ctx.plan.producers) {
+      if (p.spec.arrival.process !== 'constant') throw new PlanError('load.http needs producers with a constant arrival rate');
+      const clients = await Promise.all(Array.from({ length: ctx.plan.connections }, () => Client.connect({ host, port, timeoutMs: REQUEST_TIMEOUT_MS })));
+      if (p.tubeName !== 'default') await Promise.all(clients.map((c) => c.use(p.tubeName)));
+      endpoints.push({ plan: p, clients, next: 0, random: streamRandom(ctx.seed, p.index), ratePerSecond: p.spec.arrival.ratePerSecond });
+    }
+    let self: HttpProducers | undefined;
+    const server = http.createServer((req, res) => self!.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    self = new HttpProducers(ctx, endpoints, server, `http://127.0.0.1:${address.port}`);
+    return self;
+  }
+
+  get connectionCount(): number {
+    return this.endpoints.reduce((sum, e) => sum + e.clients.length, 0);
+  }
+
+  start(): Promise<void> {
+    const { plan } = this.ctx;
+    const httpConnections = plan.scenario.load.http!.connections;
+    const runs = this.endpoints.map(
+      (endpoint, index) =>
+        new Promise<void>((resolve) => {
+          const spec = endpoint.plan.spec;
+          const stopUs = Math.min(plan.durationUs, spec.stopSeconds === undefined ? Infinity : spec.stopSeconds * 1e6);
+          const amount = spec.jobs ?? (this.endpoints.length === 1 && Number.isFinite(plan.jobsLimit) ? plan.jobsLimit : undefined);
+          const connections = Math.max(1, Math.min(httpConnections, Math.floor(endpoint.ratePerSecond)));
+          const rate = Math.max(1, Math.round(endpoint.ratePerSecond));
+          // autocannon paces each connection at rate/connections requests per second.
+          const expectedIntervalUs = (1e6 * connections) / rate;
+          const instance = autocannon(
+            {
+              url: `${this.url}/enqueue/${index}`,
+              method: 'POST',
+              connections,
+              overallRate: rate,
+              ...(amount !== undefined ? { amount } : { duration: stopUs / 1e6 }),
+              ignoreCoordinatedOmission: true,
+              timeout: REQUEST_TIMEOUT_MS / 1000,
+            },
+            (error, result) => {
+              if (error) this.ctx.fail(error);
+              else {
+                this.requests += result.requests.total;
+                this.errors += result.errors + result.timeouts;
+                this.non2xx += result.non2xx;
+              }
+              resolve();
+            },
+          );
+          instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
+            recordCorrected(this.latencyUs, Math.round(responseTimeMs * 1000), expectedIntervalUs);
+          });
+          this.instances.push(instance);
+        }),
+    );
+    return Promise.all(runs).then(() => {
+      this.finishedUs ??= this.ctx.clock.nowUs();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.finishedUs ??= this.ctx.clock.nowUs();
+      for (const instance of this.instances) instance.stop();
+    }
+    if (this.outstanding > 0) await new Promise<void>((resolve) => (this.settledWaiter = resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(this.endpoints.flatMap((e) => e.clients.map((c) => c.close())));
+  }
+
+  summary(): NonNullable<LoadDetails['http']> {
+    const rate = this.endpoints.reduce((sum, e) => sum + e.ratePerSecond, 0);
+    return { requests: this.requests, non2xx: this.non2xx, errors: this.errors, targetRatePerSecond: rate, latencyUs: this.latencyUs.summary() };
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const { clock, tracker, plan } = this.ctx;
+    const arrivedUs = clock.nowUs();
+    const match = /^\/enqueue\/(\d+)$/.exec(req.url ?? '');
+    const endpoint = match ? this.endpoints[Number(match[1])] : undefined;
+    req.resume();
+    if (req.method !== 'POST' || endpoint === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (this.stopped) {
+      res.writeHead(503).end();
+      return;
+    }
+    const p = endpoint.plan;
+    const choice = p.priority(endpoint.random);
+    const delaySeconds = p.delaySeconds(endpoint.random, arrivedUs);
+    const group = p.tube * plan.classNames.length + choice.classIndex;
+    const dueUs = arrivedUs + delaySeconds * 1e6;
+    const body = encodeBody({ dueUs, group, pri: choice.pri }, p.bodyBytes(endpoint.random));
+    const client = endpoint.clients[endpoint.next++ % endpoint.clients.length];
+    this.outstanding += 1;
+    client.put(body, { pri: choice.pri, delaySeconds, ttrSeconds: p.spec.ttrSeconds }).then(
+      (id) => {
+        tracker.putAcked(id, group, dueUs, p.spec.ttrSeconds, arrivedUs, clock.nowUs());
+        res.writeHead(201, { 'content-type': 'text/plain' }).end(`${id}\n`);
+        this.settle();
+      },
+      (error: unknown) => {
+        res.writeHead(503).end();
+        this.settle();
+        if (!this.stopped) this.ctx.fail(error);
+      },
+    );
+  }
+
+  private settle(): void {
+    this.outstanding -= 1;
+    if (this.outstanding === 0 && this.settledWaiter) {
+      this.settledWaiter();
+      this.settledWaiter = undefined;
+    }
+  }
+}

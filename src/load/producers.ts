@@ -1,0 +1,210 @@
+// Producers over real connections. Open loop: puts follow the scenario's arrival process and
+// each is timed from the moment it was MEANT to be sent, so a server stall shows up as latency
+// of every put that should have gone out during it (no coordinated omission). Closed loop: each
+// connection keeps `pipeline` puts outstanding and sends the next as soon as one is answered,
+// for maximum throughput; those are timed from when they were sent.
+import { createArrivals, type ArrivalProcess } from '../sim/arrivals.js';
+import type { Random } from '../sim/random.js';
+import { encodeBody } from './body.js';
+import type { RunClock } from './clock.js';
+import type { Driver, QueueConnection } from './driver.js';
+import { streamRandom, type LoadPlan, type ProducerPlan } from './plan.js';
+import type { JobTracker } from './tracker.js';
+
+/** Below this, the scheduler waits by yielding to the event loop rather than with a timer (≈1 ms late). */
+const SPIN_WINDOW_US = 1500;
+/** Open loop: at most this many puts are issued in one scheduler turn, so replies get read in between. */
+const MAX_PUTS_PER_TURN = 2000;
+
+export interface ProducerContext {
+  plan: LoadPlan;
+  clock: RunClock;
+  tracker: JobTracker;
+  seed: number;
+  /** Any failure ends the run (a lost connection, an unexpected reply). */
+  fail(error: unknown): void;
+}
+
+interface RunningProducer {
+  plan: ProducerPlan;
+  conns: QueueConnection[];
+  nextConn: number;
+  random: Random;
+  arrivals: ArrivalProcess;
+  /** The next put's intended send time; Infinity once done. */
+  nextUs: number;
+  stopUs: number;
+  limit: number;
+  issued: number;
+}
+
+/** The producing side of a run: direct connections (Producers) or the HTTP front end (http.ts). */
+export interface ProducerSide {
+  readonly connectionCount: number;
+  /** When the producers finished putting; undefined while they still are. */
+  readonly finishedUs: number | undefined;
+  /** Resolves when every producer has reached its bound (or stop() was called). */
+  start(): Promise<void>;
+  /** Stops putting; resolves once every put already sent is answered. */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class Producers implements ProducerSide {
+  private readonly running: RunningProducer[] = [];
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private issuedTotal = 0;
+  private outstanding = 0;
+  private settledWaiter: (() => void) | undefined;
+  private finishedWaiter: (() => void) | undefined;
+  /** When the producers finished putting (the end of the producing phase). */
+  finishedUs: number | undefined;
+
+  private constructor(private readonly ctx: ProducerContext) {}
+
+  /** Opens every producer connection (and `use`s its tube); nothing is put until start(). */
+  static async connect(ctx: ProducerContext, driver: Driver, host: string, port: number): Promise<Producers> {
+    const producers = new Producers(ctx);
+    const { plan } = ctx;
+    for (const p of plan.producers) {
+      const conns = await Promise.all(Array.from({ length: plan.connections }, () => driver.connect(host, port)));
+      producers.running.push({
+        plan: p,
+        conns,
+        nextConn: 0,
+        random: streamRandom(ctx.seed, p.index),
+        arrivals: createArrivals(p.spec.arrival, p.spec.startSeconds, streamRandom(ctx.seed, 1000 + p.index)),
+        nextUs: 0,
+        stopUs: Math.min(plan.durationUs, p.spec.stopSeconds === undefined ? Infinity : p.spec.stopSeconds * 1e6),
+        limit: p.spec.jobs ?? Infinity,
+        issued: 0,
+      });
+      if (p.tubeName !== 'default') await Promise.all(conns.map((c) => c.use(p.tubeName)));
+    }
+    return producers;
+  }
+
+  get connectionCount(): number {
+    return this.running.reduce((sum, p) => sum + p.conns.length, 0);
+  }
+
+  start(): Promise<void> {
+    const finished = new Promise<void>((resolve) => (this.finishedWaiter = resolve));
+    if (this.ctx.plan.mode === 'open') {
+      for (const p of this.running) this.advance(p);
+      this.schedule();
+    } else {
+      for (const p of this.running) for (const conn of p.conns) for (let k = 0; k < this.ctx.plan.pipeline; k++) this.closedLoopPut(p, conn);
+      this.checkFinished();
+    }
+    return finished;
+  }
+
+  async stop(): Promise<void> {
+    this.finish();
+    if (this.outstanding > 0) await new Promise<void>((resolve) => (this.settledWaiter = resolve));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.running.flatMap((p) => p.conns.map((c) => c.close())));
+  }
+
+  // ---- open loop -------------------------------------------------------------------------
+
+  /** Moves a producer to its next arrival, or marks it done. */
+  private advance(p: RunningProducer): void {
+    const atSeconds = p.issued < p.limit ? p.arrivals.next() : undefined;
+    const atUs = atSeconds === undefined ? Infinity : atSeconds * 1e6;
+    p.nextUs = atUs >= p.stopUs ? Infinity : atUs;
+  }
+
+  private schedule(): void {
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (this.stopped) return;
+    let budget = MAX_PUTS_PER_TURN;
+    const nowUs = this.ctx.clock.nowUs();
+    let earliestUs = Infinity;
+    for (const p of this.running) {
+      while (p.nextUs <= nowUs && budget > 0 && !this.stopped) {
+        this.put(p, p.nextUs, null);
+        budget -= 1;
+        this.advance(p);
+      }
+      if (p.nextUs < earliestUs) earliestUs = p.nextUs;
+    }
+    if (this.stopped) return;
+    if (earliestUs === Infinity) {
+      this.finish();
+      return;
+    }
+    const waitUs = earliestUs - this.ctx.clock.nowUs();
+    if (budget === 0 || waitUs < SPIN_WINDOW_US) this.immediate = setImmediate(() => this.schedule());
+    else this.timer = setTimeout(() => this.schedule(), Math.floor((waitUs - SPIN_WINDOW_US) / 1000));
+  }
+
+  // ---- closed loop -----------------------------------------------------------------------
+
+  private closedLoopPut(p: RunningProducer, conn: QueueConnection): void {
+    if (this.stopped) return;
+    const nowUs = this.ctx.clock.nowUs();
+    if (p.issued >= p.limit || nowUs >= p.stopUs) {
+      p.nextUs = Infinity;
+      this.checkFinished();
+      return;
+    }
+    this.put(p, nowUs, conn);
+  }
+
+  private checkFinished(): void {
+    if (this.running.every((p) => p.nextUs === Infinity)) this.finish();
+  }
+
+  // ---- both --------------------------------------------------------------------------------
+
+  /** Sends one put meant to go out at intendedUs; in closed loop, answers trigger the next put on that connection. */
+  private put(p: RunningProducer, intendedUs: number, closedLoopConn: QueueConnection | null): void {
+    const { plan, tracker, clock } = this.ctx;
+    const spec = p.plan.spec;
+    const choice = p.plan.priority(p.random);
+    const delaySeconds = p.plan.delaySeconds(p.random, intendedUs);
+    const group = p.plan.tube * plan.classNames.length + choice.classIndex;
+    const dueUs = intendedUs + delaySeconds * 1e6;
+    const body = encodeBody({ dueUs, group, pri: choice.pri }, p.plan.bodyBytes(p.random));
+    const conn = closedLoopConn ?? p.conns[p.nextConn++ % p.conns.length];
+    p.issued += 1;
+    this.issuedTotal += 1;
+    this.outstanding += 1;
+    if (this.issuedTotal >= plan.jobsLimit) for (const other of this.running) other.limit = Math.min(other.limit, other.issued);
+    conn.put(body, choice.pri, delaySeconds, spec.ttrSeconds).then(
+      (id) => {
+        tracker.putAcked(id, group, dueUs, spec.ttrSeconds, intendedUs, clock.nowUs());
+        this.settle();
+        if (closedLoopConn) this.closedLoopPut(p, closedLoopConn);
+      },
+      (error: unknown) => {
+        this.settle();
+        if (!this.stopped) this.ctx.fail(error);
+      },
+    );
+  }
+
+  private settle(): void {
+    this.outstanding -= 1;
+    if (this.outstanding === 0 && this.settledWaiter) {
+      this.settledWaiter();
+      this.settledWaiter = undefined;
+    }
+  }
+
+  private finish(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.finishedUs = this.ctx.clock.nowUs();
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.finishedWaiter?.();
+  }
+}

@@ -1,0 +1,115 @@
+// One load run's measurements, laid out in the simulator's result schema plus the `load` section.
+import type { HistogramSummary } from '../metrics/histogram.js';
+import { LatencyHistogram } from '../metrics/histogram.js';
+import { repeatSampleOf } from '../metrics/load-merge.js';
+import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
+import { RESULT_VERSION, type Breakdown, type JobCounts, type RunResult } from '../metrics/result.js';
+import { evaluateSlos } from '../metrics/slo.js';
+import type { Fates } from './accounting.js';
+import type { LoadPlan } from './plan.js';
+import type { Sampler } from './sampler.js';
+import type { GroupStats, JobTracker } from './tracker.js';
+
+export interface RunFacts {
+  plan: LoadPlan;
+  seed: number;
+  tracker: JobTracker;
+  fates: Fates;
+  sampler: Sampler;
+  durationUs: number;
+  /** How long the producers were putting. */
+  producingUs: number;
+  ttrExpiries: number;
+  serverCpuSeconds: number | null;
+  loadgenCpuSeconds: number;
+  details: Pick<LoadDetails, 'target' | 'driver' | 'producerConnections' | 'workerConnections' | 'interrupted' | 'errors' | 'http'>;
+}
+
+export function buildResult(facts: RunFacts): LoadResult {
+  const { plan, tracker, fates, sampler, durationUs } = facts;
+  const breakdown = (members: readonly GroupStats[]): Breakdown => {
+    const merged = { putUs: new LatencyHistogram(), queueWaitUs: new LatencyHistogram(), serviceUs: new LatencyHistogram(), endToEndUs: new LatencyHistogram() };
+    const jobs: JobCounts = { put: 0, completed: 0, buried: 0, lost: 0, duplicated: 0, remaining: 0 };
+    for (const g of members) {
+      for (const key of ['putUs', 'queueWaitUs', 'serviceUs', 'endToEndUs'] as const) merged[key].add(g[key]);
+      const index = tracker.groups.indexOf(g);
+      jobs.put += g.put;
+      jobs.completed += g.completed;
+      jobs.duplicated += g.duplicated;
+      jobs.buried += fates.buried[index];
+      jobs.lost += fates.lost[index];
+      jobs.remaining += fates.remaining[index];
+    }
+    return {
+      jobs,
+      latency: {
+        queueWaitUs: merged.queueWaitUs.summary(),
+        serviceUs: merged.serviceUs.summary(),
+        endToEndUs: merged.endToEndUs.summary(),
+        putUs: merged.putUs.summary(),
+      },
+    };
+  };
+  const all = breakdown(tracker.groups);
+  const byTube: Record<string, Breakdown> = {};
+  plan.tubes.forEach((tube, t) => (byTube[tube] = breakdown(tracker.groups.filter((g) => g.tube === t))));
+  const byPriority: Record<string, Breakdown> = {};
+  plan.classNames.forEach((name, c) => (byPriority[name] = breakdown(tracker.groups.filter((g) => g.priorityClass === c))));
+  const queueByTube: RunResult['queue']['byTube'] = {};
+  plan.tubes.forEach((tube, t) => (queueByTube[tube] = sampler.byTube[t].snapshot()));
+
+  const perSecond = (n: number, us: number) => (us <= 0 ? 0 : round3((n * 1e6) / us));
+  const measured: Omit<RunResult, 'slo' | 'pass'> = {
+    kind: 'load',
+    version: RESULT_VERSION,
+    scenario: plan.scenario.name,
+    seed: facts.seed,
+    clock: 'real',
+    durationUs: Math.round(durationUs),
+    drainUs: Math.round(Math.max(0, (sampler.drainedUs ?? durationUs) - sampler.peakBacklogUs)),
+    jobs: all.jobs,
+    events: {
+      retries: tracker.retries,
+      ttrExpiries: facts.ttrExpiries,
+      duplicateExecutions: tracker.duplicateExecutions,
+      lateCompletions: tracker.lateCompletions,
+      crashes: tracker.crashes,
+      kicked: tracker.kicked,
+    },
+    throughput: { jobsPerSecond: perSecond(all.jobs.completed, durationUs), putsPerSecond: perSecond(all.jobs.put, facts.producingUs) },
+    latency: all.latency,
+    byTube,
+    byPriority,
+    queue: { all: sampler.all.snapshot(), byTube: queueByTube },
+  };
+  const httpUs: HistogramSummary | undefined = facts.details.http?.latencyUs;
+  const load: LoadDetails = {
+    ...facts.details,
+    mode: plan.mode,
+    targetRatePerSecond: plan.targetRatePerSecond,
+    achievedRatePerSecond: perSecond(all.jobs.put, facts.producingUs),
+    producingUs: Math.round(facts.producingUs),
+    pipeline: plan.mode === 'closed' ? plan.pipeline : 1,
+    cpu: {
+      serverSeconds: facts.serverCpuSeconds === null ? null : round3(facts.serverCpuSeconds),
+      serverPercent: facts.serverCpuSeconds === null ? null : round3(perSecond(facts.serverCpuSeconds * 100, durationUs)),
+      loadgenSeconds: round3(facts.loadgenCpuSeconds),
+      loadgenPercent: round3(perSecond(facts.loadgenCpuSeconds * 100, durationUs)),
+    },
+    series: sampler.snapshot(),
+    integrity: {
+      lostIds: fates.lostIds,
+      duplicatedIds: [...tracker.duplicatedIds],
+      duplicateDeliveries: tracker.duplicateDeliveries,
+      foreignJobs: tracker.foreignJobs,
+    },
+    repeats: [repeatSampleOf(measured, httpUs)],
+  };
+  const slo = evaluateSlos(measured, plan.scenario.slos);
+  const sound = load.errors.length === 0 && all.jobs.lost === 0 && tracker.duplicateDeliveries === 0;
+  return { ...measured, kind: 'load', slo, pass: sound && slo.every((s) => s.pass), load };
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

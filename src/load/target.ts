@@ -1,0 +1,59 @@
+// What a load run measures: a server someone runs (host:port), a command beanlab starts with a
+// {port} placeholder, or by default the embedded server as a separate `beanlab serve` process,
+// so the server does not share the load generator's event loop.
+import { fileURLToPath } from 'node:url';
+import { canConnect, parseTarget, spawnServer } from '../target/index.js';
+
+export type TargetSpec = { kind: 'embedded'; args?: string[] } | { kind: 'address'; address: string } | { kind: 'spawn'; command: string };
+
+export interface OpenTarget {
+  host: string;
+  port: number;
+  label: string;
+  /** Started for this run: nobody else's jobs are in it. */
+  ours: boolean;
+  stop(): Promise<void>;
+}
+
+/** The target could not be reached or started: bad input, exit status 2. */
+export class TargetError extends Error {
+  override name = 'TargetError';
+}
+
+const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
+/** `beanlab serve` runs TypeScript through tsx and may take a few seconds to start on a busy machine. */
+const START_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 3000;
+
+export function embeddedCommand(args: readonly string[] = []): string {
+  return [process.execPath, BEANLAB_BIN, 'serve', '--port', '{port}', ...args].map(shellQuote).join(' ');
+}
+
+export function targetLabel(spec: TargetSpec): string {
+  if (spec.kind === 'embedded') return `embedded (beanlab serve${spec.args?.length ? ' ' + spec.args.join(' ') : ''})`;
+  return spec.kind === 'address' ? spec.address : spec.command;
+}
+
+export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
+  if (spec.kind === 'address') {
+    let address;
+    try {
+      address = parseTarget(spec.address);
+    } catch (error) {
+      throw new TargetError((error as Error).message);
+    }
+    if (!(await canConnect(address, CONNECT_TIMEOUT_MS))) throw new TargetError(`cannot connect to ${address.host}:${address.port}`);
+    return { ...address, label: spec.address, ours: false, stop: async () => {} };
+  }
+  const command = spec.kind === 'embedded' ? embeddedCommand(spec.args) : spec.command;
+  try {
+    const server = await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS });
+    return { host: server.host, port: server.port, label: targetLabel(spec), ours: true, stop: () => server.stop() };
+  } catch (error) {
+    throw new TargetError((error as Error).message);
+  }
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_\/.:=@%+{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

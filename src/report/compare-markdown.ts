@@ -1,0 +1,50 @@
+// `beanlab compare`'s table: each metric's medians, the change with its 95% confidence interval,
+// the limit, and the verdict. The same Markdown is printed and written for a PR comment.
+import type { Comparison, ComparisonRow } from '../metrics/compare.js';
+import { markdownTable } from './format.js';
+import { formatUs } from './format.js';
+
+const VERDICT_TEXT = { ok: 'ok', improved: 'improved', inconclusive: 'inconclusive (noise)', regression: '**REGRESSION**' } as const;
+
+export function compareMarkdown(comparison: Comparison, title = 'beanlab compare'): string {
+  const regressions = comparison.rows.filter((r) => r.verdict === 'regression').length;
+  const method =
+    comparison.method === 'paired'
+      ? 'A/B pairs measured alternately; the change is the median of the paired ratios'
+      : 'the change is the ratio of the medians';
+  const out = [
+    `## ${title}: ${regressions === 0 ? 'no regression' : `${regressions} regression${regressions > 1 ? 's' : ''}`}`,
+    '',
+    markdownTable(
+      ['metric', 'baseline', 'current', 'change', '95% interval', 'limit', 'samples', 'verdict'],
+      comparison.rows.map((r) => [
+        r.metric,
+        value(r, r.baselineMedian),
+        value(r, r.currentMedian),
+        change(r, r.change),
+        `${change(r, r.low)} .. ${change(r, r.high)}`,
+        limit(r),
+        `${r.samples[0]} / ${r.samples[1]}`,
+        VERDICT_TEXT[r.verdict],
+      ]),
+    ),
+    '',
+    `Medians over repeats; ${method}. A regression is flagged only when the median change and the whole 95% interval (Student t) lie beyond the limit; with one sample per side the median decides alone.`,
+  ];
+  return out.join('\n') + '\n';
+}
+
+function value(row: ComparisonRow, v: number): string {
+  return row.unit === 'us' ? formatUs(v) : `${Math.round(v * 10) / 10}/s`;
+}
+
+function change(row: ComparisonRow, v: number): string {
+  if (row.absolute) return `${v >= 0 ? '+' : '-'}${formatUs(Math.abs(v))}`;
+  const percent = Math.round(v * 1000) / 10;
+  return `${percent >= 0 ? '+' : ''}${percent}%`;
+}
+
+function limit(row: ComparisonRow): string {
+  const sign = row.unit === '/s' ? '-' : '+';
+  return row.absolute ? `${sign}${formatUs(row.limit)}` : `${sign}${Math.round(row.limit * 1000) / 10}%`;
+}

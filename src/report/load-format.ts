@@ -1,0 +1,104 @@
+// What the load reports (terminal, Markdown, HTML) show, as rows of cells: each view only lays
+// the same rows out its own way, so the three never disagree.
+import type { HistogramSummary } from '../metrics/histogram.js';
+import type { LoadResult } from '../metrics/load-result.js';
+import { formatSloValue, formatUs } from './format.js';
+
+export const LATENCY_COLUMNS = ['latency', 'p50', 'p90', 'p99', 'p99.9', 'avg', 'max', 'samples'];
+
+/** The latencies a load run measures, in the order a job lives them. */
+export function latencyRows(result: LoadResult): string[][] {
+  const rows: Array<[string, HistogramSummary | undefined]> = [
+    ['HTTP request (enqueue)', result.load.http?.latencyUs],
+    ['put', result.latency.putUs],
+    ['put to reserve', result.latency.queueWaitUs],
+    ['service', result.latency.serviceUs],
+    ['put to delete', result.latency.endToEndUs],
+  ];
+  return rows.flatMap(([label, h]) => (h && h.count > 0 ? [[label, ...histogramCells(h)]] : []));
+}
+
+function histogramCells(h: HistogramSummary): string[] {
+  return [h.p50, h.p90, h.p99, h.p999, h.mean, h.max].map(formatUs).concat(String(h.count));
+}
+
+export const RATE_COLUMNS = ['per second', 'target', 'achieved', 'low 2.5%', 'median', 'high 97.5%'];
+
+/** Puts and completions per second: the overall rates next to the spread of the per-second samples. */
+export function rateRows(result: LoadResult): string[][] {
+  const s = result.load.series;
+  // Only intervals that began while producers ran: the drain's empty seconds would drag the
+  // spread of puts down.
+  const producing = (values: number[]) => values.filter((_, i) => s.tUs[i] - s.intervalUs < result.load.producingUs);
+  const spread = (values: number[]) => {
+    const sorted = producing(values).sort((a, b) => a - b);
+    const at = (q: number) => (sorted.length === 0 ? '-' : String(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]));
+    return [at(0.025), at(0.5), at(0.975)];
+  };
+  const target = result.load.targetRatePerSecond;
+  return [
+    ['puts', target === null ? 'max (closed loop)' : String(target), String(result.load.achievedRatePerSecond), ...spread(s.putsPerSecond)],
+    ['jobs completed', '-', String(result.throughput.jobsPerSecond), ...spread(s.completedPerSecond)],
+  ];
+}
+
+export function headline(result: LoadResult): string {
+  const l = result.load;
+  const loop = l.mode === 'closed' ? `closed loop, pipeline ${l.pipeline}` : 'open loop';
+  const interrupted = l.interrupted ? ', INTERRUPTED' : '';
+  return `${result.scenario} against ${l.target}: ${formatUs(result.durationUs)}, ${loop}, driver ${l.driver}, ${l.producerConnections} producer and ${l.workerConnections} worker connections, seed ${result.seed}${interrupted}`;
+}
+
+export function jobsLine(result: LoadResult): string {
+  const j = result.jobs;
+  return `jobs: ${j.put} put, ${j.completed} completed, ${j.buried} buried, ${j.remaining} still queued, ${j.lost} lost, ${j.duplicated} run more than once`;
+}
+
+export function eventsLine(result: LoadResult): string {
+  const e = result.events;
+  return `events: ${e.retries} retries, ${e.ttrExpiries} TTR expiries, ${e.duplicateExecutions} duplicate executions, ${e.lateCompletions} late completions, ${e.crashes} crashes, ${e.kicked} kicked`;
+}
+
+export function cpuLine(result: LoadResult): string {
+  const c = result.load.cpu;
+  const server = c.serverPercent === null ? 'not reported' : `${c.serverPercent}% of a core (${c.serverSeconds} s)`;
+  return `CPU: server ${server}; load generator ${c.loadgenPercent}% of a core (${c.loadgenSeconds} s)`;
+}
+
+/** Everything that makes the run untrustworthy or failed beyond its SLOs; empty when sound. */
+export function problemLines(result: LoadResult): string[] {
+  const l = result.load;
+  const lines = l.errors.map((e) => `error: ${e}`);
+  if (result.jobs.lost > 0) lines.push(`LOST: ${result.jobs.lost} acknowledged jobs are gone (ids ${l.integrity.lostIds.join(', ')}${result.jobs.lost > l.integrity.lostIds.length ? ', ...' : ''})`);
+  if (l.integrity.duplicateDeliveries > 0) {
+    lines.push(`DUPLICATED: ${l.integrity.duplicateDeliveries} deliveries of jobs still reserved or already deleted (ids ${l.integrity.duplicatedIds.join(', ')})`);
+  }
+  if (l.integrity.foreignJobs > 0) lines.push(`note: ${l.integrity.foreignJobs} jobs this run did not put were reserved and released (a shared tube?)`);
+  if (l.http && (l.http.errors > 0 || l.http.non2xx > 0)) lines.push(`HTTP: ${l.http.errors} errors, ${l.http.non2xx} non-2xx answers of ${l.http.requests} requests`);
+  return lines;
+}
+
+export function sloRows(result: LoadResult): string[][] {
+  return result.slo.map((s) => [s.pass ? 'pass' : 'FAIL', s.name, formatSloValue(s), formatSloValue(s, s.limit)]);
+}
+
+export function verdict(result: LoadResult): 'PASS' | 'FAIL' {
+  return result.pass && !result.load.interrupted ? 'PASS' : 'FAIL';
+}
+
+export const TUBE_COLUMNS = ['tube', 'put', 'completed', 'buried', 'queued', 'lost', 'p99 put', 'p99 put to reserve', 'p99 put to delete'];
+
+export function tubeRows(result: LoadResult): string[][] {
+  const p99 = (h: HistogramSummary | undefined) => (h && h.count > 0 ? formatUs(h.p99) : '-');
+  return Object.entries(result.byTube).map(([tube, b]) => [
+    tube,
+    String(b.jobs.put),
+    String(b.jobs.completed),
+    String(b.jobs.buried),
+    String(b.jobs.remaining),
+    String(b.jobs.lost),
+    p99(b.latency.putUs),
+    p99(b.latency.queueWaitUs),
+    p99(b.latency.endToEndUs),
+  ]);
+}

@@ -1,0 +1,131 @@
+// `beanlab load`, `compare` and `merge` as subprocesses: exit codes, files, Ctrl-C.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadResultSchema, type LoadResult } from '../../src/metrics/load-result.js';
+import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+
+const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function beanlab(args: string[], opts: { timeoutMs?: number; interruptAfterMs?: number } = {}): Promise<Run> {
+  const timeoutMs = opts.timeoutMs ?? 40_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BEANLAB_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    const interrupt = opts.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`beanlab ${args.join(' ')} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      clearTimeout(interrupt);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'beanlab-load-cli-'));
+const scenarioFile = join(dir, 'tiny.yaml');
+writeFileSync(
+  scenarioFile,
+  `name: tiny
+durationSeconds: 0.5
+producers: [{ tube: t, arrival: { process: constant, ratePerSecond: 100 } }]
+workers: [{ count: 2, watch: [t], service: { distribution: constant, seconds: 0 } }]
+slos:
+  - { name: impossible, metric: endToEnd, stat: max, maxSeconds: 0 }
+`,
+);
+
+describe('beanlab load: bad input', () => {
+  it('exits 2 with one line for a missing scenario, a bad option or an unreachable target', async () => {
+    const missing = await beanlab(['load', join(dir, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/cannot read scenario/);
+    const unreachable = await beanlab(['load', scenarioFile, '--target', '127.0.0.1:1']);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1/);
+    const both = await beanlab(['load', scenarioFile, '--rate', '10', '--pipeline', '4']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/exclude each other/);
+  });
+});
+
+describeWithBeanstalkd('beanlab load, compare and merge', (binary) => {
+  const spawnArgs = ['--spawn', `${binary} -l 127.0.0.1 -p {port}`];
+  const resultFile = join(dir, 'result.json');
+  let result: LoadResult;
+
+  beforeAll(async () => {
+    const run = await beanlab(['load', scenarioFile, ...spawnArgs, '--json', resultFile, '--report', join(dir, 'report')]);
+    // The impossible SLO fails: exit 1, after writing everything.
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/FAIL {2}impossible/);
+    expect(run.stdout).toMatch(/│ put to delete/);
+    result = loadResultSchema.parse(JSON.parse(readFileSync(resultFile, 'utf8')));
+  });
+
+  it('writes a valid result and a self-contained report', () => {
+    expect(result.kind).toBe('load');
+    expect(result.jobs.put).toBeGreaterThan(20);
+    expect(result.jobs.lost).toBe(0);
+    const html = readFileSync(join(dir, 'report', 'report.html'), 'utf8');
+    expect(html).toContain('uPlot');
+    expect(html).not.toMatch(/<script src=/);
+    expect(existsSync(join(dir, 'report', 'report.md'))).toBe(true);
+  });
+
+  it('compare: exit 0 for the same result, 1 with a Markdown table for a slower one', async () => {
+    const same = await beanlab(['compare', resultFile, resultFile]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/no regression/);
+    const slower = structuredClone(result);
+    slower.load.repeats[0].latency.putUs.p99 *= 3;
+    const slowerFile = join(dir, 'slower.json');
+    writeFileSync(slowerFile, JSON.stringify(slower));
+    const markdown = join(dir, 'compare.md');
+    const flagged = await beanlab(['compare', resultFile, slowerFile, '--threshold', 'put.p99=+10%', '--markdown', markdown]);
+    expect(flagged.code).toBe(1);
+    expect(flagged.stdout).toMatch(/\| put\.p99 \|.*\*\*REGRESSION\*\*/);
+    expect(readFileSync(markdown, 'utf8')).toBe(flagged.stdout);
+    const bad = await beanlab(['compare', resultFile, slowerFile, '--threshold', 'p99=-3%']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('merge: two results add up, histograms included', async () => {
+    const merged = join(dir, 'merged.json');
+    const run = await beanlab(['merge', resultFile, resultFile, '--json', merged]);
+    expect(run.code).toBe(1); // each part failed its SLO
+    const m = loadResultSchema.parse(JSON.parse(readFileSync(merged, 'utf8')));
+    expect(m.jobs.put).toBe(2 * result.jobs.put);
+    expect(m.latency.putUs!.count).toBe(2 * result.latency.putUs!.count);
+    expect(m.latency.putUs!.p99).toBe(result.latency.putUs!.p99);
+  });
+
+  it('stops on Ctrl-C and still writes the partial result', async () => {
+    const partial = join(dir, 'partial.json');
+    const run = await beanlab(['load', scenarioFile, ...spawnArgs, '--duration', '60', '--json', partial], { interruptAfterMs: 2500 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/stopping \(Ctrl-C\)/);
+    const r = loadResultSchema.parse(JSON.parse(readFileSync(partial, 'utf8')));
+    expect(r.load.interrupted).toBe(true);
+    expect(r.jobs.lost).toBe(0);
+    expect(r.durationUs).toBeLessThan(30e6);
+  });
+});
