@@ -47,7 +47,9 @@ export function slotLowestValue(slot: number): number {
 export class LatencyHistogram {
   private counts = new Float64Array(INITIAL_SLOTS);
   count = 0;
-  sumUs = 0;
+  // -0, not 0: V8 then keeps the field a double from the start; a small-integer field that
+  // outgrows 2^31 mid-run throws away the compiled code of every function that touched it.
+  sumUs = -0;
   maxUs = 0;
 
   /** valueUs must be a non-negative integer. */

@@ -51,7 +51,7 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
         begun === null ? core.clockUs : begun.createdUs,
         request.body,
       );
-      core.jobs.set(id, job);
+      core.jobs.add(job);
       tube.jobs++;
       tube.totalJobs++;
       core.totalJobs++;

@@ -10,8 +10,9 @@
 import type { CounterName, Profile, Reply } from '../protocol/types.js';
 import { URGENT_PRIORITY_LIMIT } from '../protocol/types.js';
 import type { ConnId, Output, ServerInfo, WaiterPicker } from './api.js';
-import { BURIED, Conn, DELAYED, InFlightPut, Job, READY, RESERVED, Tube } from './entities.js';
-import { IndexedHeap } from './heap.js';
+import { BURIED, Conn, DELAYED, InFlightPut, Job, READY, RESERVED, Tube, ZERO_US } from './entities.js';
+import { ConnTimerHeap, DelayTubeHeap, PausedTubeHeap } from './heap.js';
+import { JobIndex } from './job-index.js';
 
 export const US_PER_SECOND = 1_000_000;
 /** beanstalkd's SAFETY_MARGIN: the last second before a reservation's deadline. */
@@ -46,16 +47,16 @@ export class ModelCore {
   private readonly customPicker: WaiterPicker | undefined;
 
   /**
-   * The model's clock in µs since the model's start (the caller's startUs): relative times stay
-   * small integers, which V8 stores unboxed in job fields. Never goes backwards; timed events
-   * run at their own instants.
+   * The model's clock in µs since the model's start (the caller's startUs), so times stay exact
+   * doubles far from 2^53 even under a wall-clock base. Never goes backwards; timed events run
+   * at their own instants.
    */
-  clockUs = 0;
+  clockUs = ZERO_US;
   nextJobId = 1;
   nextConnId = 1;
   private nextTubeSeq = 0;
 
-  readonly jobs = new Map<number, Job>();
+  readonly jobs = new JobIndex();
   /** Puts whose body is still arriving, by their already allocated id (at most one per conn). */
   readonly inFlight = new Map<number, InFlightPut>();
   readonly tubesByName = new Map<string, Tube>();
@@ -64,26 +65,9 @@ export class ModelCore {
   readonly defaultTube: Tube;
   readonly conns = new Map<ConnId, Conn>();
 
-  /** Tubes with delayed jobs, by their earliest (ready time, id). */
-  readonly delayTubes = new IndexedHeap<Tube>(
-    (a, b) => {
-      const x = a.delayed.peek() as Job;
-      const y = b.delayed.peek() as Job;
-      return x.deadlineUs < y.deadlineUs || (x.deadlineUs === y.deadlineUs && x.id < y.id);
-    },
-    (t) => t.delayPos,
-    (t, pos) => (t.delayPos = pos),
-  );
-  readonly pausedTubes = new IndexedHeap<Tube>(
-    (a, b) => a.unpauseAtUs < b.unpauseAtUs || (a.unpauseAtUs === b.unpauseAtUs && a.seq < b.seq),
-    (t) => t.pausePos,
-    (t, pos) => (t.pausePos = pos),
-  );
-  readonly connTimers = new IndexedHeap<Conn>(
-    (a, b) => a.tickAtUs < b.tickAtUs || (a.tickAtUs === b.tickAtUs && a.id < b.id),
-    (c) => c.timerPos,
-    (c, pos) => (c.timerPos = pos),
-  );
+  readonly delayTubes = new DelayTubeHeap();
+  readonly pausedTubes = new PausedTubeHeap();
+  readonly connTimers = new ConnTimerHeap();
 
   readonly cmd = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;
   readyCount = 0;

@@ -10,10 +10,19 @@ export const BURIED = 3;
 export type JobStateCode = typeof READY | typeof RESERVED | typeof DELAYED | typeof BURIED;
 export const STATE_NAMES = ['ready', 'reserved', 'delayed', 'buried'] as const;
 
+/**
+ * Zero, for fields holding microsecond times. Times pass 2^31 µs (36 minutes of model time) and
+ * leave V8's small-integer range; a field that started as a small integer is then converted to
+ * a double, which discards the optimised code of every function that touched it, in the middle
+ * of a run. -0 equals 0 in every comparison and sum (and prints as 0), but it is a double, so
+ * the field is one from the start.
+ */
+export const ZERO_US = -0;
+
 export class Job {
   state: JobStateCode = READY;
   /** DELAYED: ready time. RESERVED: TTR deadline. Otherwise stale (reported as 0). */
-  deadlineUs = 0;
+  deadlineUs = ZERO_US;
   owner: Conn | null = null;
   /** Position in whichever heap holds the job (tube ready/delay heap, or its owner's reservations). */
   heapIndex = -1;
@@ -134,7 +143,7 @@ export class Tube {
   waitLast = 0;
   /** The last pause duration while the pause is active, 0 otherwise. */
   pauseUs = 0;
-  unpauseAtUs = 0;
+  unpauseAtUs = ZERO_US;
   /** Positions in the model's tube timer heaps (-1: absent). */
   pausePos = -1;
   delayPos = -1;

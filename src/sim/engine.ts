@@ -13,7 +13,7 @@ import { RESULT_VERSION } from '../metrics/result.js';
 import { evaluateSlos } from '../metrics/slo.js';
 import { QueueSeriesRecorder } from '../metrics/timeseries.js';
 import { createArrivals, type ArrivalProcess } from './arrivals.js';
-import { EventQueue } from './event-queue.js';
+import { EventQueue, ZERO_US } from './event-queue.js';
 import { JobTable, Phase } from './jobs.js';
 import { Random } from './random.js';
 import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from './service.js';
@@ -40,6 +40,7 @@ const US = 1_000_000;
 const RESERVE: Request = Object.freeze({ kind: 'reserve' });
 const STATS: Request = Object.freeze({ kind: 'stats' });
 const MAX_SAMPLE_POINTS = 600;
+const MAX_PRESIZED_JOBS = 1 << 21;
 
 interface Producer {
   conn: ConnId;
@@ -94,7 +95,7 @@ export interface SimulationOptions {
 }
 
 export class Simulation {
-  nowUs = 0;
+  nowUs = ZERO_US;
   finished = false;
 
   private readonly scenario: Scenario;
@@ -116,6 +117,7 @@ export class Simulation {
   private readonly warmupUs: number;
   private readonly limitUs: number;
   private readonly bodies = new Map<number, Uint8Array>();
+  private lastBody: Uint8Array = new Uint8Array(0);
 
   private producersActive = 0;
   private totalPut = 0;
@@ -124,7 +126,7 @@ export class Simulation {
   private buriedJobs = 0;
   /** When the backlog (liveJobs) was largest, and when it was next empty: the drain time. */
   private peakBacklog = 0;
-  private peakBacklogUs = 0;
+  private peakBacklogUs = ZERO_US;
   private drainedUs: number | undefined;
   private retries = 0;
   private duplicateExecutions = 0;
@@ -164,6 +166,9 @@ export class Simulation {
       }
     }
 
+    // Sized for the whole run up front when the scenario says how many jobs it puts, so a long run
+    // does not copy its tables at every doubling (bounded: a huge count is usually cut by time).
+    if (scenario.jobs !== undefined) this.jobs.ensure(Math.min(scenario.jobs, MAX_PRESIZED_JOBS));
     this.observer = this.model.connect(0);
     this.startProducers(classes.pickers);
     this.startWorkers();
@@ -319,11 +324,14 @@ export class Simulation {
   }
 
   private body(bytes: number): Uint8Array {
+    // Most producers put one size: the last body answers without a lookup.
+    if (this.lastBody.length === bytes) return this.lastBody;
     let body = this.bodies.get(bytes);
     if (body === undefined) {
       body = new Uint8Array(bytes);
       this.bodies.set(bytes, body);
     }
+    this.lastBody = body;
     return body;
   }
 
@@ -344,7 +352,7 @@ export class Simulation {
       };
       for (let i = 0; i < spec.count; i++) {
         const index = this.workers.length;
-        this.workers.push({ pool, conn: -1, job: 0, epoch: 0, startUs: 0, endUs: 0, fails: false });
+        this.workers.push({ pool, conn: -1, job: 0, epoch: 0, startUs: ZERO_US, endUs: ZERO_US, fails: false });
         this.queue.push(Math.round(spec.startSeconds * US), EV_WORKER_START, index, 0);
       }
     }
@@ -559,9 +567,9 @@ export class Simulation {
   private dispatch(outputs: Output[]): void {
     for (let i = 0; i < outputs.length; i++) {
       const output = outputs[i];
-      if (!('reply' in output)) continue;
+      // Producers' and the observer's replies are theirs alone: skip them before looking inside.
       const index = this.workerOfConn[output.conn];
-      if (index === undefined) continue;
+      if (index === undefined || !('reply' in output)) continue;
       const reply = output.reply;
       if (reply.kind === 'RESERVED') this.onReserved(index, reply.id);
       else if (reply.kind === 'DEADLINE_SOON' || reply.kind === 'TIMED_OUT') throw unexpected('reserve', reply);
@@ -577,7 +585,14 @@ export class Simulation {
     const ttrExpiries = readCounter(replyTo(statsReply, this.observer), 'job-timeouts');
     const fates = this.finalFates();
 
+    // With one tube or one priority class, the per-tube and per-class breakdowns cover the same
+    // groups as the whole run: summarising a histogram (rebuild, encode, compress) is the
+    // expensive part, so each distinct set of groups is summarised once and copied.
+    const summarised = new Map<string, Breakdown>();
     const breakdown = (members: Group[]): Breakdown => {
+      const key = members.map((g) => this.groups.indexOf(g)).join(',');
+      const known = summarised.get(key);
+      if (known !== undefined) return structuredClone(known);
       const queueWaitUs = new LatencyHistogram();
       const serviceUs = new LatencyHistogram();
       const endToEndUs = new LatencyHistogram();
@@ -594,10 +609,12 @@ export class Simulation {
         jobs.lost += fates.lost[index];
         jobs.remaining += fates.remaining[index];
       }
-      return {
+      const computed: Breakdown = {
         jobs,
         latency: { queueWaitUs: queueWaitUs.summary(), serviceUs: serviceUs.summary(), endToEndUs: endToEndUs.summary() },
       };
+      summarised.set(key, computed);
+      return computed;
     };
 
     const all = breakdown(this.groups);

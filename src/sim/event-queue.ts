@@ -3,6 +3,14 @@
 // events never depends on anything but the run's inputs. No objects are allocated per event,
 // which matters at millions of events a second.
 
+/**
+ * Zero, for fields holding microsecond times. Runs pass 2^31 µs (36 virtual minutes) and leave
+ * V8's small-integer range; a field that started as a small integer is then converted to a
+ * double, which discards the optimised code of every function that touched it, mid-run. -0
+ * equals 0 in every comparison and sum (and prints as 0), but is a double from the start.
+ */
+export const ZERO_US = -0;
+
 export class EventQueue {
   private timeUs = new Float64Array(1024);
   private seq = new Float64Array(1024);
@@ -13,7 +21,7 @@ export class EventQueue {
   size = 0;
 
   /** Set by pop(): the popped event's fields. */
-  poppedTimeUs = 0;
+  poppedTimeUs = ZERO_US;
   poppedKind = 0;
   poppedTarget = 0;
   poppedEpoch = 0;
