@@ -5,7 +5,18 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 
 export const MAX_SEED = 2147483647;
 
+const WARM_UP_DRAWS = 8;
 const TWO_POW_26 = 67108864;
+
+function mixSeed(seed: number): number {
+  let h = seed | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
 const TWO_POW_53 = 9007199254740992;
 
 export class Random {
@@ -15,7 +26,11 @@ export class Random {
     if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
       throw new RangeError(`seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
     }
-    this.generator = xoroshiro128plus(seed);
+    // xoroshiro128+ seeded straight from a small integer starts in a low-entropy state (seed 1
+    // gives u ≈ 1.0 first, and nearby seeds give nearly equal first draws), so the seed is
+    // mixed first (murmur3's finaliser, a bijection on 32 bits) and the first draws dropped.
+    this.generator = xoroshiro128plus(mixSeed(seed));
+    for (let i = 0; i < WARM_UP_DRAWS; i++) this.generator.next();
   }
 
   /** Uniform in [0, 1) with 53 random bits (two draws), so tails of derived distributions are not coarse. */
