@@ -184,7 +184,8 @@ export class Engine {
       const state = this.live(output.conn);
       if (!state || state.closing) continue;
       if ('close' in output) {
-        this.serverClose(state);
+        // `quit`: the model has already closed the connection and returned its jobs.
+        this.serverClose(state, { modelClosed: true });
         continue;
       }
       state.out.push(encodeReply(output.reply));
@@ -199,18 +200,18 @@ export class Engine {
   }
 
   /** The server side closes: drop the remaining input, write what is pending, then close. */
-  private serverClose(state: ConnState): void {
+  private serverClose(state: ConnState, how: { modelClosed: boolean } = { modelClosed: false }): void {
     state.closing = true;
     this.touch(state);
-    this.retire(state);
+    this.retire(state, how);
   }
 
-  private retire(state: ConnState): void {
+  private retire(state: ConnState, { modelClosed }: { modelClosed: boolean } = { modelClosed: false }): void {
     state.gone = true;
     state.held = [];
     state.heldBytes = 0;
     this.conns.delete(state.id);
-    this.route(this.model.disconnect(state.id, this.nowUs));
+    if (!modelClosed) this.route(this.model.disconnect(state.id, this.nowUs));
   }
 
   private touch(state: ConnState): void {

@@ -93,6 +93,18 @@ describe('Engine: closing', () => {
     expect(h.output(a)).toBe('INSERTED 1\r\nRESERVED 1 1\r\nq\r\n');
   });
 
+  it('quit hands the returned job to a connection waiting in reserve, without an internal error', () => {
+    const h = new EngineHarness();
+    const a = h.open();
+    const b = h.open();
+    h.send(a, 'put 0 0 10 1\r\nq\r\nreserve\r\n');
+    h.send(b, 'reserve\r\n');
+    expect(h.output(b)).toBe('');
+    h.send(a, 'quit\r\n');
+    expect(h.internalErrors).toEqual([]);
+    expect(h.output(b)).toBe('RESERVED 1 1\r\nq\r\n');
+  });
+
   it('FIN while waiting in reserve answers TIMED_OUT, then the held commands, then closes', () => {
     const h = new EngineHarness();
     const a = h.open();
