@@ -1,30 +1,52 @@
-// `beanlab conform`: the transcript corpus against a server, as a table grouped by protocol
-// section. Exit 0 when every check passes, 1 when any fails, 2 on bad usage or an unreachable
-// target (one line on stderr).
-import { writeFileSync } from 'node:fs';
+// `beanlab conform`: the transcript corpus and the model-based properties against one or more
+// servers; a table grouped by protocol section (a matrix with several servers), JSON, Markdown
+// and HTML reports, a replay file per failure, and with --mutation the suite's mutation score.
+// Exit 0 when every check passes, 1 when any fails, 2 on bad usage or an unreachable target.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadCorpus } from '../conformance/corpus.js';
-import { runCorpus } from '../conformance/corpus-runner.js';
+import { runCorpus, type CheckResult } from '../conformance/corpus-runner.js';
+import { runProperties, selectedProperties } from '../conformance/properties/run.js';
 import { buildResult, type ConformanceResult } from '../conformance/result.js';
-import { TranscriptError } from '../conformance/transcript.js';
+import { TranscriptError, type TranscriptCase } from '../conformance/transcript.js';
+import { FAULTS, parseFault, type FaultSpec } from '../server/faults.js';
 import { PROFILES, type Profile } from '../protocol/types.js';
+import { formatConformanceHtml } from '../report/conformance-html.js';
+import { formatConformanceMarkdown, formatMutationTable, type MutationView } from '../report/conformance-markdown.js';
+import { formatConformanceMatrix } from '../report/conformance-matrix.js';
 import { formatConformanceTable } from '../report/conformance-table.js';
-import { canConnect, parseTarget } from '../target/address.js';
-import { embeddedTarget } from '../target/embedded.js';
-import { addressTarget, spawnTarget, type TargetFactory } from '../target/sessions.js';
-import { spawnServer } from '../target/spawn.js';
+import { nextEvent } from '../target/connection.js';
+import type { TargetFactory } from '../target/sessions.js';
+import { addressChoice, embeddedChoice, spawnChoice, type ChosenTarget } from './conform-targets.js';
 import { exitCodes, UsageError } from './errors.js';
 
 export interface ConformOptions {
-  target?: string;
-  spawn?: string;
+  target?: string | string[];
+  spawn?: string | string[];
   profile: Profile;
   only?: string;
   json?: string;
+  report?: string;
   concurrency: number;
+  seed?: number;
+  runs?: number;
+  quick?: boolean;
+  exclusive?: boolean;
+  /** Faults injected into the embedded server (only without --target/--spawn). */
+  fault?: FaultSpec[];
+  /** Run against every fault in turn and report the mutation score. */
+  mutation?: boolean;
+  /** Where failing sequences are written when there is no --report directory. */
+  replayDir?: string;
 }
 
-const REACH_TIMEOUT_MS = 2000;
+/** Budgets of the generated layer: the default profile, and --quick. */
+const BUDGETS = {
+  default: { numRuns: 25, maxCommands: 25, timeLimitMs: 45_000 },
+  quick: { numRuns: 8, maxCommands: 15, timeLimitMs: 9_000 },
+} as const;
+const DEFAULT_REPLAY_DIR = 'reports/replays';
 
 function profile(value: string): Profile {
   if (!(PROFILES as readonly string[]).includes(value)) {
@@ -33,36 +55,75 @@ function profile(value: string): Profile {
   return value as Profile;
 }
 
-function positiveInteger(value: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`--concurrency must be a positive integer, got '${value}'`);
-  return Number(value);
+function integer(name: string, min: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+      throw new UsageError(`${name} must be an integer ≥ ${min}, got '${value}'`);
+    }
+    return Number(value);
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function collectFault(value: string, previous: FaultSpec[] = []): FaultSpec[] {
+  try {
+    return [...previous, parseFault(value)];
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 export function register(program: Command): void {
   program
     .command('conform')
     .description(
-      'Run the conformance corpus (transcripts by protocol section) against a server and print\n' +
-        'pass/fail per section. Without --target or --spawn it tests the embedded server.\n' +
+      'Check a server against beanstalkd: the transcript corpus (cases by protocol section) and\n' +
+        'model-based properties (random multi-connection sequences compared with the reference\n' +
+        'model). Without --target or --spawn it tests the embedded server. Each failure is shrunk\n' +
+        'and written to a replay file for `beanlab replay`.\n' +
         'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target.',
     )
-    .option('--target <host:port>', 'a running server (shared by every case; cases needing a fresh one are skipped)')
-    .option('--spawn <command>', "a command with {port} that starts a fresh server per case, e.g. 'beanstalkd -l 127.0.0.1 -p {port}'")
+    .option('--target <host:port>', 'a running server, shared with other clients (repeatable: a matrix)', collect)
+    .option('--spawn <command>', "a command with {port} that starts a fresh server, e.g. 'beanstalkd -l 127.0.0.1 -p {port}' (repeatable)", collect)
     .option('--profile <version>', `beanstalkd version whose behaviour to expect (${PROFILES.join(' or ')})`, profile, '1.12')
-    .option('--only <prefix>', 'only cases whose id starts with this (e.g. worker/reserve)')
+    .option('--seed <n>', 'seed of the generated sequences (default: random, printed)', integer('--seed', 0))
+    .option('--runs <n>', 'generated sequences per property', integer('--runs', 1))
+    .option('--only <prefix>', 'only checks whose id starts with this (e.g. worker/reserve)')
+    .option('--quick', 'fewer and shorter generated sequences (about 20 s against beanstalkd)')
+    .option('--exclusive', 'nobody else uses the --target server: compare global stats too (as deltas)')
     .option('--json <file>', 'also write the result as JSON')
-    .option('--concurrency <n>', 'cases run at once on per-case servers', positiveInteger, 4)
+    .option('--report <dir>', 'write result.json, report.md, report.html and replays/ there')
+    .option('--concurrency <n>', 'corpus cases run at once on per-case servers', integer('--concurrency', 1), 8)
+    .option('--fault <name[=value]>', `test the embedded server with a fault injected (${FAULTS.filter((f) => f.mutant).map((f) => f.name).join(', ')})`, collectFault)
+    .option('--mutation', 'run the suite against the embedded server once per fault and print the mutation score')
     .action(async (options: ConformOptions) => {
       process.exitCode = await runConform(options);
     });
 }
 
-/** Runs the corpus as the options say, prints the table, returns the exit code. */
+/** Runs the suite as the options say, prints the table, writes reports, returns the exit code. */
 export async function runConform(
   options: ConformOptions,
   log: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<number> {
-  const { target, replayArgs } = await chooseTarget(options);
+  const cases = corpusFor(options.only);
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  if (options.mutation) return runMutation(options, cases, seed, log);
+  const choices = await chooseTargets(options);
+  log(`beanlab conform: seed ${seed}, profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
+  const results: ConformanceResult[] = [];
+  for (const choice of choices) results.push(await runSuite(choice, cases, seed, options));
+  const replayDir = options.report ? join(options.report, 'replays') : (options.replayDir ?? DEFAULT_REPLAY_DIR);
+  results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
+  log(results.length === 1 ? formatConformanceTable(results[0]) : results.map((r) => formatConformanceTable(r)).join('\n') + '\n' + formatConformanceMatrix(results));
+  const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
+  if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
+  if (options.report) writeReport(options.report, json, { seed, results });
+  return results.some((r) => r.failed > 0) ? exitCodes.failed : exitCodes.ok;
+}
+
+function corpusFor(only: string | undefined): TranscriptCase[] {
   let cases;
   try {
     cases = loadCorpus();
@@ -70,56 +131,113 @@ export async function runConform(
     if (error instanceof TranscriptError) throw new UsageError(`corpus: ${error.message}`);
     throw error;
   }
-  if (options.only && !cases.some((c) => c.id.startsWith(options.only!))) {
-    throw new UsageError(`no corpus case id starts with '${options.only}'`);
+  if (only && !cases.some((c) => c.id.startsWith(only)) && selectedProperties(only).length === 0) {
+    throw new UsageError(`no check id starts with '${only}'`);
   }
-  const checks = await runCorpus(cases, target, {
-    profile: options.profile,
-    only: options.only,
-    concurrency: options.concurrency,
-    replayArgs,
-  });
-  const result: ConformanceResult = buildResult(target.label, options.profile, checks);
-  log(formatConformanceTable(result));
-  if (options.json) writeJson(options.json, result);
-  return result.failed > 0 ? exitCodes.failed : exitCodes.ok;
+  return cases;
 }
 
-async function chooseTarget(options: ConformOptions): Promise<{ target: TargetFactory; replayArgs: string }> {
-  if (options.target && options.spawn) throw new UsageError('give --target or --spawn, not both');
-  if (options.target) {
-    let address;
-    try {
-      address = parseTarget(options.target);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    if (!(await canConnect(address, REACH_TIMEOUT_MS))) {
-      throw new UsageError(`cannot connect to ${address.host}:${address.port}`);
-    }
-    return { target: addressTarget(address), replayArgs: `--target ${options.target}` };
+async function chooseTargets(options: ConformOptions): Promise<ChosenTarget[]> {
+  const targets = ([] as string[]).concat(options.target ?? []);
+  const spawns = ([] as string[]).concat(options.spawn ?? []);
+  if (options.fault?.length && (targets.length > 0 || spawns.length > 0)) {
+    throw new UsageError('--fault applies to the embedded server; give it without --target or --spawn');
   }
-  if (options.spawn) {
-    // Start it once up front so a bad command is one clear error, not a failure per case.
-    try {
-      const probe = await spawnServer(options.spawn);
-      await probe.stop();
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    return { target: spawnTarget(options.spawn), replayArgs: `--spawn ${shellWord(options.spawn)}` };
-  }
-  return { target: embeddedTarget(), replayArgs: '' };
+  const choices: ChosenTarget[] = [];
+  for (const t of targets) choices.push(await addressChoice(t));
+  for (const s of spawns) choices.push(await spawnChoice(s));
+  if (choices.length === 0) choices.push(embeddedChoice(options.fault));
+  return choices;
 }
 
-function writeJson(file: string, result: ConformanceResult): void {
+/** Both layers against one target; the corpus and the properties run at the same time. */
+async function runSuite(choice: ChosenTarget, cases: TranscriptCase[], seed: number, options: ConformOptions): Promise<ConformanceResult> {
+  const budget = options.quick ? BUDGETS.quick : BUDGETS.default;
+  const maxJobSize = await serverMaxJobSize(choice.target, options.profile);
+  const [corpus, properties] = await Promise.all([
+    runCorpus(cases, choice.target, {
+      profile: options.profile,
+      only: options.only,
+      concurrency: options.concurrency,
+      replayArgs: choice.replayArgs,
+    }),
+    runProperties(choice.target, {
+      profile: options.profile,
+      seed,
+      numRuns: options.runs ?? budget.numRuns,
+      maxCommands: budget.maxCommands,
+      timeLimitMs: budget.timeLimitMs,
+      concurrency: 32,
+      exclusive: Boolean(options.exclusive),
+      tubeNonce: `${process.pid.toString(36)}${Date.now().toString(36)}`,
+      maxJobSize,
+      only: options.only,
+    }),
+  ]);
+  const checks: CheckResult[] = [...corpus, ...properties];
+  return buildResult(choice.target.label, options.profile, checks, seed);
+}
+
+/** The server's max-job-size (a shared server may run with -z); the default if it will not say. */
+async function serverMaxJobSize(target: TargetFactory, profileName: Profile): Promise<number> {
+  const session = await target.open({ profile: profileName });
   try {
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const conn = await session.connect();
+    conn.send(Buffer.from('stats\r\n'));
+    const event = await nextEvent(conn, 2000);
+    if (event?.kind === 'reply' && event.reply.kind === 'OK') {
+      const m = /^max-job-size: (\d+)$/m.exec(Buffer.from(event.reply.body).toString('latin1'));
+      if (m) return Number(m[1]);
+    }
+    return 65535;
+  } finally {
+    await session.close();
+  }
+}
+
+/** Each failure's transcript goes to a file; its replay line then names that file. */
+function writeReplays(result: ConformanceResult, choice: ChosenTarget, dir: string, column?: number): void {
+  const failing = result.checks.filter((c) => c.status === 'fail' && c.replay);
+  if (failing.length === 0) return;
+  mkdirSync(dir, { recursive: true });
+  for (const check of failing) {
+    const transcript = check.replay!.split('\n').slice(1).join('\n');
+    const file = join(dir, `${column ? `${column}-` : ''}${check.id.replace(/\//g, '__')}.txt`);
+    writeFile(file, transcript + '\n');
+    check.replay = `beanlab replay ${file} --profile ${result.profile}${choice.replayArgs ? ` ${choice.replayArgs}` : ''}\n${transcript}`;
+  }
+}
+
+function writeReport(dir: string, json: unknown, view: Parameters<typeof formatConformanceMarkdown>[0]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFile(join(dir, 'result.json'), JSON.stringify(json, null, 2) + '\n');
+  writeFile(join(dir, 'report.md'), formatConformanceMarkdown(view));
+  writeFile(join(dir, 'report.html'), formatConformanceHtml(view));
+}
+
+function writeFile(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
   } catch (error) {
     throw new UsageError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 
-function shellWord(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
+/** The suite (quick budget unless told otherwise) against the embedded server once per fault. */
+async function runMutation(options: ConformOptions, cases: TranscriptCase[], seed: number, log: (text: string) => void): Promise<number> {
+  if (options.target || options.spawn || options.fault) throw new UsageError('--mutation runs against the embedded server only');
+  log(`beanlab conform --mutation: seed ${seed}, profile ${options.profile}\n`);
+  const results: ConformanceResult[] = [];
+  const mutation: MutationView = { faults: [] };
+  for (const fault of FAULTS.filter((f) => f.mutant)) {
+    const result = await runSuite(embeddedChoice([{ name: fault.name }]), cases, seed, { ...options, quick: options.quick ?? true });
+    const failing = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+    mutation.faults = [...mutation.faults, { name: fault.name, description: fault.description, caught: failing.length > 0, failing }];
+    results.push(result);
+  }
+  log(formatMutationTable(mutation));
+  const json = { kind: 'conformance-mutation', seed, profile: options.profile, score: { caught: mutation.faults.filter((f) => f.caught).length, faults: mutation.faults.length }, faults: mutation.faults };
+  if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
+  if (options.report) writeReport(options.report, json, { seed, results, mutation });
+  return mutation.faults.every((f) => f.caught) ? exitCodes.ok : exitCodes.failed;
 }

@@ -12,8 +12,12 @@ type Register = (program: Command) => void;
 const commandModules: Record<string, () => Promise<{ register: Register }>> = {
   serve: () => import('./serve.js'),
   conform: () => import('./conform.js'),
+  replay: () => import('./replay.js'),
   start: () => import('./start.js'),
   sim: () => import('./sim.js'),
+  load: () => import('./load.js'),
+  compare: () => import('./compare.js'),
+  merge: () => import('./merge.js'),
 };
 
 function modulesFor(argv: string[]): Array<() => Promise<{ register: Register }>> {

@@ -22,6 +22,10 @@ export interface CheckResult {
   /** For a failure: the command that reruns only this case, then the case's transcript. */
   replay?: string;
   notes: string[];
+  /** For a failure: a corpus case (FORMAT.md) that reproduces it, for a replay file. */
+  transcript?: string;
+  /** For a generated (property) check: the fast-check seed. */
+  seed?: number;
 }
 
 export interface RunOptions {
@@ -82,6 +86,7 @@ export async function runCase(c: TranscriptCase, target: TargetFactory, opts: Ru
     expected,
     actual,
     replay: `beanlab conform --only ${c.id} --profile ${opts.profile}${opts.replayArgs ? ` ${opts.replayArgs}` : ''}\n${c.sourceText}`,
+    transcript: c.sourceText,
   });
 
   let session: Session;

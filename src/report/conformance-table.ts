@@ -17,6 +17,8 @@ export interface ConformanceCheckView {
 export interface ConformanceResultView {
   target: string;
   profile: string;
+  /** The seed of the generated (property) checks, when there were any. */
+  seed?: number | null;
   passed: number;
   failed: number;
   skipped: number;
@@ -34,7 +36,9 @@ export function formatConformanceTable(result: ConformanceResultView): string {
   const width = Math.max('section'.length, ...names.map((n) => n.length));
   const line = (name: string, pass: string, fail: string, skip: string, mark: string) =>
     `${name.padEnd(width)}  ${pass.padStart(4)}  ${fail.padStart(4)}  ${skip.padStart(4)}  ${mark}`.trimEnd();
-  const out = [`conformance: ${result.target}, profile ${result.profile}`, '', line('section', 'pass', 'fail', 'skip', '')];
+  const out = [`conformance: ${result.target}, profile ${result.profile}`];
+  if (result.seed !== undefined && result.seed !== null) out.push(`seed: ${result.seed} (rerun with --seed ${result.seed})`);
+  out.push('', line('section', 'pass', 'fail', 'skip', ''));
   for (const name of names) {
     const row = sections.get(name)!;
     out.push(line(name, String(row.pass), String(row.fail), String(row.skip), row.fail > 0 ? 'FAIL' : ''));
@@ -48,6 +52,12 @@ export function formatConformanceTable(result: ConformanceResultView): string {
       const [command, ...transcript] = check.replay.split('\n');
       out.push(`  replay:   ${command}`, ...transcript.map((l) => `    | ${l}`));
     }
+  }
+  // Where beanstalkd and protocol.txt disagree (semantics a.5, h): notes, never failures.
+  const noted = result.checks.filter((c) => c.status !== 'fail' && (c.notes ?? []).some((n) => n.startsWith('SPEC:')));
+  if (noted.length > 0) {
+    out.push('', 'notes (beanstalkd differs from protocol.txt; the suite follows the server):');
+    for (const check of noted) for (const note of check.notes ?? []) if (note.startsWith('SPEC:')) out.push(`  ${check.id}: ${note}`);
   }
   const skips = result.checks.filter((c) => c.status === 'skip');
   if (skips.length > 0) {

@@ -36,7 +36,8 @@ describe('beanlab conform', () => {
     expect(out).toContain('conformance: embedded server, profile 1.12');
     expect(out).toMatch(/^framing\/line\s+3\s+0\s+0$/m);
     const result = JSON.parse(readFileSync(json, 'utf8'));
-    expect(result).toMatchObject({ kind: 'conformance', target: 'embedded server', profile: '1.12', seed: null, passed: 3, failed: 0, skipped: 0 });
+    expect(result).toMatchObject({ kind: 'conformance', target: 'embedded server', profile: '1.12', passed: 3, failed: 0, skipped: 0 });
+    expect(result.seed).toEqual(expect.any(Number));
     expect(result.checks.map((c: { id: string }) => c.id)).toEqual([
       'framing/line/basic-longest-legal-line',
       'framing/line/basic-overlong-swallows-next-line',
@@ -57,26 +58,33 @@ describe('beanlab conform', () => {
 
     it('prints each failure with expected, actual and replay; exit 1', async () => {
       const json = join(dir, 'fail.json');
-      const { code, out } = await conform(['--target', `127.0.0.1:${port}`, '--only', 'producer/put/basic-inserted', '--json', json]);
+      const report = join(dir, 'report');
+      const { code, out } = await conform(['--target', `127.0.0.1:${port}`, '--only', 'producer/put/basic-inserted', '--json', json, '--report', report]);
       expect(code).toBe(1);
       expect(out).toContain('FAIL producer/put/basic-inserted-and-peek');
       expect(out).toMatch(/^  expected: line \d+: A< INSERTED \$a$/m);
       expect(out).toContain('  actual:   UNKNOWN_COMMAND');
-      expect(out).toContain(`  replay:   beanlab conform --only producer/put/basic-inserted-and-peek --profile 1.12 --target 127.0.0.1:${port}`);
+      const replayFile = join(report, 'replays', 'producer__put__basic-inserted-and-peek.txt');
+      expect(out).toContain(`  replay:   beanlab replay ${replayFile} --profile 1.12 --target 127.0.0.1:${port}`);
+      expect(readFileSync(replayFile, 'utf8')).toContain('case producer/put/basic-inserted-and-peek\n');
       const result = JSON.parse(readFileSync(json, 'utf8'));
       expect(result).toMatchObject({ target: `127.0.0.1:${port}`, passed: 0, failed: 1 });
       expect(result.checks[0].replay).toContain('case producer/put/basic-inserted-and-peek\n');
+      expect(readFileSync(join(report, 'report.md'), 'utf8')).toContain('### `producer/put/basic-inserted-and-peek`');
+      expect(readFileSync(join(report, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/);
     });
   });
 
   it.each([
     [['--target', '127.0.0.1:1'], /cannot connect to 127\.0\.0\.1:1/],
     [['--target', 'nowhere'], /bad target "nowhere"/],
-    [['--target', ':1', '--spawn', 'x {port}'], /not both/],
+    [['--fault', 'delay-ignored', '--target', ':1'], /cannot connect|--fault applies to the embedded server/],
+    [['--fault', 'no-such-fault'], /unknown fault 'no-such-fault'/],
     [['--spawn', 'false {port}'], /ended \(exit status 1\)/],
     [['--profile', '1.0'], /--profile must be one of 1\.12, 1\.13/],
-    [['--only', 'no/such/'], /no corpus case id starts with 'no\/such\/'/],
-    [['--concurrency', '0'], /--concurrency must be a positive integer/],
+    [['--only', 'no/such/'], /no check id starts with 'no\/such\/'/],
+    [['--concurrency', '0'], /--concurrency must be an integer ≥ 1/],
+    [['--seed', '-3'], /--seed must be an integer/],
   ])('refuses %j with a one-line UsageError (exit 2 in main)', async (args, message) => {
     const error = await conform(args).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);

@@ -1,0 +1,73 @@
+// Choosing what `beanlab conform` and `beanlab replay` point at: --target HOST:PORT (shared,
+// checked for reachability), --spawn COMMAND (a fresh server per case), or the embedded server,
+// optionally with injected faults (the suite's self-test).
+import { startServer } from '../server/tcp.js';
+import { faultIntercept, type FaultSpec } from '../server/faults.js';
+import type { ReferenceModel } from '../model/api.js';
+import { canConnect, LOOPBACK, parseTarget } from '../target/address.js';
+import { embeddedTarget } from '../target/embedded.js';
+import { addressTarget, spawnTarget, TcpSession, type TargetFactory } from '../target/sessions.js';
+import { spawnServer } from '../target/spawn.js';
+import { UsageError } from './errors.js';
+
+const REACH_TIMEOUT_MS = 2000;
+
+export interface ChosenTarget {
+  target: TargetFactory;
+  /** Arguments that select the same target again (for replay commands). */
+  replayArgs: string;
+}
+
+export async function addressChoice(text: string): Promise<ChosenTarget> {
+  let address;
+  try {
+    address = parseTarget(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!(await canConnect(address, REACH_TIMEOUT_MS))) throw new UsageError(`cannot connect to ${address.host}:${address.port}`);
+  return { target: addressTarget(address), replayArgs: `--target ${text}` };
+}
+
+export async function spawnChoice(command: string): Promise<ChosenTarget> {
+  // Start it once up front so a bad command is one clear error, not a failure per case.
+  try {
+    const probe = await spawnServer(command);
+    await probe.stop();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { target: spawnTarget(command), replayArgs: `--spawn ${shellWord(command)}` };
+}
+
+export function embeddedChoice(faults: readonly FaultSpec[] = []): ChosenTarget {
+  if (faults.length === 0) return { target: embeddedTarget(), replayArgs: '' };
+  const names = faults.map((f) => f.name + (f.value === undefined ? '' : `=${f.value}`));
+  return { target: faultyEmbeddedTarget(faults, names.join(',')), replayArgs: names.map((n) => `--fault ${n}`).join(' ') };
+}
+
+/** The embedded server with faults injected, a new one per session (as embeddedTarget). */
+function faultyEmbeddedTarget(faults: readonly FaultSpec[], label: string): TargetFactory {
+  return {
+    label: `embedded server with fault ${label}`,
+    freshPerCase: true,
+    canSignal: true,
+    canConfigure: true,
+    open: async (settings) => {
+      const intercept = faultIntercept(faults);
+      let model: ReferenceModel | undefined;
+      const server = await startServer({
+        host: LOOPBACK,
+        port: 0,
+        profile: settings.profile,
+        maxJobSize: settings.maxJobSize,
+        intercept: { model: (m) => (model = intercept.model!(m)), sink: intercept.sink },
+      });
+      return new TcpSession(server, { stop: () => server.close(), drain: async () => model!.enterDrainMode() });
+    },
+  };
+}
+
+export function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

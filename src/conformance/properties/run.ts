@@ -1,0 +1,187 @@
+// The model-based layer: each named property is a fast-check `asyncModelRun` over generated
+// step sequences, applied to the target and to the model side by side. A failure is shrunk
+// (within a time budget) and comes back as a check with the seed, the failing step, and the
+// shrunk sequence as a transcript that `beanlab replay` runs again.
+import fc from 'fast-check';
+import type { Profile } from '../../protocol/types.js';
+import type { TargetFactory } from '../../target/sessions.js';
+import type { CheckResult } from '../corpus-runner.js';
+import { PROPERTIES, opArbitrary, type PropertyDef } from './catalog.js';
+import { Harness, Mismatch, Unpredictable, type TraceStep } from './harness.js';
+import { describeOp, type Op } from './ops.js';
+
+export interface PropertyRunOptions {
+  profile: Profile;
+  seed: number;
+  /** Sequences per property. */
+  numRuns: number;
+  /** Steps per sequence, at most. */
+  maxCommands: number;
+  /** Per property, generation and shrinking together; what is found by then is reported. */
+  timeLimitMs: number;
+  /** Properties run at once (they mostly sleep). */
+  concurrency: number;
+  /** Nobody else uses the server: global stats are compared (as deltas). */
+  exclusive: boolean;
+  /** Makes tube names unique to this process on a shared server (the CLI passes time and pid). */
+  tubeNonce: string;
+  maxJobSize: number;
+  only?: string;
+  replyTimeoutMs?: number;
+  onResult?: (result: CheckResult) => void;
+}
+
+interface Failure {
+  trace: TraceStep[];
+  ops: Op[];
+  error: unknown;
+  serverWide: boolean;
+}
+
+export function selectedProperties(only?: string): readonly PropertyDef[] {
+  return PROPERTIES.filter((p) => !only || p.id.startsWith(only));
+}
+
+export async function runProperties(target: TargetFactory, opts: PropertyRunOptions): Promise<CheckResult[]> {
+  const selected = selectedProperties(opts.only);
+  const results: CheckResult[] = new Array(selected.length);
+  // On a shared server the stats property needs the server to itself: it runs after the others.
+  const alone = (p: PropertyDef) => Boolean(p.globalStats) && !target.freshPerCase;
+  const order = [...selected.keys()].sort((a, b) => Number(alone(selected[a])) - Number(alone(selected[b])));
+  let next = 0;
+  const work = async (soloPhase: boolean) => {
+    for (;;) {
+      const i = order[next];
+      if (i === undefined || alone(selected[i]) !== soloPhase) return;
+      next++;
+      results[i] = await runProperty(selected[i], i, target, opts);
+      opts.onResult?.(results[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, () => work(false)));
+  await work(true);
+  return results;
+}
+
+async function runProperty(def: PropertyDef, index: number, target: TargetFactory, opts: PropertyRunOptions): Promise<CheckResult> {
+  const base = { id: def.id, section: def.id.slice(0, def.id.lastIndexOf('/')), rule: def.rule, notes: [] as string[] };
+  const globalStats = Boolean(def.globalStats) && (opts.exclusive || target.freshPerCase);
+  let runNumber = 0;
+  let lastFailure: Failure | undefined;
+  const commandArb: fc.Arbitrary<fc.AsyncCommand<RunModel, Harness>> = opArbitrary(def.mix, opts.maxJobSize).map((op) => new Step(op));
+  const property = fc.asyncProperty(fc.commands([commandArb], { maxCommands: opts.maxCommands, size: 'max' }), async (commands) => {
+    runNumber++;
+    const session = await target.open({ profile: opts.profile });
+    // The model's clock is the real one; a virtual-clock session would never let time pass.
+    if (!session.realTime) throw new Error(`${target.label}: model-based properties need a real-time server`);
+    const harness = new Harness({
+      profile: opts.profile,
+      session,
+      tubePrefix: `bl${opts.tubeNonce}p${index}r${runNumber}t`,
+      maxJobSize: opts.maxJobSize,
+      globalStats,
+      shared: !target.freshPerCase,
+      replyTimeoutMs: opts.replyTimeoutMs ?? 2000,
+    });
+    const executed: Op[] = [];
+    try {
+      await fc.asyncModelRun(() => ({ model: { harness, executed } as RunModel, real: harness }), commands);
+      await harness.finish();
+    } catch (error) {
+      if (error instanceof Unpredictable) return;
+      const serverWide = globalStats || executed.some((op) => op.op === 'list-tubes');
+      lastFailure = { trace: [...harness.trace], ops: executed, error, serverWide };
+      throw error;
+    } finally {
+      await harness.close();
+      await session.close().catch(() => undefined);
+    }
+  });
+  try {
+    await fc.assert(property, {
+      seed: opts.seed,
+      numRuns: opts.numRuns,
+      endOnFailure: false,
+      plugins: [fc.interruptAfterTimeLimit(opts.timeLimitMs)],
+    });
+    return { ...base, status: 'pass', expected: '', actual: '', seed: opts.seed };
+  } catch (error) {
+    if (!lastFailure) throw error;
+    const path = /path: "([^"]*)"/.exec(String((error as Error).message))?.[1];
+    return failureResult(def, base, opts, lastFailure, path);
+  }
+}
+
+/** One generated step as fast-check sees it; the harness's state decides whether it can run. */
+interface RunModel {
+  harness: Harness;
+  executed: Op[];
+}
+
+class Step implements fc.AsyncCommand<RunModel, Harness> {
+  constructor(readonly op: Op) {}
+  check(model: Readonly<RunModel>): boolean {
+    return model.harness.canRun(this.op);
+  }
+  async run(model: RunModel, real: Harness): Promise<void> {
+    model.executed.push(this.op);
+    await real.run(this.op);
+  }
+  toString(): string {
+    return describeOp(this.op);
+  }
+}
+
+function failureResult(
+  def: PropertyDef,
+  base: Pick<CheckResult, 'id' | 'section' | 'rule' | 'notes'>,
+  opts: PropertyRunOptions,
+  failure: Failure,
+  path: string | undefined,
+): CheckResult {
+  const error = failure.error;
+  const mismatch = error instanceof Mismatch ? error : undefined;
+  const where = mismatch ? `after step "${mismatch.step}": ` : '';
+  const transcript = renderTranscript(def, opts, failure, path);
+  return {
+    ...base,
+    status: 'fail',
+    expected: `${where}${mismatch ? mismatch.expected : 'the sequence to run'}`,
+    actual: mismatch ? mismatch.actual : `error: ${error instanceof Error ? error.message : String(error)}`,
+    seed: opts.seed,
+    transcript,
+    replay: `beanlab conform --only ${def.id} --seed ${opts.seed} --profile ${opts.profile}\n${transcript}`,
+  };
+}
+
+/** The shrunk failing sequence as a corpus case (corpus/FORMAT.md): raw lines per connection. */
+export function renderTranscript(def: PropertyDef, opts: PropertyRunOptions, failure: Failure, path: string | undefined): string {
+  const lines = [
+    `# Shrunk counterexample of ${def.id}: seed ${opts.seed}${path ? `, path ${path}` : ''}, profile ${opts.profile}.`,
+    `# Steps: ${failure.ops.map(describeOp).join('; ')}`,
+    `# Replay it with: beanlab replay THIS_FILE [--target HOST:PORT | --spawn CMD]`,
+    `case ${def.id.replace(/\/property-/, '/counterexample-')}`,
+    `rule: ${def.rule}`,
+    `source: generated by beanlab conform, property ${def.id}, seed ${opts.seed}`,
+    `profiles: ${opts.profile}`,
+  ];
+  if (failure.serverWide) lines.push('needs: fresh');
+  for (const step of failure.trace) {
+    switch (step.kind) {
+      case 'send':
+        lines.push(`${step.conn}>> ${step.text}`);
+        break;
+      case 'expect':
+        lines.push(`${step.conn}< ${step.expect}`);
+        if (step.actual !== undefined) lines.push(`# actual: ${step.actual}`);
+        break;
+      case 'sleep':
+        lines.push(`sleep ${(step.ms / 1000).toFixed(3)}s`);
+        break;
+      case 'close':
+        lines.push(`${step.conn}! close`);
+        break;
+    }
+  }
+  return lines.join('\n');
+}
