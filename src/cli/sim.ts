@@ -3,7 +3,6 @@
 // SLO holds (for a sweep: when some value meets them all), 1 when not, 2 for bad input.
 import { randomInt } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -15,6 +14,7 @@ import { parseScenarioYaml, ScenarioError, validateScenario } from '../scenario/
 import { parseSweep, withSweepValue, type SweepSpec } from '../scenario/sweep.js';
 import { MAX_SEED } from '../sim/random.js';
 import { combineSweep, createSimulation, EVENTS_PER_SLICE } from '../sim/run.js';
+import { readUplotAssets } from '../load/report-files.js';
 import type { Scenario } from '../scenario/schema.js';
 import { UsageError, exitCodes } from './errors.js';
 
@@ -65,6 +65,11 @@ export function register(program: Command): void {
     });
 }
 
+/** Reads and validates a scenario file; bad input becomes a one-line UsageError. */
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  return asScenario(await readScenarioDocument(file), file);
+}
+
 async function readScenarioDocument(file: string): Promise<unknown> {
   let text: string;
   try {
@@ -105,7 +110,7 @@ async function runSweep(document: unknown, file: string, sweep: SweepSpec, seed:
 }
 
 /** Runs the simulation in slices, yielding to the event loop so a progress bar can draw. */
-async function runWithProgress(scenario: Scenario, seed: number, label: string): Promise<RunResult> {
+export async function runWithProgress(scenario: Scenario, seed: number, label: string): Promise<RunResult> {
   const simulation = createSimulation(scenario, seed);
   const startedMs = performance.now();
   let bar: cliProgress.SingleBar | undefined;
@@ -128,20 +133,23 @@ async function runWithProgress(scenario: Scenario, seed: number, label: string):
 }
 
 async function writeOutputs(result: Result, options: SimOptions): Promise<void> {
-  const json = JSON.stringify(result, null, 2) + '\n';
-  if (options.json) await writeFileMakingDirs(options.json, json);
+  if (options.json) await writeFileMakingDirs(options.json, resultJson(result));
   if (options.report) {
-    const require = createRequire(import.meta.url);
-    const uplotDir = dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
-    const [uplotJs, uplotCss] = await Promise.all([
-      readFile(join(uplotDir, 'uPlot.iife.min.js'), 'utf8'),
-      readFile(join(uplotDir, 'uPlot.min.css'), 'utf8'),
-    ]);
-    await writeFileMakingDirs(join(options.report, 'result.json'), json);
-    await writeFile(join(options.report, 'report.md'), markdownReport(result));
-    await writeFile(join(options.report, 'report.html'), htmlReport(result, { uplotJs, uplotCss }));
-    process.stderr.write(`report: ${join(options.report, 'report.html')}\n`);
+    process.stderr.write(`report: ${await writeSimReport(options.report, result)}\n`);
   }
+}
+
+function resultJson(result: Result): string {
+  return JSON.stringify(result, null, 2) + '\n';
+}
+
+/** Writes DIR/result.json, DIR/report.md and a self-contained DIR/report.html; returns the HTML path. */
+export async function writeSimReport(dir: string, result: Result): Promise<string> {
+  const html = join(dir, 'report.html');
+  await writeFileMakingDirs(join(dir, 'result.json'), resultJson(result));
+  await writeFile(join(dir, 'report.md'), markdownReport(result));
+  await writeFile(html, htmlReport(result, await readUplotAssets()));
+  return html;
 }
 
 async function writeFileMakingDirs(path: string, text: string): Promise<void> {
