@@ -1,0 +1,26 @@
+// `npm start` is the README's first quick-start command: it must keep working and passing.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), 'beanlab-start-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+it('beanlab start runs conform, sim and load on the embedded server and links the three reports', () => {
+  const run = spawnSync(process.execPath, [BIN, 'start'], { cwd: workDir, encoding: 'utf8', timeout: 120_000 });
+  expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/PASS {2}Conformance/);
+  expect(run.stdout).toMatch(/PASS {2}Simulation/);
+  expect(run.stdout).toMatch(/PASS {2}Load/);
+  const index = readFileSync(join(workDir, 'reports/latest/index.html'), 'utf8');
+  for (const part of ['conform', 'sim', 'load']) {
+    expect(index).toContain(`href="${part}/report.html"`);
+    expect(readFileSync(join(workDir, 'reports/latest', part, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/i);
+    expect(JSON.parse(readFileSync(join(workDir, 'reports/latest', part, 'result.json'), 'utf8'))).toHaveProperty('kind');
+  }
+}, 150_000);
