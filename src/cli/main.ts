@@ -39,6 +39,11 @@ export async function main(argv: string[]): Promise<number> {
   for (const load of modulesFor(argv)) {
     (await load()).register(program);
   }
+  // Descriptions are written with line breaks for the source's sake; commander wraps them to
+  // the terminal itself, so a single break becomes a space and only blank lines separate.
+  for (const command of program.commands) {
+    command.description(command.description().replace(/([^\n])\n(?=[^\n])/g, '$1 '));
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : exitCodes.ok;
