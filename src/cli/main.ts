@@ -42,7 +42,10 @@ export async function main(argv: string[]): Promise<number> {
   // Descriptions are written with line breaks for the source's sake; commander wraps them to
   // the terminal itself, so a single break becomes a space and only blank lines separate.
   for (const command of program.commands) {
-    command.description(command.description().replace(/([^\n])\n(?=[^\n])/g, '$1 '));
+    const description = command.description().replace(/([^\n])\n(?=[^\n])/g, '$1 ');
+    command.description(description);
+    // The command list shows a summary: the description up to its first colon or full stop.
+    if (!command.summary()) command.summary(description.split(/[:.](?:\s|$)/)[0]);
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
