@@ -107,8 +107,13 @@ function chart(title, opts, columns) {
 function percentLabel(x) { const p = 100 * (1 - 1 / x); return (Math.round(p * 1000) / 1000) + '%'; }
 if (data.latencies.length > 0) {
   chart('Latency by percentile (ms, log scales as in HdrHistogram\\'s plotter)', {
-    scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
-    axes: [{ label: 'percentile', values: (u, ticks) => ticks.map(percentLabel) }, { label: 'ms' }],
+    scales: { x: { time: false, distr: 3, range: [1, 1e5] }, y: { distr: 3 } },
+    // Ticks at the decades of 1/(1-p) only: 0%, 90%, 99%, 99.9%, ... (uPlot's own log ticks
+    // include 2, 3, ... 9 per decade, whose percent labels are unreadable).
+    axes: [
+      { label: 'percentile', splits: () => [1, 10, 100, 1e3, 1e4, 1e5], values: (u, ticks) => ticks.map(percentLabel) },
+      { label: 'ms' },
+    ],
     series: [{ label: 'percentile', value: (u, x) => x == null ? '' : percentLabel(x) }]
       .concat(data.latencies.map((l, i) => ({ label: l.label, stroke: colours[i] }))),
   }, [data.inverseTail].concat(data.latencies.map((l) => l.ms)));
