@@ -11,7 +11,10 @@ export interface MatrixRow {
   cells: CellStatus[];
 }
 
-/** Rows in first-seen order; a check a run did not have is 'absent'. */
+/**
+ * Rows grouped by section (sections in name order, as in the terminal table; checks in
+ * first-seen order within a section); a check a run did not have is 'absent'.
+ */
 export function matrixRows(results: readonly ConformanceResultView[]): MatrixRow[] {
   const rows = new Map<string, MatrixRow>();
   results.forEach((result, column) => {
@@ -24,7 +27,8 @@ export function matrixRows(results: readonly ConformanceResultView[]): MatrixRow
       row.cells[column] = check.status;
     }
   });
-  return [...rows.values()];
+  // A stable sort: the corpus lists some sections in several files (basics.txt first).
+  return [...rows.values()].sort((a, b) => (a.section < b.section ? -1 : a.section > b.section ? 1 : 0));
 }
 
 const MARK: Record<CellStatus, string> = { pass: 'pass', fail: 'FAIL', skip: 'skip', absent: '-' };

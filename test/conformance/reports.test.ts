@@ -13,9 +13,10 @@ const b = { target: 'other <srv>', profile: '1.12', passed: 1, failed: 1, skippe
 
 describe('conformance reports', () => {
   it('builds one row per check with a cell per server', () => {
+    // Grouped by section in name order, whatever order the checks ran in.
     expect(matrixRows([a, b])).toEqual([
-      { id: 'w/r/one', section: 'w/r', cells: ['pass', 'fail'] },
       { id: 'w/d/two', section: 'w/d', cells: ['pass', 'pass'] },
+      { id: 'w/r/one', section: 'w/r', cells: ['pass', 'fail'] },
     ]);
     const text = formatConformanceMatrix([a, b]);
     expect(text).toMatch(/^w\/r\s+0\/1\s+1\/1$/m);
