@@ -16,7 +16,7 @@
 //    the default import is the class itself at run time.
 import type { Socket } from 'node:net';
 import jackdModule from 'jackd';
-import type { Driver, QueueConnection, ReservedJob } from './driver.js';
+import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
 import { REQUEST_TIMEOUT_MS } from './driver.js';
 
 const JackdClient = jackdModule as unknown as typeof jackdModule.JackdClient;
@@ -48,12 +48,12 @@ class JackdConnection implements QueueConnection {
     return this.run('ignore', async () => void (await this.jackd.ignore(tube)));
   }
 
-  put(body: Buffer, pri: number, delaySeconds: number, ttrSeconds: number): Promise<number> {
-    return this.run('put', async () => Number(await this.jackd.put(body.toString('latin1'), { priority: pri, delay: delaySeconds, ttr: ttrSeconds })));
+  put(body: Buffer, pri: number, delaySeconds: number, ttrSeconds: number, done: Done<number>): void {
+    answer(this.run('put', async () => Number(await this.jackd.put(body.toString('latin1'), { priority: pri, delay: delaySeconds, ttr: ttrSeconds }))), done);
   }
 
-  reserveWithTimeout(timeoutSeconds: number): Promise<ReservedJob | null> {
-    return this.run(
+  reserveWithTimeout(timeoutSeconds: number, done: Done<ReservedJob | null>): void {
+    const reserved = this.run(
       'reserve-with-timeout',
       async () => {
         try {
@@ -67,26 +67,27 @@ class JackdConnection implements QueueConnection {
       },
       timeoutSeconds * 1000 + REQUEST_TIMEOUT_MS,
     );
+    answer(reserved, done);
   }
 
-  delete(id: number): Promise<boolean> {
-    return this.run('delete', () => found(this.jackd.delete(String(id))));
+  delete(id: number, done: Done<boolean>): void {
+    answer(this.run('delete', () => found(this.jackd.delete(String(id)))), done);
   }
 
-  release(id: number, pri: number, delaySeconds: number): Promise<boolean> {
-    return this.run('release', () => found(this.jackd.release(String(id), { priority: pri, delay: delaySeconds })));
+  release(id: number, pri: number, delaySeconds: number, done: Done<boolean>): void {
+    answer(this.run('release', () => found(this.jackd.release(String(id), { priority: pri, delay: delaySeconds }))), done);
   }
 
-  bury(id: number, pri: number): Promise<boolean> {
-    return this.run('bury', () => found(this.jackd.bury(String(id), pri)));
+  bury(id: number, pri: number, done: Done<boolean>): void {
+    answer(this.run('bury', () => found(this.jackd.bury(String(id), pri))), done);
   }
 
-  touch(id: number): Promise<boolean> {
-    return this.run('touch', () => found(this.jackd.touch(String(id))));
+  touch(id: number, done: Done<boolean>): void {
+    answer(this.run('touch', () => found(this.jackd.touch(String(id)))), done);
   }
 
-  kick(bound: number): Promise<number> {
-    return this.run('kick', () => this.jackd.kick(bound));
+  kick(bound: number, done: Done<number>): void {
+    answer(this.run('kick', () => this.jackd.kick(bound)), done);
   }
 
   async close(): Promise<void> {
@@ -129,6 +130,14 @@ class JackdConnection implements QueueConnection {
     this.failure = error;
     this.abortCurrent?.(error);
   }
+}
+
+/** jackd speaks promises; the load runner's connections answer through callbacks. */
+function answer<T>(result: Promise<T>, done: Done<T>): void {
+  result.then(
+    (value) => done(null, value),
+    (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+  );
 }
 
 function replyIs(error: unknown, reply: string): boolean {

@@ -29,12 +29,13 @@ export class Kickers {
     for (const { conn, spec } of this.conns) {
       const kick = (): void => {
         if (this.stopped) return;
-        conn.kick(spec.bound).then(
-          (count) => (this.tracker.kicked += count),
-          (error: unknown) => {
+        conn.kick(spec.bound, (error, count) => {
+          if (error) {
             if (!this.stopped) this.fail(error);
-          },
-        );
+          } else {
+            this.tracker.kicked += count!;
+          }
+        });
         this.timers.push(setTimeout(kick, spec.everySeconds * 1000));
       };
       this.timers.push(setTimeout(kick, (spec.startSeconds + spec.everySeconds) * 1000));

@@ -96,7 +96,8 @@ export class Producers implements ProducerSide {
       for (const p of this.running) this.advance(p);
       this.schedule();
     } else {
-      for (const p of this.running) for (const conn of p.conns) for (let k = 0; k < this.ctx.plan.pipeline; k++) this.closedLoopPut(p, conn);
+      const nowUs = this.ctx.clock.nowUs();
+      for (const p of this.running) for (const conn of p.conns) for (let k = 0; k < this.ctx.plan.pipeline; k++) this.closedLoopPut(p, conn, nowUs);
       this.checkFinished();
     }
     return finished;
@@ -147,9 +148,9 @@ export class Producers implements ProducerSide {
 
   // ---- closed loop -----------------------------------------------------------------------
 
-  private closedLoopPut(p: RunningProducer, conn: QueueConnection): void {
+  /** Sends the next put on conn, at nowUs: the moment the previous one's answer was read. */
+  private closedLoopPut(p: RunningProducer, conn: QueueConnection, nowUs: number): void {
     if (this.stopped) return;
-    const nowUs = this.ctx.clock.nowUs();
     if (p.issued >= p.limit || nowUs >= p.stopUs) {
       p.nextUs = Infinity;
       this.checkFinished();
@@ -178,17 +179,18 @@ export class Producers implements ProducerSide {
     this.issuedTotal += 1;
     this.outstanding += 1;
     if (this.issuedTotal >= plan.jobsLimit) for (const other of this.running) other.limit = Math.min(other.limit, other.issued);
-    conn.put(body, choice.pri, delaySeconds, spec.ttrSeconds).then(
-      (id) => {
-        tracker.putAcked(id, group, dueUs, spec.ttrSeconds, intendedUs, clock.nowUs());
-        this.settle();
-        if (closedLoopConn) this.closedLoopPut(p, closedLoopConn);
-      },
-      (error: unknown) => {
+    conn.put(body, choice.pri, delaySeconds, spec.ttrSeconds, (error, id) => {
+      if (error) {
         this.settle();
         if (!this.stopped) this.ctx.fail(error);
-      },
-    );
+        return;
+      }
+      // One clock reading: the put's answer time, and the send time of the put that follows it.
+      const nowUs = clock.nowUs();
+      tracker.putAcked(id!, group, dueUs, spec.ttrSeconds, intendedUs, nowUs);
+      this.settle();
+      if (closedLoopConn) this.closedLoopPut(p, closedLoopConn, nowUs);
+    });
   }
 
   private settle(): void {

@@ -1,14 +1,15 @@
 // Workers over real connections, behaving as the scenario's pools say: reserve, work for a
 // service time drawn from the pool's distribution (touching the job to keep its TTR), then
 // delete, or on a failure release with backoff or bury; sometimes crash (hang or disconnect)
-// and come back after a restart delay. With no service time the delete and the next reserve
-// leave in one write, which is how a closed-loop put/reserve/delete cycle reaches full speed.
+// and come back after a restart delay. Each worker is driven by its replies (callbacks, no
+// promise per job). With no service time the delete and the next reserve leave in one write,
+// which is how a closed-loop put/reserve/delete cycle reaches full speed.
 import type { WorkerPoolSpec } from '../scenario/schema.js';
 import type { Random } from '../sim/random.js';
 import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../sim/service.js';
-import { decodeBody } from './body.js';
+import { decodeBody, type BodyFields } from './body.js';
 import type { RunClock } from './clock.js';
-import type { Driver, QueueConnection, ReservedJob } from './driver.js';
+import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
 import { streamRandom, type LoadPlan } from './plan.js';
 import type { JobTracker } from './tracker.js';
 
@@ -16,7 +17,6 @@ import type { JobTracker } from './tracker.js';
 const RESERVE_TIMEOUT_SECONDS = 1;
 /** A job the run did not put has no priority we know; it goes back at beanstalkd's default. */
 const FOREIGN_PRIORITY = 1024;
-
 export interface WorkerContext {
   plan: LoadPlan;
   clock: RunClock;
@@ -38,10 +38,13 @@ class Worker {
   /** Connections of crashed-and-hung incarnations, kept open (as a hung process would) until the end. */
   private readonly hung: QueueConnection[] = [];
   private stopping = false;
-  /** delete/release/bury requests not yet answered: a stop waits for them, so no outcome is lost. */
-  private readonly acks = new Set<Promise<unknown>>();
-  private wake: (() => void) | undefined;
-  private loopDone: Promise<void> = Promise.resolve();
+  /** A reserve is outstanding, or a job is in hand: one at a time, as a worker process does. */
+  private occupied = false;
+  /** delete/release/bury/touch requests not yet answered: a stop waits for them, so no outcome is lost. */
+  private acksOutstanding = 0;
+  private acksSettled: (() => void) | undefined;
+  /** Start delay, service times, touches and restarts: a stop clears them. */
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly index: number,
@@ -54,43 +57,59 @@ class Worker {
     const conn = await this.ctx.driver.connect(this.ctx.host, this.ctx.port);
     for (const tube of this.pool.spec.watch) await conn.watch(tube);
     if (!this.pool.spec.watch.includes('default')) await conn.ignore('default');
-    this.conn = conn;
+    // A restart that finishes after stop() would otherwise leave its connection open.
+    if (this.stopping) await conn.close();
+    else this.conn = conn;
   }
 
   start(): void {
-    this.loopDone = this.loop().catch((error: unknown) => {
-      if (!this.stopping) this.ctx.fail(error);
-    });
+    const startUs = this.pool.spec.startSeconds * 1e6 - this.ctx.clock.nowUs();
+    if (startUs > 0) this.after(startUs, () => this.reserve());
+    else this.reserve();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
-    await Promise.allSettled([...this.acks]);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    if (this.acksOutstanding > 0) await new Promise<void>((resolve) => (this.acksSettled = resolve));
     await Promise.all([this.conn, ...this.hung].map((c) => c?.close()));
-    await this.loopDone;
   }
 
-  private async loop(): Promise<void> {
-    const startUs = this.pool.spec.startSeconds * 1e6;
-    if (startUs > 0) await this.sleepUs(startUs - this.ctx.clock.nowUs());
-    while (!this.stopping) {
-      const conn = this.conn!;
-      const sentUs = this.ctx.clock.nowUs();
-      const job = await conn.reserveWithTimeout(RESERVE_TIMEOUT_SECONDS);
-      if (job === null || this.stopping) continue;
-      await this.work(conn, job, sentUs);
-    }
+  /**
+   * Asks for the next job. One reserve at a time: while a connection waits in reserve the
+   * server reads nothing else from it (semantics a.0/9), so a delete sent behind a second
+   * reserve would wait for the next job to arrive.
+   */
+  private reserve(): void {
+    const conn = this.conn;
+    if (conn === undefined || this.stopping || this.occupied) return;
+    this.occupied = true;
+    const sentUs = this.ctx.clock.nowUs();
+    conn.reserveWithTimeout(RESERVE_TIMEOUT_SECONDS, (error, job) => {
+      this.occupied = false;
+      if (error) {
+        if (!this.stopping) this.ctx.fail(error);
+        return;
+      }
+      if (this.stopping) return;
+      try {
+        if (job) this.work(conn, job, sentUs);
+        this.reserve();
+      } catch (failure) {
+        this.ctx.fail(failure);
+      }
+    });
   }
 
-  private async work(conn: QueueConnection, job: ReservedJob, sentUs: number): Promise<void> {
+  private work(conn: QueueConnection, job: ReservedJob, sentUs: number): void {
     const { clock, tracker } = this.ctx;
     const startUs = clock.nowUs();
     const fields = decodeBody(job.body);
     if (tracker.reserved(this.index, job.id, fields, sentUs, startUs) === 'foreign') {
       // Not ours (a tube shared with other clients): hand it back, a second later so the
       // workers do not spin on it. Load runs want tubes of their own.
-      this.ack(conn.release(job.id, FOREIGN_PRIORITY, 1), () => undefined);
+      conn.release(job.id, FOREIGN_PRIORITY, 1, this.acked(() => undefined));
       return;
     }
     const spec = this.pool.spec;
@@ -98,68 +117,94 @@ class Worker {
     const serviceUs = this.pool.serviceByTube[tubeIndex](this.random);
     const crash = spec.crash !== undefined && this.random.uniform() < spec.crash.probability;
     const workUs = crash ? Math.floor(this.random.uniform() * serviceUs) : serviceUs;
-    if (workUs > 0) await this.serve(conn, job.id, workUs);
-    if (this.stopping) return;
-    if (crash) return this.crash(conn, job.id);
+    if (workUs <= 0) {
+      this.finish(conn, job.id, fields!, startUs, crash);
+      return;
+    }
+    this.occupied = true;
+    const touchSeconds = spec.touchEverySeconds;
+    const touches =
+      touchSeconds === undefined ? undefined : setInterval(() => conn.touch(job.id, this.acked(() => undefined)), touchSeconds * 1000);
+    if (touches) this.timers.add(touches);
+    this.after(workUs, () => {
+      if (touches) {
+        clearInterval(touches);
+        this.timers.delete(touches);
+      }
+      this.occupied = false;
+      this.finish(conn, job.id, fields!, startUs, crash);
+      this.reserve();
+    });
+  }
+
+  /** The job's outcome: crash, delete, or on a failure release with backoff or bury. */
+  private finish(conn: QueueConnection, id: number, fields: BodyFields, startUs: number, crash: boolean): void {
+    if (crash) return this.crash(conn, id);
+    const { clock, tracker } = this.ctx;
+    const spec = this.pool.spec;
     const fails = spec.failure !== undefined && this.random.uniform() < spec.failure.probability;
-    const id = job.id;
     if (!fails) {
-      this.ack(conn.delete(id), (deleted) => (deleted ? tracker.completed(this.index, id, startUs, clock.nowUs()) : tracker.late(this.index, id)));
+      conn.delete(
+        id,
+        this.acked((deleted) => (deleted ? tracker.completed(this.index, id, startUs, clock.nowUs()) : tracker.late(this.index, id))),
+      );
       return;
     }
     const failure = spec.failure!;
     const retries = tracker.retriesOf(id);
     if (failure.policy === 'retry' && retries < failure.maxRetries) {
       const delaySeconds = backoffSeconds(retries, failure.backoffSeconds, failure.backoffFactor, failure.maxBackoffSeconds);
-      this.ack(conn.release(id, fields!.pri, delaySeconds), (released) =>
-        released ? tracker.released(this.index, id, startUs, clock.nowUs()) : tracker.late(this.index, id),
+      conn.release(
+        id,
+        fields.pri,
+        delaySeconds,
+        this.acked((released) => (released ? tracker.released(this.index, id, startUs, clock.nowUs()) : tracker.late(this.index, id))),
       );
     } else {
-      this.ack(conn.bury(id, fields!.pri), (buried) => (buried ? tracker.buried(this.index, id, startUs, clock.nowUs()) : tracker.late(this.index, id)));
+      conn.bury(id, fields.pri, this.acked((buried) => (buried ? tracker.buried(this.index, id, startUs, clock.nowUs()) : tracker.late(this.index, id))));
     }
   }
 
-  /** Works for workUs, touching the job every touchEverySeconds so a long job keeps its reservation. */
-  private async serve(conn: QueueConnection, id: number, workUs: number): Promise<void> {
-    const touchSeconds = this.pool.spec.touchEverySeconds;
-    const touches = touchSeconds === undefined ? undefined : setInterval(() => this.ack(conn.touch(id), () => undefined), touchSeconds * 1000);
-    try {
-      await this.sleepUs(workUs);
-    } finally {
-      if (touches) clearInterval(touches);
-    }
-  }
-
-  private async crash(conn: QueueConnection, id: number): Promise<void> {
+  /** Dies holding the job; a new incarnation connects after the restart delay. */
+  private crash(conn: QueueConnection, id: number): void {
     const crash = this.pool.spec.crash!;
     const disconnect = crash.mode === 'disconnect';
     this.ctx.tracker.abandoned(this.index, id, disconnect);
-    if (disconnect) await conn.close();
+    // Replies come in order, so every earlier request on this connection is answered by now.
+    if (disconnect) void conn.close();
     else this.hung.push(conn);
     this.conn = undefined;
-    await this.sleepUs(crash.restartSeconds * 1e6);
-    if (!this.stopping) await this.connect();
-  }
-
-  private ack<T>(request: Promise<T>, onReply: (reply: T) => void): void {
-    const settled = request.then(onReply, (error: unknown) => {
-      if (!this.stopping) this.ctx.fail(error);
+    this.after(crash.restartSeconds * 1e6, () => {
+      this.connect().then(
+        () => this.reserve(),
+        (error: unknown) => {
+          if (!this.stopping) this.ctx.fail(error);
+        },
+      );
     });
-    this.acks.add(settled);
-    void settled.finally(() => this.acks.delete(settled));
   }
 
-  /** Sleeps, but wakes at once when the worker is stopped. */
-  private sleepUs(durationUs: number): Promise<void> {
-    if (durationUs <= 0 || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.round(durationUs / 1000));
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
+  /** The callback of a delete/release/bury/touch, counted so that a stop waits for its answer. */
+  private acked<T>(onAnswer: (result: T) => void): Done<T> {
+    this.acksOutstanding += 1;
+    return (error, result) => {
+      this.acksOutstanding -= 1;
+      if (error) {
+        if (!this.stopping) this.ctx.fail(error);
+      } else {
+        onAnswer(result!);
       }
-      this.wake = done;
-    });
+      if (this.acksOutstanding === 0) this.acksSettled?.();
+    };
+  }
+
+  /** Runs `then` after durationUs, unless the worker is stopped first. */
+  private after(durationUs: number, then: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopping) then();
+    }, Math.round(durationUs / 1000));
+    this.timers.add(timer);
   }
 }
 

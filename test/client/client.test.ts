@@ -102,6 +102,32 @@ for (const target of TARGETS) {
       expect(await client.listTubeUsed()).toBe('default');
     });
 
+    it('send answers through its callback, in order, never inside the call, and with the error after close', async () => {
+      const client = await connect();
+      await client.use('callbacks');
+      const answers: string[] = [];
+      let inside = true;
+      const sent = new Promise<void>((resolve) => {
+        client.send({ kind: 'put', pri: 1, delaySeconds: 0, ttrSeconds: 5, body: Buffer.from('a') }, (error, reply) => {
+          answers.push(inside ? 'inside' : `${error?.name ?? reply!.kind}`);
+        });
+        client.send({ kind: 'delete', id: 0 }, (error, reply) => {
+          answers.push(`${error?.name ?? reply!.kind}`);
+          resolve();
+        });
+      });
+      inside = false;
+      await sent;
+      expect(answers).toEqual(['INSERTED', 'NOT_FOUND']);
+      await client.close();
+      inside = true;
+      const afterClose = new Promise<string>((resolve) => {
+        client.send({ kind: 'stats' }, (error) => resolve(inside ? 'inside' : `${error instanceof ConnectionError}`));
+      });
+      inside = false;
+      expect(await afterClose).toBe('true');
+    });
+
     it('quit waits for the server to close, and later requests reject', async () => {
       const client = await connect();
       await client.quit({ timeoutMs: 2000 });
