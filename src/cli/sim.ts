@@ -12,7 +12,7 @@ import { markdownReport } from '../report/markdown.js';
 import { terminalSummary } from '../report/terminal.js';
 import { parseScenarioYaml, ScenarioError, validateScenario } from '../scenario/load.js';
 import { parseSweep, withSweepValue, type SweepSpec } from '../scenario/sweep.js';
-import { MAX_SEED } from '../sim/random.js';
+import { MAX_SEED } from '../scenario/random.js';
 import { combineSweep, createSimulation, EVENTS_PER_SLICE } from '../sim/run.js';
 import { readUplotAssets } from '../load/report-files.js';
 import type { Scenario } from '../scenario/schema.js';

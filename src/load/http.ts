@@ -11,7 +11,7 @@ import { Client } from '../client/client.js';
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { recordCorrected } from '../metrics/load-correction.js';
 import type { LoadDetails } from '../metrics/load-result.js';
-import type { Random } from '../sim/random.js';
+import type { Random } from '../scenario/random.js';
 import { encodeBody } from './body.js';
 import { REQUEST_TIMEOUT_MS } from './driver.js';
 import { PlanError, streamRandom, type ProducerPlan } from './plan.js';

@@ -3,8 +3,8 @@
 // scenario means the same thing simulated and run for real; only the clock differs.
 import type { ProducerSpec, Scenario } from '../scenario/schema.js';
 import { scenarioTubes } from '../scenario/schema.js';
-import { classifyPriorities, type PriorityPicker } from '../sim/priorities.js';
-import { MAX_SEED, Random } from '../sim/random.js';
+import { classifyPriorities, type PriorityPicker } from '../scenario/priorities.js';
+import { MAX_SEED, Random } from '../scenario/random.js';
 
 export interface LoadOverrides {
   /** Replaces the scenario's durationSeconds. */

@@ -3,8 +3,8 @@
 // of every put that should have gone out during it (no coordinated omission). Closed loop: each
 // connection keeps `pipeline` puts outstanding and sends the next as soon as one is answered,
 // for maximum throughput; those are timed from when they were sent.
-import { createArrivals, type ArrivalProcess } from '../sim/arrivals.js';
-import type { Random } from '../sim/random.js';
+import { createArrivals, type ArrivalProcess } from '../scenario/arrivals.js';
+import type { Random } from '../scenario/random.js';
 import { encodeBody } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Driver, QueueConnection } from './driver.js';

@@ -5,8 +5,8 @@
 // promise per job). With no service time the delete and the next reserve leave in one write,
 // which is how a closed-loop put/reserve/delete cycle reaches full speed.
 import type { WorkerPoolSpec } from '../scenario/schema.js';
-import type { Random } from '../sim/random.js';
-import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../sim/service.js';
+import type { Random } from '../scenario/random.js';
+import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../scenario/service.js';
 import { decodeBody, type BodyFields } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';

@@ -12,13 +12,13 @@ import type { Breakdown, JobCounts, RunResult } from '../metrics/result.js';
 import { RESULT_VERSION } from '../metrics/result.js';
 import { evaluateSlos } from '../metrics/slo.js';
 import { QueueSeriesRecorder } from '../metrics/timeseries.js';
-import { createArrivals, type ArrivalProcess } from './arrivals.js';
+import { createArrivals, type ArrivalProcess } from '../scenario/arrivals.js';
 import { EventQueue, ZERO_US } from './event-queue.js';
 import { JobTable, Phase } from './jobs.js';
-import { Random } from './random.js';
-import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from './service.js';
+import { Random } from '../scenario/random.js';
+import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../scenario/service.js';
 import { readDepths, readCounter } from './server-stats.js';
-import { classifyPriorities, type PriorityPicker } from './priorities.js';
+import { classifyPriorities, type PriorityPicker } from '../scenario/priorities.js';
 
 /** A reply the simulated clients cannot have caused: the model broke its contract. */
 export class SimulationError extends Error {

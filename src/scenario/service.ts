@@ -1,5 +1,5 @@
 // How long a worker spends on one job, drawn from the pool's service-time distribution.
-import type { ServiceTimeSpec } from '../scenario/schema.js';
+import type { ServiceTimeSpec } from './schema.js';
 import type { Random } from './random.js';
 
 /** Returns a service time in whole microseconds. */

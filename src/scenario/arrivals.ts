@@ -2,7 +2,7 @@
 // one walk over a piecewise-constant rate: each arrival needs one unit of "expected arrivals"
 // (exactly 1 for constant spacing, Exp(1) for Poisson), consumed at the current step's rate, so
 // a rate change in the middle of a gap is honoured exactly. Bursts are their own thing.
-import type { ArrivalSpec } from '../scenario/schema.js';
+import type { ArrivalSpec } from './schema.js';
 import type { Random } from './random.js';
 
 export interface ArrivalProcess {

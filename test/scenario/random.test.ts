@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../src/sim/random.js';
+import { Random } from '../../src/scenario/random.js';
 
 describe('Random', () => {
   it('starts small and nearby seeds with unrelated draws', () => {

@@ -1,6 +1,6 @@
 // Priority classes: results are broken down by class name (critical, high, normal, low, or
 // whatever the scenario defines), and producers draw each job's priority from their mix.
-import type { Scenario } from '../scenario/schema.js';
+import type { Scenario } from './schema.js';
 import type { Random } from './random.js';
 
 export interface PriorityChoice {
