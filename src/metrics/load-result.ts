@@ -9,15 +9,7 @@ const count = z.number().int().min(0);
 const micros = z.number().min(0);
 
 /** The few numbers of one histogram that a repeat keeps (the full histogram is in the merged result). */
-export const latencyStatsSchema = z.object({
-  count,
-  mean: micros,
-  p50: micros,
-  p90: micros,
-  p99: micros,
-  p999: micros,
-  max: micros,
-});
+export const latencyStatsSchema = histogramSummarySchema.omit({ hdr: true });
 
 /** One repeat of a run, reduced to what regression gates compare. */
 export const repeatSampleSchema = z.object({
