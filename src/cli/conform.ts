@@ -4,6 +4,7 @@
 // Exit 0 when every check passes, 1 when any fails, 2 on bad usage or an unreachable target.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadCorpus } from '../conformance/corpus.js';
 import { runCorpus, type CheckResult } from '../conformance/corpus-runner.js';
@@ -154,12 +155,15 @@ async function chooseTargets(options: ConformOptions): Promise<ChosenTarget[]> {
 async function runSuite(choice: ChosenTarget, cases: TranscriptCase[], seed: number, options: ConformOptions): Promise<ConformanceResult> {
   const budget = options.quick ? BUDGETS.quick : BUDGETS.default;
   const maxJobSize = await serverMaxJobSize(choice.target, options.profile);
+  const total = cases.filter((c) => !options.only || c.id.startsWith(options.only)).length + selectedProperties(options.only).length;
+  const progress = progressBar(total, choice.target.label);
   const [corpus, properties] = await Promise.all([
     runCorpus(cases, choice.target, {
       profile: options.profile,
       only: options.only,
       concurrency: options.concurrency,
       replayArgs: choice.replayArgs,
+      onResult: progress.tick,
     }),
     runProperties(choice.target, {
       profile: options.profile,
@@ -172,10 +176,22 @@ async function runSuite(choice: ChosenTarget, cases: TranscriptCase[], seed: num
       tubeNonce: `${process.pid.toString(36)}${Date.now().toString(36)}`,
       maxJobSize,
       only: options.only,
+      onResult: progress.tick,
     }),
-  ]);
+  ]).finally(progress.stop);
   const checks: CheckResult[] = [...corpus, ...properties];
   return buildResult(choice.target.label, options.profile, checks, seed);
+}
+
+/** Checks done out of all, on stderr when it is a terminal (a default run takes most of a minute). */
+function progressBar(total: number, label: string): { tick: () => void; stop: () => void } {
+  if (!process.stderr.isTTY || total === 0) return { tick: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: `${label} {bar} {value}/{total} checks | {eta_formatted} left`, hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { tick: () => bar.increment(), stop: () => bar.stop() };
 }
 
 /** The server's max-job-size (a shared server may run with -z); the default if it will not say. */
