@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compareSamples, parseThresholds, ThresholdError } from '../../src/metrics/compare.js';
 import { tCdf, tQuantile } from '../../src/metrics/compare-stats.js';
 import type { RepeatSample } from '../../src/metrics/load-result.js';
-import { Random } from '../../src/sim/random.js';
+import { Random } from '../../src/scenario/random.js';
 
 function sample(p99Us: number, jobsPerSecond: number): RepeatSample {
   const stats = { count: 1000, mean: p99Us / 3, p50: p99Us / 4, p90: p99Us / 2, p99: p99Us, p999: p99Us * 2, max: p99Us * 3 };
