@@ -1,11 +1,14 @@
 // Runs transcript cases against a target and returns results as data (nothing is printed).
 // Each case gets its own session (a fresh server where the target allows it); cases run with
-// bounded concurrency so timed cases overlap, and each has a time bound.
+// bounded concurrency so timed cases overlap, and each has a time bound. On a shared server
+// (a plain host:port) each case runs in its own tube namespace (tube-namespace.ts) and deletes
+// its jobs when it ends, so cases and other clients do not see each other.
 import { performance } from 'node:perf_hooks';
 import { parseStatsYaml, parseYamlList } from '../protocol/stats-yaml.js';
 import type { Profile } from '../protocol/types.js';
-import { waitForEvent, type ConnEvent, type RawConnection } from '../target/connection.js';
+import { nextEvent, waitForEvent, type ConnEvent, type RawConnection } from '../target/connection.js';
 import type { Session, TargetFactory } from '../target/sessions.js';
+import { casePrefix, randomRunPrefix, sharedSkipReason, TubeNamespace } from './tube-namespace.js';
 import type { Expectation, MapValue, Step, Template, TranscriptCase } from './transcript.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -47,6 +50,9 @@ export interface RunOptions {
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_REPLY_TIMEOUT_MS = 2000;
 const DEFAULT_CASE_SLACK_MS = 10_000;
+/** Deleting a job reserved by a connection the cleanup just closed waits for the server to release it. */
+const CLEANUP_ATTEMPTS = 4;
+const CLEANUP_RETRY_MS = 100;
 
 export async function runCorpus(
   cases: readonly TranscriptCase[],
@@ -56,10 +62,11 @@ export async function runCorpus(
   const selected = cases.filter((c) => !opts.only || c.id.startsWith(opts.only));
   const results: CheckResult[] = new Array(selected.length);
   const workers = target.freshPerCase ? Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY) : 1;
+  const runPrefix = randomRunPrefix();
   let next = 0;
   const work = async () => {
     for (let i = next++; i < selected.length; i = next++) {
-      results[i] = await runCase(selected[i], target, opts);
+      results[i] = await runCase(selected[i], target, opts, casePrefix(runPrefix, i));
       opts.onResult?.(results[i]);
     }
   };
@@ -72,19 +79,30 @@ export function skipReason(c: TranscriptCase, target: TargetFactory, profile: Pr
   if (c.profiles && !c.profiles.includes(profile)) return `only for profile ${c.profiles.join(', ')}`;
   if (c.needsSignal && !target.canSignal) return `needs SIGUSR1, which ${target.label} cannot receive`;
   if (c.server.maxJobSize !== undefined && !target.canConfigure) return `needs server option max-job-size ${c.server.maxJobSize}`;
-  if (c.needsFresh && !target.freshPerCase) return 'needs a fresh server';
-  return undefined;
+  if (target.freshPerCase) return undefined;
+  // The detected reason first: it says more than the case's own `needs: fresh`.
+  return sharedSkipReason(c) ?? (c.needsFresh ? 'needs a fresh server' : undefined);
 }
 
-export async function runCase(c: TranscriptCase, target: TargetFactory, opts: RunOptions): Promise<CheckResult> {
+/**
+ * Runs one case. `namespacePrefix` is the case's tube namespace on a shared target (runCorpus
+ * numbers them within a run); without it a shared target gets a random one.
+ */
+export async function runCase(
+  c: TranscriptCase,
+  target: TargetFactory,
+  opts: RunOptions,
+  namespacePrefix?: string,
+): Promise<CheckResult> {
   const base = { id: c.id, section: c.section, rule: c.rule, notes: c.notes };
   const reason = skipReason(c, target, opts.profile);
   if (reason) return { ...base, status: 'skip', expected: '', actual: reason };
+  const namespace = target.freshPerCase ? undefined : new TubeNamespace(namespacePrefix ?? casePrefix(randomRunPrefix(), 0));
   const fail = (expected: string, actual: string): CheckResult => ({
     ...base,
     status: 'fail',
     expected,
-    actual,
+    actual: namespace ? namespace.unmap(actual) : actual,
     replay: `beanlab conform --only ${c.id} --profile ${opts.profile}${opts.replayArgs ? ` ${opts.replayArgs}` : ''}\n${c.sourceText}`,
     transcript: c.sourceText,
   });
@@ -95,7 +113,7 @@ export async function runCase(c: TranscriptCase, target: TargetFactory, opts: Ru
   } catch (error) {
     return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`);
   }
-  const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS);
+  const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, namespace);
   const boundMs = (opts.caseSlackMs ?? DEFAULT_CASE_SLACK_MS) + sleepingMs(c);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<StepFailure>((resolve) => {
@@ -104,6 +122,7 @@ export async function runCase(c: TranscriptCase, target: TargetFactory, opts: Ru
   try {
     const outcome = await Promise.race([run.steps(c.steps, opts.profile), timeout]);
     run.abandon();
+    if (namespace) await run.deleteJobs().catch(() => undefined);
     if (outcome) return fail(outcome.expected, outcome.actual);
     const hazards = session.timingHazards();
     if (hazards.length > 0) {
@@ -111,6 +130,7 @@ export async function runCase(c: TranscriptCase, target: TargetFactory, opts: Ru
     }
     return { ...base, status: 'pass', expected: '', actual: '' };
   } catch (error) {
+    if (error instanceof IsolationFailure) return fail(error.expected, error.actual);
     return fail('the case to run', `error: ${message(error)}`);
   } finally {
     clearTimeout(timer);
@@ -129,6 +149,16 @@ class StepFailure {
   ) {}
 }
 
+/** A shared server did not accept the setup that isolates a connection (thrown from CaseRun.conn). */
+class IsolationFailure extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${expected}; got ${actual}`);
+  }
+}
+
 /** The state of one case while it runs: its connections and the job ids bound so far. */
 class CaseRun {
   private readonly conns = new Map<string, Promise<RawConnection>>();
@@ -140,6 +170,8 @@ class CaseRun {
   constructor(
     private readonly session: Session,
     private readonly replyTimeoutMs: number,
+    /** The case's tube namespace on a shared server; undefined on a fresh one. */
+    private readonly namespace?: TubeNamespace,
   ) {}
 
   /** Runs the steps in order; returns the first failure, or undefined when all held. */
@@ -189,6 +221,7 @@ class CaseRun {
   }
 
   private async expect(step: Extract<Step, { kind: 'expect' }>): Promise<StepFailure | undefined> {
+    const expectation = this.namespace ? this.namespace.mapExpectation(step.expect) : step.expect;
     const names = step.conns.map((n) => this.aliases.get(n) ?? n);
     const conns = await Promise.all(names.map((n) => this.conn(n)));
     const startMs = performance.now();
@@ -196,7 +229,7 @@ class CaseRun {
     for (;;) {
       for (const [i, conn] of conns.entries()) {
         const event = conn.peek();
-        const bound = event && matchEvent(step.expect, event, this.bindings);
+        const bound = event && matchEvent(expectation, event, this.bindings);
         if (bound) {
           conn.take();
           this.bindings = bound;
@@ -212,7 +245,7 @@ class CaseRun {
     const actual = conns.map((conn, i) => {
       const event = conn.peek();
       const seen = event
-        ? describeActual(step.expect, event)
+        ? describeActual(expectation, event)
         : this.session.realTime
           ? `no reply within ${this.replyTimeoutMs} ms`
           : 'no reply yet (virtual clock: a timed reply needs a sleep past its deadline first)';
@@ -225,14 +258,70 @@ class CaseRun {
     const real = this.aliases.get(name) ?? name;
     let conn = this.conns.get(real);
     if (!conn) {
-      conn = this.session.connect();
+      conn = this.session.connect().then((opened) => this.isolate(real, opened));
       this.conns.set(real, conn);
     }
     return conn;
   }
 
+  /** On a shared server, makes the connection's `default` the case's private tube before any step. */
+  private async isolate(name: string, conn: RawConnection): Promise<RawConnection> {
+    const namespace = this.namespace;
+    if (!namespace) return conn;
+    conn.send(namespace.setupBytes());
+    for (const want of namespace.setupReplies()) {
+      const event = await nextEvent(conn, this.replyTimeoutMs);
+      if (event?.kind !== 'reply' || event.raw.toString('latin1') !== want) {
+        throw new IsolationFailure(
+          `connection ${name} moved to the case's own tube namespace (use/watch <ns>default, ignore default): ${namespace.unmap(want.trim())}`,
+          event ? describeEvent(event) : `no reply within ${this.replyTimeoutMs} ms`,
+        );
+      }
+    }
+    return conn;
+  }
+
+  /**
+   * Deletes every job the case bound to a variable, from a new connection after closing the
+   * case's own (which releases their reservations). Best effort: replies other than DELETED are
+   * ignored, except that a job still there (FOUND by peek) is retried while its reservation is
+   * being released.
+   */
+  async deleteJobs(): Promise<void> {
+    const ids = [...new Set(this.bindings.values())];
+    if (ids.length === 0) return;
+    for (const conn of this.conns.values()) conn.then((c) => c.close(), () => undefined);
+    const cleaner = await this.session.connect();
+    try {
+      let left = ids;
+      for (let attempt = 0; attempt < CLEANUP_ATTEMPTS && left.length > 0; attempt++) {
+        if (attempt > 0) await this.session.sleep(CLEANUP_RETRY_MS);
+        left = await this.deleteOnce(cleaner, left);
+      }
+    } finally {
+      cleaner.close();
+    }
+  }
+
+  /** Sends `delete` for each id; returns the ids that were not deleted but still exist. */
+  private async deleteOnce(conn: RawConnection, ids: readonly string[]): Promise<string[]> {
+    const notDeleted: string[] = [];
+    for (const id of ids) {
+      conn.send(Buffer.from(`delete ${id}\r\n`));
+      const event = await nextEvent(conn, this.replyTimeoutMs);
+      if (event?.kind === 'reply' && event.reply.kind !== 'DELETED') notDeleted.push(id);
+    }
+    const stillThere: string[] = [];
+    for (const id of notDeleted) {
+      conn.send(Buffer.from(`peek ${id}\r\n`));
+      const event = await nextEvent(conn, this.replyTimeoutMs);
+      if (event?.kind === 'reply' && event.reply.kind === 'FOUND') stillThere.push(id);
+    }
+    return stillThere;
+  }
+
   private render(template: Template): Buffer {
-    return Buffer.concat(
+    const bytes = Buffer.concat(
       template.map((piece) => {
         if ('bytes' in piece) return piece.bytes;
         const value = this.bindings.get(piece.variable);
@@ -240,6 +329,7 @@ class CaseRun {
         return Buffer.from(value, 'latin1');
       }),
     );
+    return this.namespace ? this.namespace.mapSend(bytes) : bytes;
   }
 
   /** The step as written, with bound ids filled in. */

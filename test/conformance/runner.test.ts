@@ -1,9 +1,9 @@
 // The runner itself: it must report FAIL with expected and actual when a case is wrong, bind
 // and check job ids, bound every wait, skip what a target cannot do, and catch timing hazards.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCase, runCorpus, type RunOptions } from '../../src/conformance/corpus-runner.js';
 import { parseTranscript } from '../../src/conformance/transcript.js';
-import { embeddedTarget } from '../../src/target/embedded.js';
+import { embeddedTarget, startEmbedded, type EmbeddedServer } from '../../src/target/embedded.js';
 import { addressTarget, beanstalkdTarget } from '../../src/target/sessions.js';
 import { virtualTarget } from '../../src/target/virtual.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
@@ -107,10 +107,11 @@ describe('runCase on the model (virtual clock)', () => {
 describe('skipping', () => {
   const shared = addressTarget({ host: '127.0.0.1', port: 1 });
   it.each([
-    ['profiles: 1.13\n', 'A> stats', 'only for profile 1.13'],
-    ['', 'signal usr1\nA> stats', 'needs SIGUSR1, which 127.0.0.1:1 cannot receive'],
-    ['server: max-job-size 5\n', 'A> stats', 'needs server option max-job-size 5'],
-    ['needs: fresh\n', 'A> stats', 'needs a fresh server'],
+    ['profiles: 1.13\n', 'A> list-tube-used', 'only for profile 1.13'],
+    ['', 'signal usr1\nA> list-tube-used', 'needs SIGUSR1, which 127.0.0.1:1 cannot receive'],
+    ['server: max-job-size 5\n', 'A> list-tube-used', 'needs server option max-job-size 5'],
+    ['needs: fresh\n', 'A> list-tube-used', 'needs a fresh server'],
+    ['needs: fresh\n', 'A> stats', 'compares global stats, which other clients of a shared server change'],
   ])('skips %j on a shared host:port target without connecting', async (header, steps, reason) => {
     expect(await runCase(caseOf(steps, header), shared, opts)).toMatchObject({ status: 'skip', actual: reason });
   });
@@ -134,7 +135,7 @@ describe('runCase over TCP (embedded server)', () => {
   });
 
   it('fails every case, without hanging, when the target cannot be reached', async () => {
-    const result = await runCase(caseOf('A> stats'), addressTarget({ host: '127.0.0.1', port: 1 }), opts);
+    const result = await runCase(caseOf('A> list-tube-used'), addressTarget({ host: '127.0.0.1', port: 1 }), opts);
     expect(result.status).toBe('fail');
     expect(result.actual).toMatch(/cannot connect to 127\.0\.0\.1:1/);
   });
@@ -147,5 +148,24 @@ describeWithBeanstalkd('runCase on a real beanstalkd', (binary) => {
       expected: 'line 7: A< FOUND 1 2\\r\\nho',
       actual: 'FOUND 1 2\\r\\nhi',
     });
+  });
+});
+
+describe('runCase on a shared server (host:port)', () => {
+  let server: EmbeddedServer;
+  beforeAll(async () => {
+    server = await startEmbedded();
+  });
+  afterAll(() => server.stop());
+
+  it('gives each case its own default tube and shows names as written in failures', async () => {
+    const shared = addressTarget(server);
+    const put = caseOf('A> put 0 0 10 1\\r\\nx\nA< INSERTED $a\nB> reserve-with-timeout 0\nB< RESERVED $a 1\\r\\nx');
+    expect(await runCase(put, shared, opts, 'bltest000001_')).toMatchObject({ status: 'pass' });
+    // Another case on the same server has a default of its own, without that job.
+    const empty = caseOf('A> reserve-with-timeout 0\nA< TIMED_OUT\nA> stats-tube default\nA< map name=default current-jobs-ready=0');
+    expect(await runCase(empty, shared, opts, 'bltest000002_')).toMatchObject({ status: 'pass' });
+    const wrong = await runCase(caseOf('A> use t1\nA< USING t2'), shared, opts, 'bltest000003_');
+    expect(wrong).toMatchObject({ status: 'fail', expected: 'line 5: A< USING t2', actual: 'USING t1' });
   });
 });
