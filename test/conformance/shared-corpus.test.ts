@@ -41,8 +41,10 @@ function sharedCorpusTests(address: () => Address): void {
   const skipped = cases.filter((c) => skipReason(c, label, PROFILE) !== undefined);
 
   describe.concurrent('cases', () => {
+    // Cases a shared server cannot run get no test of their own: the count test below covers them.
     cases.forEach((c, i) => {
-      it.skipIf(skipped.includes(c))(c.id, async () => {
+      if (skipped.includes(c)) return;
+      it(c.id, async () => {
         const result = await runCase(c, target(), { profile: PROFILE }, casePrefix(runPrefix, i));
         expect(result.status, `${c.file}:${c.line}\n  expected: ${result.expected}\n  actual:   ${result.actual}`).toBe('pass');
       });
