@@ -113,8 +113,34 @@ export async function runConform(
   if (options.mutation) return runMutation(options, cases, seed, log);
   const choices = await chooseTargets(options);
   log(`beanlab conform: seed ${seed}, profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
-  const results: ConformanceResult[] = [];
-  for (const choice of choices) results.push(await runSuite(choice, cases, seed, options));
+  const finished = choices.map((): CheckResult[] => []);
+  // Ctrl-C: report the checks finished so far (table, replays, JSON, report), then exit.
+  const onSigint = (): void => {
+    const partial = finished.map((checks, i) => buildResult(choices[i].target.label, options.profile, checks, seed));
+    log(`\ninterrupted: the checks finished so far\n`);
+    emitResults(partial, choices, seed, options, log);
+    process.exit(exitCodes.failed);
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const results: ConformanceResult[] = [];
+    for (const [i, choice] of choices.entries()) {
+      results.push(await runSuite(choice, cases, seed, options, (check) => finished[i].push(check)));
+    }
+    return emitResults(results, choices, seed, options, log);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Prints the table (a matrix for several targets), writes replays, JSON and report; returns the exit code. */
+function emitResults(
+  results: ConformanceResult[],
+  choices: ChosenTarget[],
+  seed: number,
+  options: ConformOptions,
+  log: (text: string) => void,
+): number {
   const replayDir = options.report ? join(options.report, 'replays') : (options.replayDir ?? DEFAULT_REPLAY_DIR);
   results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
   log(results.length === 1 ? formatConformanceTable(results[0]) : results.map((r) => formatConformanceTable(r)).join('\n') + '\n' + formatConformanceMatrix(results));
@@ -152,11 +178,18 @@ async function chooseTargets(options: ConformOptions): Promise<ChosenTarget[]> {
 }
 
 /** Both layers against one target; the corpus and the properties run at the same time. */
-async function runSuite(choice: ChosenTarget, cases: TranscriptCase[], seed: number, options: ConformOptions): Promise<ConformanceResult> {
+async function runSuite(
+  choice: ChosenTarget,
+  cases: TranscriptCase[],
+  seed: number,
+  options: ConformOptions,
+  onCheck: (check: CheckResult) => void = () => {},
+): Promise<ConformanceResult> {
   const budget = options.quick ? BUDGETS.quick : BUDGETS.default;
   const maxJobSize = await serverMaxJobSize(choice.target, options.profile);
   const total = cases.filter((c) => !options.only || c.id.startsWith(options.only)).length + selectedProperties(options.only).length;
-  const progress = progressBar(total, choice.target.label);
+  const bar = progressBar(total, choice.target.label);
+  const progress = { tick: (check: CheckResult) => (bar.tick(), onCheck(check)), stop: bar.stop };
   const [corpus, properties] = await Promise.all([
     runCorpus(cases, choice.target, {
       profile: options.profile,

@@ -27,6 +27,35 @@ export interface SpawnOptions {
 const STDERR_CAP_BYTES = 16 * 1024;
 const POLL_INTERVAL_MS = 25;
 
+/**
+ * Servers started here and not yet exited. When this process exits (process.exit, the end of
+ * the event loop, or SIGTERM / SIGHUP, which would otherwise end it without an 'exit' event)
+ * they are killed, by their own PIDs, so no server outlives the run that started it. SIGINT is
+ * left to the commands, which stop their servers themselves after writing partial results.
+ */
+const running = new Set<ChildProcess>();
+let exitHooksInstalled = false;
+
+function killRunning(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.once('exit', killRunning);
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killRunning();
+      // With this one-shot listener gone and no other, the signal now ends the process as usual.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
 export async function spawnServer(commandTemplate: string, opts: SpawnOptions = {}): Promise<SpawnedServer> {
   if (!commandTemplate.includes('{port}')) {
     throw new Error(`spawn command needs a {port} placeholder: "${commandTemplate}"`);
@@ -34,6 +63,7 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
   const port = opts.port ?? (await freePort());
   const command = commandTemplate.replaceAll('{port}', String(port));
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  track(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     if (stderr.length < STDERR_CAP_BYTES) stderr += chunk.toString('utf8');
