@@ -3,7 +3,7 @@ import type { HistogramSummary } from '../metrics/histogram.js';
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { repeatSampleOf } from '../metrics/load-merge.js';
 import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
-import { RESULT_VERSION, type Breakdown, type JobCounts, type RunResult } from '../metrics/result.js';
+import { RESULT_VERSION, sumJobCounts, type Breakdown, type RunResult } from '../metrics/result.js';
 import { evaluateSlos } from '../metrics/slo.js';
 import type { Fates } from './accounting.js';
 import type { LoadPlan } from './plan.js';
@@ -29,19 +29,11 @@ export function buildResult(facts: RunFacts): LoadResult {
   const { plan, tracker, fates, sampler, durationUs } = facts;
   const breakdown = (members: readonly GroupStats[]): Breakdown => {
     const merged = { putUs: new LatencyHistogram(), queueWaitUs: new LatencyHistogram(), serviceUs: new LatencyHistogram(), endToEndUs: new LatencyHistogram() };
-    const jobs: JobCounts = { put: 0, completed: 0, buried: 0, lost: 0, duplicated: 0, remaining: 0 };
     for (const g of members) {
       for (const key of ['putUs', 'queueWaitUs', 'serviceUs', 'endToEndUs'] as const) merged[key].add(g[key]);
-      const index = tracker.groups.indexOf(g);
-      jobs.put += g.put;
-      jobs.completed += g.completed;
-      jobs.duplicated += g.duplicated;
-      jobs.buried += fates.buried[index];
-      jobs.lost += fates.lost[index];
-      jobs.remaining += fates.remaining[index];
     }
     return {
-      jobs,
+      jobs: sumJobCounts(members, tracker.groups, fates),
       latency: {
         queueWaitUs: merged.queueWaitUs.summary(),
         serviceUs: merged.serviceUs.summary(),

@@ -111,6 +111,35 @@ export const resultSchema = runResultSchema.extend({
 
 export type LatencySet = z.infer<typeof latencySchema>;
 export type JobCounts = z.infer<typeof jobCountsSchema>;
+
+/** What a run counted for one (tube, priority class) group while it ran. */
+export interface GroupTotals {
+  put: number;
+  completed: number;
+  duplicated: number;
+}
+
+/** Where each group's unfinished jobs ended up; index i is group i. */
+export interface GroupFates {
+  buried: ArrayLike<number>;
+  lost: ArrayLike<number>;
+  remaining: ArrayLike<number>;
+}
+
+/** The job counts of `members`, a subset of `groups`: their totals plus their fates. */
+export function sumJobCounts<G extends GroupTotals>(members: readonly G[], groups: readonly G[], fates: GroupFates): JobCounts {
+  const jobs: JobCounts = { put: 0, completed: 0, buried: 0, lost: 0, duplicated: 0, remaining: 0 };
+  for (const g of members) {
+    const index = groups.indexOf(g);
+    jobs.put += g.put;
+    jobs.completed += g.completed;
+    jobs.duplicated += g.duplicated;
+    jobs.buried += fates.buried[index];
+    jobs.lost += fates.lost[index];
+    jobs.remaining += fates.remaining[index];
+  }
+  return jobs;
+}
 export type EventCounts = z.infer<typeof eventCountsSchema>;
 export type Breakdown = z.infer<typeof breakdownSchema>;
 export type SloOutcome = z.infer<typeof sloOutcomeSchema>;

@@ -8,8 +8,8 @@ import type { Reply, Request } from '../protocol/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import { scenarioTubes } from '../scenario/schema.js';
 import { LatencyHistogram } from '../metrics/histogram.js';
-import type { Breakdown, JobCounts, RunResult } from '../metrics/result.js';
-import { RESULT_VERSION } from '../metrics/result.js';
+import type { Breakdown, RunResult } from '../metrics/result.js';
+import { RESULT_VERSION, sumJobCounts } from '../metrics/result.js';
 import { evaluateSlos } from '../metrics/slo.js';
 import { QueueSeriesRecorder } from '../metrics/timeseries.js';
 import { createArrivals, type ArrivalProcess } from '../scenario/arrivals.js';
@@ -596,21 +596,13 @@ export class Simulation {
       const queueWaitUs = new LatencyHistogram();
       const serviceUs = new LatencyHistogram();
       const endToEndUs = new LatencyHistogram();
-      const jobs: JobCounts = { put: 0, completed: 0, buried: 0, lost: 0, duplicated: 0, remaining: 0 };
       for (const g of members) {
         queueWaitUs.add(g.queueWaitUs);
         serviceUs.add(g.serviceUs);
         endToEndUs.add(g.endToEndUs);
-        const index = this.groups.indexOf(g);
-        jobs.put += g.put;
-        jobs.completed += g.completed;
-        jobs.duplicated += g.duplicated;
-        jobs.buried += fates.buried[index];
-        jobs.lost += fates.lost[index];
-        jobs.remaining += fates.remaining[index];
       }
       const computed: Breakdown = {
-        jobs,
+        jobs: sumJobCounts(members, this.groups, fates),
         latency: { queueWaitUs: queueWaitUs.summary(), serviceUs: serviceUs.summary(), endToEndUs: endToEndUs.summary() },
       };
       summarised.set(key, computed);
