@@ -11,7 +11,7 @@ import { PROPERTIES } from '../../src/conformance/properties/catalog.js';
 import { compareReply, transcriptEscape } from '../../src/conformance/properties/compare.js';
 import { Harness, Mismatch } from '../../src/conformance/properties/harness.js';
 import type { Op } from '../../src/conformance/properties/ops.js';
-import { renderTranscript } from '../../src/conformance/properties/run.js';
+import { renderTranscript, runProperties } from '../../src/conformance/properties/run.js';
 import type { ConnEvent } from '../../src/target/connection.js';
 import { ReplyParser } from '../../src/protocol/reply-parser.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
@@ -129,5 +129,35 @@ describe('the harness on a fixed sequence', () => {
       writeFileSync(file, transcript + '\n');
       expect(await runReplay(file, { spawn: `${binary} -l 127.0.0.1 -p {port}` }, () => {})).toBe(0);
     });
+  });
+});
+
+describe('the time budget', () => {
+  // A budget spent before the first sequence finishes (a slow or loaded machine, a slow server)
+  // still gives every property one complete sequence: a verdict, never "interrupted after 0 tests".
+  const run = (only: string, seed: number, fault?: string) =>
+    runProperties(embeddedChoice(fault ? [{ name: fault }] : []).target, {
+      profile: '1.12',
+      seed,
+      numRuns: 50,
+      maxCommands: 12,
+      timeLimitMs: 1,
+      concurrency: 4,
+      exclusive: false,
+      tubeNonce: 'budget',
+      maxJobSize: 65535,
+      only,
+    });
+
+  it('passes a correct server after one sequence each', async () => {
+    const results = await run('worker/', 7);
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results) expect(r, r.id).toMatchObject({ status: 'pass' });
+  });
+
+  it('still reports a fault the first sequence meets', async () => {
+    // Seed 5's first sequence is one that meets the inverted order (seeds 1-4 happen not to).
+    const results = await run('worker/reserve/property-ready-order', 5, 'priority-inverted');
+    expect(results.some((r) => r.status === 'fail'), JSON.stringify(results.map((r) => [r.id, r.status]))).toBe(true);
   });
 });

@@ -68,8 +68,17 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
   const globalStats = Boolean(def.globalStats) && (opts.exclusive || target.freshPerCase);
   let runNumber = 0;
   let lastFailure: Failure | undefined;
+  // The time budget is kept here rather than by fast-check's interruptAfterTimeLimit, which
+  // races the running sequence: on a slow or loaded machine it could cut the first sequence
+  // short, end the property with zero runs ("Property interrupted after 0 tests") and leave the
+  // abandoned sequence talking to the server. Here a sequence that has started always finishes;
+  // once the budget is spent, the remaining runs and shrink attempts pass without touching the
+  // server, so what was found by then is reported, shrunk as far as time allowed.
+  const deadlineMs = Date.now() + opts.timeLimitMs;
+  let completedRuns = 0;
   const commandArb: fc.Arbitrary<fc.AsyncCommand<RunModel, Harness>> = opArbitrary(def.mix, opts.maxJobSize).map((op) => new Step(op));
   const property = fc.asyncProperty(fc.commands([commandArb], { maxCommands: opts.maxCommands, size: 'max' }), async (commands) => {
+    if (completedRuns > 0 && Date.now() >= deadlineMs) return;
     runNumber++;
     const session = await target.open({ profile: opts.profile });
     // The model's clock is the real one; a virtual-clock session would never let time pass.
@@ -93,6 +102,7 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
       lastFailure = { trace: [...harness.trace], ops: executed, error, serverWide };
       throw error;
     } finally {
+      completedRuns++;
       await harness.close();
       await session.close().catch(() => undefined);
     }
@@ -102,7 +112,6 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
       seed: opts.seed,
       numRuns: opts.numRuns,
       endOnFailure: false,
-      plugins: [fc.interruptAfterTimeLimit(opts.timeLimitMs)],
     });
     return { ...base, status: 'pass', expected: '', actual: '', seed: opts.seed };
   } catch (error) {
