@@ -14,9 +14,11 @@ export function register(program: Command): void {
     .command('compare')
     .description(
       'Compare a result against a baseline (results of beanlab load or sim). With --repeat runs each\n' +
-        'repeat is a sample: the verdict uses medians and a 95% confidence interval, and flags a\n' +
-        'regression only when the whole interval lies beyond the limit. Given one A/B result\n' +
-        '(load --baseline-target), compares its two sides pair by pair. Exit 1 on a regression.',
+        'repeat is a sample: the verdict uses medians and a 95% distribution-free (Mann-Whitney)\n' +
+        'confidence interval, and flags a regression only when the whole interval lies beyond the\n' +
+        'limit; that takes 5 samples per side (--repeat 5). With one sample per side the medians\n' +
+        'decide alone. Given one A/B result (load --baseline-target), compares its two sides pair\n' +
+        'by pair. Exit 1 on a regression.',
     )
     .argument('<baseline>', 'baseline result JSON (or an A/B result alone)')
     .argument('[current]', 'current result JSON')

@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('--rate <n>', 'open loop at n puts per second in total', positiveNumber('--rate', false))
     .option('--connections <n>', 'connections per producer', positiveNumber('--connections', true))
     .option('--pipeline <n>', 'closed loop: puts kept outstanding per connection', positiveNumber('--pipeline', true))
-    .option('--repeat <n>', 'run n times; results merge and compare uses each run as a sample', positiveNumber('--repeat', true), 1)
+    .option('--repeat <n>', 'run n times; results merge and compare uses each run as a sample (5 or more for a verdict)', positiveNumber('--repeat', true), 1)
     .option('--driver <name>', 'beanlab (default) or jackd', driverName)
     .option('--seed <n>', 'seed for arrivals, service times and priorities', seedNumber, 1)
     .option('--threshold <list>', 'A/B regression limits', DEFAULT_THRESHOLDS)

@@ -2,17 +2,18 @@
 // Each side is a set of samples (one per repeat; a result without repeats is one sample). The
 // change shown is that of the medians: current median over baseline median, or, for A/B runs
 // whose repeats alternate the two servers, the median of the paired ratios, in which drift of
-// the machine cancels. Its confidence interval is Student's t on the log ratios (paired, or
-// Welch for two independent sets), which stays honest with the 3 to 10 samples CI can afford,
-// where a bootstrap interval would be little more than [min, max]; the intervals of a table are
-// Bonferroni-corrected, so the whole table has a 95% confidence. A REGRESSION is declared only
-// when the median change AND the whole interval lie beyond the threshold, so noise alone does
-// not fail a build; a median beyond the threshold with an interval that straddles it is reported
-// as inconclusive. With one sample per side there is no interval and the median decides alone.
+// the machine cancels. Its confidence interval is the distribution-free one of the Mann-Whitney
+// test on the log values (compare-stats.ts): tail latencies of short runs are heavy-tailed, and
+// a Student t interval on 3 samples raised false alarms on equal servers. The intervals of a
+// table are Bonferroni-corrected, so the whole table has a 95% confidence. A REGRESSION is
+// declared only when the median change AND the whole interval lie beyond the threshold, so noise
+// alone does not fail a build; a median beyond the threshold with an interval that straddles it
+// (or that too few samples leave unbounded: 5 per side for the default table) is reported as
+// inconclusive. With one sample per side (a deterministic `sim` result, say) the median decides alone.
 import type { RunResult } from './result.js';
 import type { LatencyStats, LoadResult, RepeatSample } from './load-result.js';
 import { repeatSampleOf } from './load-merge.js';
-import { tQuantile } from './compare-stats.js';
+import { minSamplesPerSide, shiftInterval } from './compare-stats.js';
 
 /** The chance, for the whole table, that equal servers are called a regression. */
 const FAMILY_ERROR = 0.05;
@@ -96,6 +97,8 @@ export interface Comparison {
   method: 'paired' | 'unpaired';
   rows: ComparisonRow[];
   regression: boolean;
+  /** Samples per side a bounded interval needs at this table's confidence. */
+  samplesNeeded: number;
 }
 
 /** The samples a result offers: its repeats, or the whole result as one. */
@@ -128,7 +131,12 @@ export function compareSamples(
   const rows = metrics.map(({ threshold, m: [metric, pick, unit] }) =>
     compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability),
   );
-  return { method: pairedOk ? 'paired' : 'unpaired', rows, regression: rows.some((r) => r.verdict === 'regression') };
+  return {
+    method: pairedOk ? 'paired' : 'unpaired',
+    rows,
+    regression: rows.some((r) => r.verdict === 'regression'),
+    samplesNeeded: minSamplesPerSide(tailProbability),
+  };
 }
 
 type Pick = (s: RepeatSample) => number | undefined;
@@ -168,8 +176,10 @@ function compareMetric(
   const b = baseline.map(scale);
   const c = current.map(scale);
   const estimate = paired ? median(c.map((v, i) => v - b[i])) : median(c) - median(b);
-  const [lowRaw, highRaw] = paired ? pairedInterval(c.map((v, i) => v - b[i]), tailProbability) : welchInterval(b, c, tailProbability);
-  const toChange = (v: number) => (absolute ? v : Math.exp(v) - 1);
+  // One sample per side: no noise estimate, the point decides (exact for deterministic results).
+  const [lowRaw, highRaw] = b.length === 1 && c.length === 1 ? [estimate, estimate] : shiftInterval(b, c, tailProbability);
+  // An unbounded side (too few samples) stays ±Infinity, in either unit.
+  const toChange = (v: number) => (absolute || !Number.isFinite(v) ? v : Math.exp(v) - 1);
   const change = toChange(estimate);
   const low = toChange(lowRaw);
   const high = toChange(highRaw);
@@ -197,43 +207,6 @@ function compareMetric(
 
 /** Latencies of 0 µs (an empty side) would have an infinite log ratio; 1 ns is below any resolution. */
 const MIN_VALUE = 1e-3;
-
-/** Student-t interval of the mean paired difference; a single pair gives the point itself. */
-function pairedInterval(diffs: readonly number[], tailProbability: number): [number, number] {
-  const n = diffs.length;
-  const m = mean(diffs);
-  if (n < 2) return [m, m];
-  const half = tQuantile(1 - tailProbability, n - 1) * Math.sqrt(variance(diffs) / n);
-  return [m - half, m + half];
-}
-
-/**
- * Welch interval of the difference of means. A side with one sample borrows the other side's
- * variance (same server kind, same noise); one sample on each side gives the point itself.
- */
-function welchInterval(b: readonly number[], c: readonly number[], tailProbability: number): [number, number] {
-  const d = mean(c) - mean(b);
-  if (b.length < 2 && c.length < 2) return [d, d];
-  const vb = b.length >= 2 ? variance(b) : variance(c);
-  const vc = c.length >= 2 ? variance(c) : variance(b);
-  const eb = vb / b.length;
-  const ec = vc / c.length;
-  const dfOf = (v: number, n: number) => (n >= 2 ? (v * v) / (n - 1) : 0);
-  const denominator = dfOf(eb, b.length) + dfOf(ec, c.length);
-  const df = denominator === 0 ? Math.max(1, b.length + c.length - 2) : (eb + ec) ** 2 / denominator;
-  const half = tQuantile(1 - tailProbability, df) * Math.sqrt(eb + ec);
-  return [d - half, d + half];
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-/** Sample variance (n - 1). */
-function variance(values: readonly number[]): number {
-  const m = mean(values);
-  return values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1);
-}
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;

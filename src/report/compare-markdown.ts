@@ -1,5 +1,5 @@
-// `beanlab compare`'s table: each metric's medians, the change with its 95% confidence interval,
-// the limit, and the verdict. The same Markdown is printed and written for a PR comment.
+// `beanlab compare`'s table: each metric's medians, the change with its 95% confidence interval
+// (Mann-Whitney, Bonferroni-corrected), the limit, and the verdict. The same Markdown is printed and written for a PR comment.
 import type { Comparison, ComparisonRow } from '../metrics/compare.js';
 import { markdownTable } from './format.js';
 import { formatUs } from './format.js';
@@ -22,15 +22,21 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
         value(r, r.baselineMedian),
         value(r, r.currentMedian),
         change(r, r.change),
-        `${change(r, r.low)} .. ${change(r, r.high)}`,
+        Number.isFinite(r.low) ? `${change(r, r.low)} .. ${change(r, r.high)}` : 'too few samples',
         limit(r),
         `${r.samples[0]} / ${r.samples[1]}`,
         VERDICT_TEXT[r.verdict],
       ]),
     ),
     '',
-    `Medians over repeats; ${method}. A regression is flagged only when the median change and the whole 95% interval (Student t) lie beyond the limit; with one sample per side the median decides alone.`,
+    `Medians over repeats; ${method}. A regression is flagged only when the median change and the whole 95% interval lie beyond the limit. ` +
+      `The interval is the distribution-free one of the Mann-Whitney test, corrected for the ${comparison.rows.length} rows; ` +
+      `it needs ${comparison.samplesNeeded} samples per side (--repeat ${comparison.samplesNeeded}); with one sample per side the median decides alone.`,
   ];
+  const short = comparison.rows.filter((r) => !Number.isFinite(r.low) && r.verdict === 'inconclusive');
+  if (short.length > 0) {
+    out.push('', `Inconclusive for lack of samples: ${short.map((r) => r.metric).join(', ')}. Run with --repeat ${comparison.samplesNeeded} for a verdict.`);
+  }
   return out.join('\n') + '\n';
 }
 

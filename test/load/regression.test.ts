@@ -14,9 +14,9 @@ it('flags a 50 ms reply delay injected into the embedded server', async () => {
   const result = await runLoad(steady(200, 0.4), {
     target: { kind: 'embedded', args: ['--fault', 'slow=50'] },
     baselineTarget: { kind: 'embedded' },
-    repeat: 4,
+    repeat: 5,
   });
-  expect(result.load.ab!.baseline).toHaveLength(4);
+  expect(result.load.ab!.baseline).toHaveLength(5);
   const comparison = compareAb(result, gate);
   expect(comparison.method).toBe('paired');
   const table = compareMarkdown(comparison);
@@ -39,7 +39,7 @@ describeWithBeanstalkd('no false alarm', (binary) => {
         const result = await runLoad(steady(800, 0.25), {
           target: { kind: 'address', address },
           baselineTarget: { kind: 'address', address },
-          repeat: 3,
+          repeat: 5,
           seed: attempt,
         });
         const comparison = compareAb(result, gate);
