@@ -10,11 +10,12 @@ import { loadCorpus } from '../conformance/corpus.js';
 import { runCorpus, type CheckResult } from '../conformance/corpus-runner.js';
 import { runProperties, selectedProperties } from '../conformance/properties/run.js';
 import { buildResult, type ConformanceResult } from '../conformance/result.js';
+import { notCoveredSummary } from '../conformance/testserv.js';
 import { TranscriptError, type TranscriptCase } from '../conformance/transcript.js';
 import { FAULTS, parseFault, type FaultSpec } from '../server/faults.js';
 import { PROFILES, type Profile } from '../protocol/types.js';
 import { formatConformanceHtml } from '../report/conformance-html.js';
-import { formatConformanceMarkdown, formatMutationTable, type MutationView } from '../report/conformance-markdown.js';
+import { formatConformanceMarkdown, formatMutationTable, NOT_COVERED_TITLE, type MutationView } from '../report/conformance-markdown.js';
 import { formatConformanceMatrix } from '../report/conformance-matrix.js';
 import { formatConformanceTable } from '../report/conformance-table.js';
 import { nextEvent } from '../target/connection.js';
@@ -144,9 +145,12 @@ function emitResults(
   const replayDir = options.report ? join(options.report, 'replays') : (options.replayDir ?? DEFAULT_REPLAY_DIR);
   results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
   log(results.length === 1 ? formatConformanceTable(results[0]) : results.map((r) => formatConformanceTable(r)).join('\n') + '\n' + formatConformanceMatrix(results));
+  // A whole-suite run says what it cannot check; a run narrowed with --only is not about that.
+  const notCovered = options.only ? undefined : notCoveredSummary();
+  if (notCovered) log(`\n${NOT_COVERED_TITLE}:\n${notCovered.map((line) => `  ${line}\n`).join('')}`);
   const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
-  if (options.report) writeReport(options.report, json, { seed, results });
+  if (options.report) writeReport(options.report, json, { seed, results, notCovered });
   return results.some((r) => r.failed > 0) ? exitCodes.failed : exitCodes.ok;
 }
 

@@ -1,7 +1,7 @@
 // The conformance report as one self-contained HTML page (no external files, no scripts):
 // the same content as the Markdown report, with the checks × servers matrix as a colour table.
 import { matrixRows, specNotes } from './conformance-matrix.js';
-import type { ConformanceReportView } from './conformance-markdown.js';
+import { NOT_COVERED_TITLE, type ConformanceReportView } from './conformance-markdown.js';
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -55,6 +55,9 @@ export function formatConformanceHtml(report: ConformanceReportView): string {
     parts.push('<h2>Notes: where beanstalkd and protocol.txt disagree</h2><p>Documented behaviours of the real server, not failures.</p><ul>');
     for (const n of notes) parts.push(`<li><code>${esc(n.id)}</code>: ${esc(n.note)}</li>`);
     parts.push('</ul>');
+  }
+  if (report.notCovered?.length) {
+    parts.push(`<h2>${esc(NOT_COVERED_TITLE)}</h2><ul>`, ...report.notCovered.map((line) => `<li>${esc(line)}</li>`), '</ul>');
   }
   parts.push('</body></html>');
   return parts.join('\n') + '\n';

@@ -12,7 +12,11 @@ export interface ConformanceReportView {
   seed: number | null;
   results: readonly ConformanceResultView[];
   mutation?: MutationView;
+  /** What the suite does not check at all (testserv.c tests without a corpus case), one line per reason. */
+  notCovered?: readonly string[];
 }
+
+export const NOT_COVERED_TITLE = 'Not covered: beanstalkd tests this suite has no case for';
 
 const ICON = { pass: '✅ pass', fail: '❌ FAIL', skip: '➖ skip', absent: '·' } as const;
 
@@ -43,6 +47,7 @@ export function formatConformanceMarkdown(report: ConformanceReportView): string
     out.push('These are documented behaviours of the real server (semantics doc a.5, h), not failures.', '');
     for (const n of notes) out.push(`* \`${n.id}\`: ${n.note}`);
   }
+  if (report.notCovered?.length) out.push('', `## ${NOT_COVERED_TITLE}`, '', ...report.notCovered.map((line) => `* ${line}`));
   return out.join('\n') + '\n';
 }
 

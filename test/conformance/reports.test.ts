@@ -33,6 +33,15 @@ describe('conformance reports', () => {
     expect(md.match(/SPEC: ready jobs are deletable/g)).toHaveLength(1);
   });
 
+  it('lists what the suite does not cover, in Markdown and HTML', () => {
+    const notCovered = ['2 testserv.c tests (a, b): <unix> sockets'];
+    expect(formatConformanceMarkdown({ seed: 7, results: [a], notCovered })).toContain(
+      '## Not covered: beanstalkd tests this suite has no case for\n\n* 2 testserv.c tests (a, b): <unix> sockets',
+    );
+    expect(formatConformanceHtml({ seed: 7, results: [a], notCovered })).toContain('<li>2 testserv.c tests (a, b): &lt;unix&gt; sockets</li>');
+    expect(formatConformanceMarkdown({ seed: 7, results: [a] })).not.toContain('Not covered');
+  });
+
   it('writes a self-contained, escaped HTML page', () => {
     const html = formatConformanceHtml({ seed: 7, results: [a, b] });
     expect(html).toMatch(/^<!doctype html>/);

@@ -1,0 +1,39 @@
+// The corpus covers beanstalkd's own test suite: every testserv.c test is the `source:` of a
+// corpus case, or is listed as not covered with its reason (and then no case claims it).
+import { describe, expect, it } from 'vitest';
+import { loadCorpus } from '../../src/conformance/corpus.js';
+import { NOT_COVERED, TESTSERV_TESTS, notCoveredSummary } from '../../src/conformance/testserv.js';
+
+const corpus = loadCorpus();
+const claimed = (test: string) => corpus.filter((c) => /testserv\.c/.test(c.source) && new RegExp(`\\b${test}\\b`).test(c.source)).map((c) => c.id);
+
+describe('testserv.c coverage', () => {
+  it('lists the 63 tests of testserv.c', () => {
+    expect(TESTSERV_TESTS).toHaveLength(63);
+    expect(new Set(TESTSERV_TESTS).size).toBe(63);
+  });
+
+  for (const test of TESTSERV_TESTS) {
+    if (NOT_COVERED[test]) {
+      it(`${test}: not covered (${NOT_COVERED[test]}), and no case claims it`, () => expect(claimed(test)).toEqual([]));
+    } else {
+      it(`${test}: covered by a corpus case`, () => expect(claimed(test).length, `no corpus case has source: testserv.c ${test}`).toBeGreaterThan(0));
+    }
+  }
+
+  it('names in every source line are real testserv.c tests', () => {
+    const known = new Set<string>(TESTSERV_TESTS);
+    for (const c of corpus) {
+      const m = /testserv\.c\s+([a-z0-9_]+(?:\s*,\s*[a-z0-9_]+)*)/.exec(c.source);
+      if (!m) continue;
+      for (const name of m[1].split(/\s*,\s*/)) expect(known.has(name), `${c.id}: source names unknown test ${name}`).toBe(true);
+    }
+  });
+
+  it('summarises what is not covered, for the reports', () => {
+    const lines = notCoveredSummary();
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).toMatch(/^9 testserv\.c tests \(binlog_empty_exit, .*binlog_v5\): the binlog/m);
+    expect(lines.join('\n')).toMatch(/^2 testserv\.c tests \(peek_ok_unix, unix_auto_removal\): UNIX-domain sockets/m);
+  });
+});
