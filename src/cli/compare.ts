@@ -2,7 +2,7 @@
 // result's two sides), a Markdown table, exit 1 on a regression.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { compareAb, compareResults, DEFAULT_THRESHOLDS } from '../metrics/compare.js';
+import { compareAb, compareResults, DEFAULT_THRESHOLDS, type Comparison } from '../metrics/compare.js';
 import { loadResultSchema, type LoadResult } from '../metrics/load-result.js';
 import { resultSchema, type RunResult } from '../metrics/result.js';
 import { compareMarkdown } from '../report/compare-markdown.js';
@@ -24,7 +24,8 @@ export function register(program: Command): void {
     .argument('[current]', 'current result JSON')
     .option('--threshold <list>', "limits, e.g. 'p99=+10%,throughput=-5%,endToEnd.p999=+2ms'", DEFAULT_THRESHOLDS)
     .option('--markdown <file>', 'also write the table to this file')
-    .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string }) => {
+    .option('--json <file>', 'also write the comparison as JSON (an unbounded interval side is null)')
+    .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string; json?: string }) => {
       const thresholds = thresholdsOf(options.threshold);
       const baseline = await readResult(baselineFile);
       let comparison;
@@ -38,6 +39,7 @@ export function register(program: Command): void {
       const markdown = compareMarkdown(comparison);
       process.stdout.write(markdown);
       if (options.markdown) await writeMakingDirs(options.markdown, markdown);
+      if (options.json) await writeMakingDirs(options.json, comparisonJson(comparison, options.threshold, baselineFile, currentFile));
       process.exitCode = comparison.regression ? exitCodes.failed : exitCodes.ok;
     });
 }
@@ -56,4 +58,18 @@ export async function readResult(file: string): Promise<RunResult | LoadResult> 
   if (asRun.success) return asRun.data;
   const issue = asLoad.error.issues[0];
   throw new UsageError(`${file} is not a beanlab result: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+}
+
+/** The comparison as JSON; JSON has no Infinity, so a side the samples leave unbounded is null. */
+export function comparisonJson(comparison: Comparison, threshold: string, baseline: string, current: string | undefined): string {
+  const finite = (v: number) => (Number.isFinite(v) ? v : null);
+  const json = {
+    kind: 'comparison',
+    baseline,
+    current: current ?? null,
+    threshold,
+    ...comparison,
+    rows: comparison.rows.map((r) => ({ ...r, low: finite(r.low), high: finite(r.high) })),
+  };
+  return JSON.stringify(json, null, 2) + '\n';
 }

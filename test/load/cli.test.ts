@@ -92,9 +92,13 @@ describeWithBeanstalkd('beanlab load, compare and merge', (binary) => {
   });
 
   it('compare: exit 0 for the same result, 1 with a Markdown table for a slower one', async () => {
-    const same = await beanlab(['compare', resultFile, resultFile]);
+    const sameJson = join(dir, 'same.json');
+    const same = await beanlab(['compare', resultFile, resultFile, '--json', sameJson]);
     expect(same.code, same.stderr).toBe(0);
     expect(same.stdout).toMatch(/no regression/);
+    const comparison = JSON.parse(readFileSync(sameJson, 'utf8'));
+    expect(comparison).toMatchObject({ kind: 'comparison', regression: false, method: 'unpaired', threshold: 'p99=+10%,throughput=-5%' });
+    expect(comparison.rows.find((r: { metric: string }) => r.metric === 'put.p99')).toMatchObject({ change: 0, verdict: 'ok', samples: [1, 1] });
     const slower = structuredClone(result);
     slower.load.repeats[0].latency.putUs.p99 *= 3;
     const slowerFile = join(dir, 'slower.json');

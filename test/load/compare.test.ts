@@ -6,6 +6,7 @@ import { excludedPerTail, mannWhitneyCdf, minSamplesPerSide, normalQuantile, shi
 import type { RepeatSample } from '../../src/metrics/load-result.js';
 import { Random } from '../../src/scenario/random.js';
 import { compareMarkdown } from '../../src/report/compare-markdown.js';
+import { comparisonJson } from '../../src/cli/compare.js';
 
 function sample(p99Us: number, jobsPerSecond: number): RepeatSample {
   const stats = { count: 1000, mean: p99Us / 3, p50: p99Us / 4, p90: p99Us / 2, p99: p99Us, p999: p99Us * 2, max: p99Us * 3 };
@@ -66,6 +67,9 @@ describe('the verdict', () => {
       const markdown = compareMarkdown(c);
       expect(markdown).toContain('too few samples');
       expect(markdown).toContain('Run with --repeat 5 for a verdict');
+      const json = JSON.parse(comparisonJson(c, 'p99=+10%,throughput=-5%', 'a.json', 'b.json'));
+      expect(json.rows.find((r: { metric: string }) => r.metric === 'put.p99')).toMatchObject({ low: null, high: null, verdict: 'inconclusive' });
+      expect(json).toMatchObject({ kind: 'comparison', samplesNeeded: 5, regression: false });
     }
   });
 
