@@ -70,7 +70,7 @@ async function measureBare(workload: Workload): Promise<Measurement> {
   const { connections, inFlight } = BARE[workload];
   const clients: Client[] = [];
   try {
-    for (let i = 0; i <= connections; i++) clients.push(await Client.connect({ port: server.port, timeoutMs: REQUEST_TIMEOUT_MS }));
+    for (let i = 0; i <= connections; i++) clients.push(await Client.connect({ port: server.port!, timeoutMs: REQUEST_TIMEOUT_MS })); // a {port} command
     const [control, ...workers] = clients;
     for (const client of workers) await Promise.all([client.use('bare'), client.watch('bare')]);
     const cpuBefore = await serverCpuSeconds(control);

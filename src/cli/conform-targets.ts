@@ -1,10 +1,10 @@
-// Choosing what `beanlab conform` and `beanlab replay` point at: --target HOST:PORT (shared,
+// Choosing what `beanlab conform` and `beanlab replay` point at: --target HOST:PORT or unix:PATH (shared,
 // checked for reachability), --spawn COMMAND (a fresh server per case), or the embedded server,
 // optionally with injected faults (the suite's self-test).
 import { startServer } from '../server/tcp.js';
 import { faultIntercept, type FaultSpec } from '../server/faults.js';
 import type { ReferenceModel } from '../model/api.js';
-import { canConnect, LOOPBACK, parseTarget } from '../target/address.js';
+import { canConnect, formatAddress, LOOPBACK, parseTarget } from '../target/address.js';
 import { embeddedTarget } from '../target/embedded.js';
 import { addressTarget, spawnTarget, TcpSession, type TargetFactory } from '../target/sessions.js';
 import { spawnServer } from '../target/spawn.js';
@@ -16,6 +16,10 @@ export interface ChosenTarget {
   target: TargetFactory;
   /** Arguments that select the same target again (for replay commands). */
   replayArgs: string;
+  /** Reached over a UNIX-domain socket (unix:PATH, or a command with {socket}). */
+  unixSocket: boolean;
+  /** A --spawn command with {socket}: beanlab can start it twice on one path. */
+  socketCommand?: string;
 }
 
 export async function addressChoice(text: string): Promise<ChosenTarget> {
@@ -25,8 +29,8 @@ export async function addressChoice(text: string): Promise<ChosenTarget> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (!(await canConnect(address, REACH_TIMEOUT_MS))) throw new UsageError(`cannot connect to ${address.host}:${address.port}`);
-  return { target: addressTarget(address), replayArgs: `--target ${text}` };
+  if (!(await canConnect(address, REACH_TIMEOUT_MS))) throw new UsageError(`cannot connect to ${formatAddress(address)}`);
+  return { target: addressTarget(address), replayArgs: `--target ${text}`, unixSocket: address.path !== undefined };
 }
 
 export async function spawnChoice(command: string): Promise<ChosenTarget> {
@@ -37,13 +41,14 @@ export async function spawnChoice(command: string): Promise<ChosenTarget> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return { target: spawnTarget(command), replayArgs: `--spawn ${shellWord(command)}` };
+  const socketCommand = command.includes('{socket}') ? command : undefined;
+  return { target: spawnTarget(command), replayArgs: `--spawn ${shellWord(command)}`, unixSocket: socketCommand !== undefined, socketCommand };
 }
 
 export function embeddedChoice(faults: readonly FaultSpec[] = []): ChosenTarget {
-  if (faults.length === 0) return { target: embeddedTarget(), replayArgs: '' };
+  if (faults.length === 0) return { target: embeddedTarget(), replayArgs: '', unixSocket: false };
   const names = faults.map((f) => f.name + (f.value === undefined ? '' : `=${f.value}`));
-  return { target: faultyEmbeddedTarget(faults, names.join(',')), replayArgs: names.map((n) => `--fault ${n}`).join(' ') };
+  return { target: faultyEmbeddedTarget(faults, names.join(',')), replayArgs: names.map((n) => `--fault ${n}`).join(' '), unixSocket: false };
 }
 
 /** The embedded server with faults injected, a new one per session (as embeddedTarget). */

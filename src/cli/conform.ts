@@ -11,6 +11,7 @@ import { runCorpus, type CheckResult } from '../conformance/corpus-runner.js';
 import { runProperties, selectedProperties } from '../conformance/properties/run.js';
 import { buildResult, type ConformanceResult } from '../conformance/result.js';
 import { notCoveredSummary } from '../conformance/testserv.js';
+import { checkStaleSocketReplaced, STALE_SOCKET_CHECK_ID } from '../conformance/unix-socket.js';
 import { TranscriptError, type TranscriptCase } from '../conformance/transcript.js';
 import { FAULTS, parseFault, type FaultSpec } from '../server/faults.js';
 import { PROFILES, type Profile } from '../protocol/types.js';
@@ -86,8 +87,13 @@ export function register(program: Command): void {
         'and written to a replay file for `beanlab replay`.\n' +
         'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target.',
     )
-    .option('--target <host:port>', 'a running server, shared with other clients (repeatable: a matrix)', collect)
-    .option('--spawn <command>', "a command with {port} that starts a fresh server, e.g. 'beanstalkd -l 127.0.0.1 -p {port}' (repeatable)", collect)
+    .option('--target <host:port|unix:path>', 'a running server, shared with other clients (repeatable: a matrix)', collect)
+    .option(
+      '--spawn <command>',
+      "a command that starts a fresh server on {port}, e.g. 'beanstalkd -l 127.0.0.1 -p {port}', or on a UNIX socket {socket}, " +
+        "e.g. 'beanstalkd -l unix:{socket}' (which adds the stale-socket restart check) (repeatable)",
+      collect,
+    )
     .option('--profile <version>', `beanstalkd version whose behaviour to expect (${PROFILES.join(' or ')})`, profile, '1.12')
     .option('--seed <n>', 'seed of the generated sequences (default: random, printed)', integer('--seed', 0))
     .option('--runs <n>', 'generated sequences per property', integer('--runs', 1))
@@ -146,12 +152,20 @@ function emitResults(
   results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
   log(results.length === 1 ? formatConformanceTable(results[0]) : results.map((r) => formatConformanceTable(r)).join('\n') + '\n' + formatConformanceMatrix(results));
   // A whole-suite run says what it cannot check; a run narrowed with --only is not about that.
-  const notCovered = options.only ? undefined : notCoveredSummary();
+  const notCovered = options.only ? undefined : notCoveredLines(results, choices);
   if (notCovered) log(`\n${NOT_COVERED_TITLE}:\n${notCovered.map((line) => `  ${line}\n`).join('')}`);
   const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
   if (options.report) writeReport(options.report, json, { seed, results, notCovered });
   return results.some((r) => r.failed > 0) ? exitCodes.failed : exitCodes.ok;
+}
+
+/** What the targets leave out; with several targets that differ, each line names its target. */
+function notCoveredLines(results: ConformanceResult[], choices: ChosenTarget[]): string[] {
+  const perTarget = choices.map((c) => notCoveredSummary({ unixSocket: c.unixSocket, restartable: c.socketCommand !== undefined }));
+  const same = perTarget.every((lines) => lines.join('\n') === perTarget[0].join('\n'));
+  if (same) return perTarget[0];
+  return perTarget.flatMap((lines, i) => lines.map((line) => `${results[i].target}: ${line}`));
 }
 
 function corpusFor(only: string | undefined): TranscriptCase[] {
@@ -162,7 +176,7 @@ function corpusFor(only: string | undefined): TranscriptCase[] {
     if (error instanceof TranscriptError) throw new UsageError(`corpus: ${error.message}`);
     throw error;
   }
-  if (only && !cases.some((c) => c.id.startsWith(only)) && selectedProperties(only).length === 0) {
+  if (only && !cases.some((c) => c.id.startsWith(only)) && selectedProperties(only).length === 0 && !STALE_SOCKET_CHECK_ID.startsWith(only)) {
     throw new UsageError(`no check id starts with '${only}'`);
   }
   return cases;
@@ -217,6 +231,9 @@ async function runSuite(
     }),
   ]).finally(progress.stop);
   const checks: CheckResult[] = [...corpus, ...properties];
+  if (choice.socketCommand && (!options.only || STALE_SOCKET_CHECK_ID.startsWith(options.only))) {
+    checks.push(await checkStaleSocketReplaced(choice.socketCommand));
+  }
   return buildResult(choice.target.label, options.profile, checks, seed);
 }
 

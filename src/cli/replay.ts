@@ -28,8 +28,8 @@ export function register(program: Command): void {
         'Exit status: 0 passes now, 1 still fails, 2 bad usage or unreachable target.',
     )
     .argument('<file>', 'the replay file (corpus transcript format)')
-    .option('--target <host:port>', 'a running server')
-    .option('--spawn <command>', 'a command with {port} that starts a fresh server')
+    .option('--target <host:port|unix:path>', 'a running server')
+    .option('--spawn <command>', 'a command with {port} or {socket} that starts a fresh server')
     .option('--profile <version>', `beanstalkd version to expect (default: the file's profiles: line, else 1.12)`, (v: string) => {
       if (!(PROFILES as readonly string[]).includes(v)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${v}'`);
       return v as Profile;

@@ -11,6 +11,7 @@ const MAX_JOB_SIZE_LIMIT = 1073741824;
 interface ServeOptions {
   host: string;
   port: number;
+  unix?: string;
   maxJobSize: number;
   profile: Profile;
   fault: FaultSpec[];
@@ -43,16 +44,17 @@ function profile(value: string): Profile {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Run the embedded server: the reference model of beanstalkd behind a TCP socket.')
+    .description('Run the embedded server: the reference model of beanstalkd behind a TCP (or UNIX-domain) socket.')
     .addHelpText(
       'after',
       '\nOnce it accepts connections it prints exactly one line:\n' +
-        '  beanlab serve: listening on HOST:PORT (profile P)\n' +
+        '  beanlab serve: listening on HOST:PORT (profile P)     (or unix:PATH with --unix)\n' +
         'It stops cleanly on SIGINT or SIGTERM. Like beanstalkd, SIGUSR1 enters drain mode:\n' +
         'every later put answers DRAINING.',
     )
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port; 0 picks a free one', integerIn('--port', 0, 65535), 11300)
+    .option('--unix <path>', 'listen on this UNIX-domain socket instead of TCP (like beanstalkd -l unix:PATH); a stale socket file there is replaced')
     .option(
       '--max-job-size <bytes>',
       'largest job body accepted, like beanstalkd -z',
@@ -67,14 +69,16 @@ export function register(program: Command): void {
       [],
     )
     .action(async (options: ServeOptions) => {
+      const where = options.unix !== undefined ? `unix:${options.unix}` : `${options.host}:${options.port}`;
       const server = await startServer({
-        host: options.host,
-        port: options.port,
+        ...(options.unix !== undefined ? { path: options.unix } : { host: options.host, port: options.port }),
         maxJobSize: options.maxJobSize,
         profile: options.profile,
         ...(options.fault.length > 0 ? { intercept: faultIntercept(options.fault) } : {}),
       }).catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`);
+        // The stale-socket check explains itself; a bind error is best told by its code.
+        const reason = options.unix !== undefined && (error.code === 'EEXIST' || error.code === 'EADDRINUSE') ? error.message : (error.code ?? error.message);
+        throw new UsageError(`cannot listen on ${where}: ${reason}`);
       });
       const drain = (): void => server.enterDrainMode();
       process.on('SIGUSR1', drain);
@@ -89,7 +93,7 @@ export function register(program: Command): void {
         process.on('SIGTERM', stop);
       });
       process.stdout.write(
-        `beanlab serve: listening on ${server.host}:${server.port} (profile ${options.profile})\n` +
+        `beanlab serve: listening on ${server.path !== undefined ? `unix:${server.path}` : `${server.host}:${server.port}`} (profile ${options.profile})\n` +
           (options.fault.length > 0 ? `beanlab serve: faults injected: ${options.fault.map((f) => f.name + (f.value === undefined ? '' : `=${f.value}`)).join(', ')}\n` : ''),
       );
       await stopped;

@@ -2,7 +2,7 @@
 // {port} placeholder, or by default the embedded server as a separate `beanlab serve` process,
 // so the server does not share the load generator's event loop.
 import { fileURLToPath } from 'node:url';
-import { canConnect, parseTarget, spawnServer } from '../target/index.js';
+import { canConnect, formatAddress, parseTarget, spawnServer, type SpawnedServer, type TcpAddress } from '../target/index.js';
 
 export type TargetSpec = { kind: 'embedded'; args?: string[] } | { kind: 'address'; address: string } | { kind: 'spawn'; command: string };
 
@@ -42,12 +42,15 @@ export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
     } catch (error) {
       throw new TargetError((error as Error).message);
     }
-    if (!(await canConnect(address, CONNECT_TIMEOUT_MS))) throw new TargetError(`cannot connect to ${address.host}:${address.port}`);
+    // The load drivers (beanlab's client, jackd, the HTTP enqueuer) dial TCP.
+    if (address.path !== undefined) throw new TargetError(`${spec.address}: beanlab load drives TCP servers (HOST:PORT); unix: targets are for conform and replay`);
+    if (!(await canConnect(address, CONNECT_TIMEOUT_MS))) throw new TargetError(`cannot connect to ${formatAddress(address)}`);
     return { ...address, label: spec.address, ours: false, stop: async () => {} };
   }
   const command = spec.kind === 'embedded' ? embeddedCommand(spec.args) : spec.command;
+  if (!command.includes('{port}')) throw new TargetError(`"${command}": beanlab load drives TCP servers; the command needs a {port} placeholder`);
   try {
-    const server = await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS });
+    const server = (await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS })) as SpawnedServer & TcpAddress;
     return { host: server.host, port: server.port, label: targetLabel(spec), ours: true, stop: () => server.stop() };
   } catch (error) {
     throw new TargetError((error as Error).message);

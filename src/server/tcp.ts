@@ -1,4 +1,6 @@
-// The embedded server: the Engine behind a loopback TCP listener and the real monotonic clock.
+// The embedded server: the Engine behind a loopback TCP listener (or a UNIX-domain socket) and
+// the real monotonic clock.
+import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { ConnId, ReferenceModel, ServerInfo } from '../model/api.js';
 import { createModel } from '../model/index.js';
@@ -14,11 +16,15 @@ export const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
 export const HELD_INPUT_LIMIT_BYTES = 1024 * 1024;
 /** setTimeout's largest delay; a later deadline just re-arms when this fires. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+/** How long a leftover socket file gets to answer before it counts as stale. */
+const STALE_PROBE_TIMEOUT_MS = 500;
 
 export interface ServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Listen on this UNIX-domain socket instead of TCP, as beanstalkd -l unix:PATH does. */
+  path?: string;
   profile?: Profile;
   maxJobSize?: number;
   info?: Partial<ServerInfo>;
@@ -39,9 +45,14 @@ export interface ConnectionInfo {
   readingPaused: boolean;
 }
 
-export interface RunningServer {
-  host: string;
-  port: number;
+/** Where the server listens; the same shape as target's Address (server may not import target). */
+export type TcpListenAddress = { host: string; port: number; path?: undefined };
+export type UnixListenAddress = { path: string; host?: undefined; port?: undefined };
+export type ListenAddress = TcpListenAddress | UnixListenAddress;
+
+export type RunningServer = ListenAddress & ServerHandle;
+
+interface ServerHandle {
   close(): Promise<void>;
   /** A snapshot of every open connection, for tests and diagnostics. */
   connections(): ConnectionInfo[];
@@ -57,6 +68,9 @@ interface Peer {
   pausedForInput: boolean;
 }
 
+export async function startServer(opts: ServerOptions & { path: string }): Promise<UnixListenAddress & ServerHandle>;
+export async function startServer(opts?: ServerOptions & { path?: undefined }): Promise<TcpListenAddress & ServerHandle>;
+export async function startServer(opts?: ServerOptions): Promise<RunningServer>;
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const intercept = opts.intercept ?? {};
@@ -186,18 +200,20 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
+  if (opts.path !== undefined) await clearStaleSocket(opts.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
+    const listening = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if (opts.path !== undefined) server.listen(opts.path, listening);
+    else server.listen(opts.port ?? 0, host, listening);
   });
-  const address = server.address() as net.AddressInfo;
+  const address: ListenAddress = opts.path !== undefined ? { path: opts.path } : { host, port: (server.address() as net.AddressInfo).port };
 
   return {
-    host,
-    port: address.port,
+    ...address,
     connections: () =>
       [...peers].map(([conn, peer]) => ({
         conn,
@@ -216,4 +232,36 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       await closed;
     },
   };
+}
+
+/**
+ * Like beanstalkd (testserv.c unix_auto_removal), a socket file left by a server that is gone is
+ * replaced. Unlike it, one a live server still answers on is refused rather than taken over,
+ * and any other kind of file is refused, as beanstalkd does ("another file already exists").
+ */
+async function clearStaleSocket(path: string): Promise<void> {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return; // nothing there
+  }
+  if (!stat.isSocket()) throw Object.assign(new Error(`another file already exists at ${path}`), { code: 'EEXIST' });
+  if (await answers(path)) throw Object.assign(new Error(`a server is listening on ${path}`), { code: 'EADDRINUSE' });
+  unlinkSync(path);
+}
+
+/** Whether something accepts a connection on the socket (a stale file refuses at once). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ path });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), STALE_PROBE_TIMEOUT_MS);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

@@ -1,5 +1,5 @@
 // Targets: where a conformance or load run points.
-export { freePort, parseTarget, canConnect, LOOPBACK, type Address } from './address.js';
+export { freePort, freeSocketPath, formatAddress, parseTarget, canConnect, LOOPBACK, type Address, type TcpAddress, type UnixAddress } from './address.js';
 export { type ConnEvent, type RawConnection, waitForEvent, nextEvent } from './connection.js';
 export { TcpConnection } from './tcp-connection.js';
 export { VirtualServer, VirtualConnection, virtualTarget } from './virtual.js';

@@ -2,7 +2,7 @@
 // (virtual, embedded, spawned) or the same shared server (host:port). The runner sees only
 // Session and RawConnection, so a case runs the same way on every kind of target.
 import type { Profile } from '../protocol/types.js';
-import { LOOPBACK, type Address } from './address.js';
+import { formatAddress, LOOPBACK, type Address } from './address.js';
 import type { RawConnection } from './connection.js';
 import { spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
 import { TcpConnection } from './tcp-connection.js';
@@ -60,7 +60,7 @@ export class TcpSession implements Session {
   ) {}
 
   async connect(): Promise<RawConnection> {
-    const conn = await TcpConnection.connect(this.address.host, this.address.port, CONNECT_TIMEOUT_MS);
+    const conn = await TcpConnection.connect(this.address, CONNECT_TIMEOUT_MS);
     this.conns.push(conn);
     return conn;
   }
@@ -120,7 +120,7 @@ function spawnedSession(server: SpawnedServer): Session {
 /** A server someone else runs: every session shares it, nothing is started or stopped. */
 export function addressTarget(address: Address): TargetFactory {
   return {
-    label: `${address.host}:${address.port}`,
+    label: formatAddress(address),
     freshPerCase: false,
     canSignal: false,
     canConfigure: false,

@@ -1,25 +1,25 @@
-// Servers started as child processes: any command with a {port} placeholder, or beanstalkd.
+// Servers started as child processes: any command with a {port} (or {socket}) placeholder, or beanstalkd.
 // Each is stopped by its own PID; `exec` makes the shell replace itself with the server, so
 // that PID is the server's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { canConnect, freePort, LOOPBACK } from './address.js';
+import { canConnect, formatAddress, freePort, freeSocketPath, LOOPBACK, type Address, type TcpAddress } from './address.js';
 
-export interface SpawnedServer {
-  host: string;
-  port: number;
+export type SpawnedServer = Address & {
   pid: number;
   /** SIGTERM, then SIGKILL if it has not exited after stopTimeoutMs. */
   stop(): Promise<void>;
   /** What the server wrote to stderr so far (capped). */
   stderr(): string;
-}
+};
 
 export interface SpawnOptions {
   /** Default: a free loopback port. */
   port?: number;
-  /** How long to wait for the server to accept TCP on 127.0.0.1. */
+  /** For a {socket} command. Default: a fresh path in the temporary directory, removed after stop. */
+  socketPath?: string;
+  /** How long to wait for the server to accept connections on its port or socket. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
 }
@@ -56,12 +56,19 @@ function track(child: ChildProcess): void {
   }
 }
 
+/**
+ * Starts `commandTemplate` with `{port}` replaced by a free loopback port, or `{socket}` by a
+ * UNIX-socket path (e.g. `beanstalkd -l unix:{socket}`), and waits until it accepts connections.
+ */
 export async function spawnServer(commandTemplate: string, opts: SpawnOptions = {}): Promise<SpawnedServer> {
-  if (!commandTemplate.includes('{port}')) {
-    throw new Error(`spawn command needs a {port} placeholder: "${commandTemplate}"`);
+  const usesPort = commandTemplate.includes('{port}');
+  const usesSocket = commandTemplate.includes('{socket}');
+  if (usesPort === usesSocket) {
+    throw new Error(`spawn command needs a {port} or a {socket} placeholder (one of them): "${commandTemplate}"`);
   }
-  const port = opts.port ?? (await freePort());
-  const command = commandTemplate.replaceAll('{port}', String(port));
+  const ownSocket = usesSocket && opts.socketPath === undefined;
+  const address: Address = usesSocket ? { path: opts.socketPath ?? freeSocketPath() } : { host: LOOPBACK, port: opts.port ?? (await freePort()) };
+  const command = address.path !== undefined ? commandTemplate.replaceAll('{socket}', address.path) : commandTemplate.replaceAll('{port}', String(address.port));
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   track(child);
   let stderr = '';
@@ -76,23 +83,27 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
   void exited.then((status) => (exitStatus = status));
 
   const server: SpawnedServer = {
-    host: LOOPBACK,
-    port,
+    ...address,
     pid: child.pid ?? -1,
-    stop: () => stopChild(child, exited, opts.stopTimeoutMs ?? 2000),
+    stop: async () => {
+      await stopChild(child, exited, opts.stopTimeoutMs ?? 2000);
+      // beanstalkd leaves its socket file behind; a path beanlab made up is beanlab's to remove.
+      if (ownSocket) rmSync(address.path!, { force: true });
+    },
     stderr: () => stderr,
   };
   const deadline = Date.now() + (opts.startTimeoutMs ?? 5000);
   while (Date.now() < deadline) {
     if (exitStatus !== undefined) {
+      if (ownSocket) rmSync(address.path!, { force: true });
       throw new Error(`"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`);
     }
-    if (await canConnect({ host: LOOPBACK, port }, 200)) return server;
+    if (await canConnect(address, 200)) return server;
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   }
   await server.stop();
   throw new Error(
-    `"${command}" (pid ${server.pid}, now stopped) did not accept connections on ${LOOPBACK}:${port} within ${opts.startTimeoutMs ?? 5000} ms${stderrTail(stderr)}`,
+    `"${command}" (pid ${server.pid}, now stopped) did not accept connections on ${formatAddress(address)} within ${opts.startTimeoutMs ?? 5000} ms${stderrTail(stderr)}`,
   );
 }
 
@@ -139,7 +150,7 @@ export interface BeanstalkdOptions extends SpawnOptions {
 const PORT_RACE_RETRIES = 3;
 
 /** Starts beanstalkd on a free loopback port (listening on 127.0.0.1 only). */
-export async function spawnBeanstalkd(opts: BeanstalkdOptions = {}): Promise<SpawnedServer> {
+export async function spawnBeanstalkd(opts: BeanstalkdOptions = {}): Promise<SpawnedServer & TcpAddress> {
   const binary = opts.binary ?? findBeanstalkd();
   if (!binary) throw new Error('beanstalkd not found (set BEANSTALKD or put it on PATH)');
   const args = ['-l', LOOPBACK, '-p', '{port}'];
@@ -148,7 +159,7 @@ export async function spawnBeanstalkd(opts: BeanstalkdOptions = {}): Promise<Spa
   const command = [binary, ...args].map(shellQuote).join(' ');
   for (let attempt = 1; ; attempt++) {
     try {
-      return await spawnServer(command, opts);
+      return (await spawnServer(command, opts)) as SpawnedServer & TcpAddress;
     } catch (error) {
       if (attempt >= PORT_RACE_RETRIES || opts.port !== undefined) throw error;
     }

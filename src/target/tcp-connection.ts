@@ -1,5 +1,7 @@
-// A raw connection over TCP, for the embedded server, spawned servers and host:port targets.
+// A raw connection over TCP (or a UNIX-domain socket), for the embedded server, spawned servers
+// and host:port or unix:PATH targets.
 import net from 'node:net';
+import { connectOptions, formatAddress, type Address } from './address.js';
 import { QueuedConnection } from './connection.js';
 
 export class TcpConnection extends QueuedConnection {
@@ -12,17 +14,18 @@ export class TcpConnection extends QueuedConnection {
     socket.on('error', () => this.serverClosed());
   }
 
-  static connect(host: string, port: number, timeoutMs: number): Promise<TcpConnection> {
+  static connect(address: Address, timeoutMs: number): Promise<TcpConnection> {
+    const label = formatAddress(address);
     return new Promise((resolve, reject) => {
       // allowHalfOpen: after our FIN (halfClose) we keep reading the server's replies.
-      const socket = net.createConnection({ host, port, allowHalfOpen: true });
+      const socket = net.createConnection({ ...connectOptions(address), allowHalfOpen: true });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+        reject(new Error(`connect to ${label} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       socket.once('error', (error) => {
         clearTimeout(timer);
-        reject(new Error(`cannot connect to ${host}:${port}: ${error.message}`));
+        reject(new Error(`cannot connect to ${label}: ${error.message}`));
       });
       socket.once('connect', () => {
         clearTimeout(timer);

@@ -22,7 +22,7 @@ const MAX_SHARED_SKIPS = 70;
 const STATS_TIMEOUT_MS = 2000;
 
 async function serverStats(address: Address): Promise<Map<string, string>> {
-  const conn = await TcpConnection.connect(address.host, address.port, STATS_TIMEOUT_MS);
+  const conn = await TcpConnection.connect(address, STATS_TIMEOUT_MS);
   try {
     conn.send(Buffer.from('stats\r\n'));
     const event = await nextEvent(conn, STATS_TIMEOUT_MS);

@@ -2,7 +2,7 @@
 // corpus case, or is listed as not covered with its reason (and then no case claims it).
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/conformance/corpus.js';
-import { NOT_COVERED, TESTSERV_TESTS, notCoveredSummary } from '../../src/conformance/testserv.js';
+import { COVERED_OVER_UNIX_SOCKET, NOT_COVERED, TESTSERV_TESTS, notCoveredSummary } from '../../src/conformance/testserv.js';
 
 const corpus = loadCorpus();
 const claimed = (test: string) => corpus.filter((c) => /testserv\.c/.test(c.source) && new RegExp(`\\b${test}\\b`).test(c.source)).map((c) => c.id);
@@ -14,12 +14,18 @@ describe('testserv.c coverage', () => {
   });
 
   for (const test of TESTSERV_TESTS) {
-    if (NOT_COVERED[test]) {
-      it(`${test}: not covered (${NOT_COVERED[test]}), and no case claims it`, () => expect(claimed(test)).toEqual([]));
+    const elsewhere = NOT_COVERED[test] ?? COVERED_OVER_UNIX_SOCKET[test];
+    if (elsewhere) {
+      it(`${test}: ${elsewhere}; no corpus case claims it`, () => expect(claimed(test)).toEqual([]));
     } else {
       it(`${test}: covered by a corpus case`, () => expect(claimed(test).length, `no corpus case has source: testserv.c ${test}`).toBeGreaterThan(0));
     }
   }
+
+  it('puts no test both among the not covered and among those covered over a socket', () => {
+    for (const test of Object.keys(COVERED_OVER_UNIX_SOCKET)) expect(NOT_COVERED[test as keyof typeof NOT_COVERED]).toBeUndefined();
+    expect(Object.keys(COVERED_OVER_UNIX_SOCKET).sort()).toEqual(['peek_ok_unix', 'unix_auto_removal']);
+  });
 
   it('names in every source line are real testserv.c tests', () => {
     const known = new Set<string>(TESTSERV_TESTS);
@@ -30,10 +36,14 @@ describe('testserv.c coverage', () => {
     }
   });
 
-  it('summarises what is not covered, for the reports', () => {
-    const lines = notCoveredSummary();
-    expect(lines).toHaveLength(2);
-    expect(lines.join('\n')).toMatch(/^9 testserv\.c tests \(binlog_empty_exit, .*binlog_v5\): the binlog/m);
-    expect(lines.join('\n')).toMatch(/^2 testserv\.c tests \(peek_ok_unix, unix_auto_removal\): UNIX-domain sockets/m);
+  it('summarises what a target leaves out, for the reports', () => {
+    const binlog = /^9 testserv\.c tests \(binlog_empty_exit, .*binlog_v5\): the binlog/m;
+    const tcp = notCoveredSummary({ unixSocket: false, restartable: false }).join('\n');
+    expect(tcp).toMatch(binlog);
+    expect(tcp).toMatch(/^2 testserv\.c tests \(peek_ok_unix, unix_auto_removal\): UNIX-domain sockets; this target is TCP/m);
+    const shared = notCoveredSummary({ unixSocket: true, restartable: false }).join('\n');
+    expect(shared).toMatch(/^1 testserv\.c test \(unix_auto_removal\): a restart on a stale socket file/m);
+    expect(shared).not.toMatch(/peek_ok_unix/);
+    expect(notCoveredSummary({ unixSocket: true, restartable: true })).toEqual([tcp.split('\n').find((l) => binlog.test(l))]);
   });
 });

@@ -169,8 +169,8 @@ async function runScript(steps: Step[]): Promise<void> {
   try {
     const oracleConns = Array.from({ length: CONNECTIONS }, () => oracle.connect());
     for (let c = 0; c < CONNECTIONS; c++) {
-      real.push(await TcpConnection.connect(beanstalkd.host, beanstalkd.port, REPLY_TIMEOUT_MS));
-      emb.push(await TcpConnection.connect(embedded.host, embedded.port, REPLY_TIMEOUT_MS));
+      real.push(await TcpConnection.connect(beanstalkd, REPLY_TIMEOUT_MS));
+      emb.push(await TcpConnection.connect(embedded, REPLY_TIMEOUT_MS));
     }
     // Both servers must have accepted every connection before the first `stats` counts them.
     for (const conn of [...real, ...emb]) {

@@ -1,5 +1,9 @@
 // `beanlab serve` as a real subprocess, driven by a third-party client (jackd 2.2).
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +103,33 @@ describe('beanlab serve arguments', () => {
   it('--help describes the options', async () => {
     const { code, stdout } = await runBeanlab(['serve', '--help']);
     expect(code).toBe(0);
-    for (const option of ['--host', '--port', '--max-job-size', '--profile']) expect(stdout).toContain(option);
+    for (const option of ['--host', '--port', '--unix', '--max-job-size', '--profile']) expect(stdout).toContain(option);
+  });
+});
+
+describe('beanlab serve --unix', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beanlab-serve-unix-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a path where another kind of file exists, as beanstalkd does, and leaves it alone', async () => {
+    const path = join(dir, 'regular.sock');
+    writeFileSync(path, 'keep me');
+    const { code, stderr } = await runBeanlab(['serve', '--unix', path]);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(`beanlab: cannot listen on unix:${path}: another file already exists at ${path}`);
+    expect(readFileSync(path, 'utf8')).toBe('keep me');
+  });
+
+  it('refuses a socket a live server answers on, rather than taking it over', async () => {
+    const path = join(dir, 'live.sock');
+    const live = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => live.listen(path, resolve));
+    try {
+      const { code, stderr } = await runBeanlab(['serve', '--unix', path]);
+      expect(code).toBe(2);
+      expect(stderr.trim()).toBe(`beanlab: cannot listen on unix:${path}: a server is listening on ${path}`);
+    } finally {
+      await new Promise((resolve) => live.close(resolve));
+    }
   });
 });

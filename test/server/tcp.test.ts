@@ -2,14 +2,15 @@ import net from 'node:net';
 import os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { startServer, type RunningServer, OUTPUT_HIGH_WATER_BYTES } from '../../src/server/tcp.js';
+import { startServer, OUTPUT_HIGH_WATER_BYTES } from '../../src/server/tcp.js';
 
-let server: RunningServer;
+let server: Awaited<ReturnType<typeof startTcp>>;
+const startTcp = () => startServer({ port: 0 });
 const clients: Client[] = [];
 const sockets: net.Socket[] = [];
 
 beforeEach(async () => {
-  server = await startServer({ port: 0 });
+  server = await startTcp();
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nextEvent } from '../../src/target/connection.js';
 import { spawnBeanstalkd, spawnServer } from '../../src/target/spawn.js';
@@ -14,8 +15,21 @@ function alive(pid: number): boolean {
 }
 
 describe('spawnServer', () => {
-  it('needs a {port} placeholder', async () => {
-    await expect(spawnServer('beanstalkd -p 11300')).rejects.toThrow(/\{port\} placeholder/);
+  it('needs a {port} or a {socket} placeholder, not both', async () => {
+    await expect(spawnServer('beanstalkd -p 11300')).rejects.toThrow(/needs a \{port\} or a \{socket\} placeholder/);
+    await expect(spawnServer('x -p {port} -l unix:{socket}')).rejects.toThrow(/one of them/);
+  });
+
+  it('starts a {socket} command on a fresh UNIX-socket path, and removes the file after stop', async () => {
+    const server = await spawnServer(`${process.execPath} -e "require('net').createServer((s) => s.end()).listen(process.argv[1])" {socket}`);
+    try {
+      expect(server.path).toMatch(/beanlab-\d+-[0-9a-f]{8}\.sock$/);
+      expect(existsSync(server.path!)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+    // Killed by SIGTERM, node leaves its socket file; the path was beanlab's, so beanlab removes it.
+    expect(existsSync(server.path!)).toBe(false);
   });
 
   it('reports the exit status and stderr of a server that dies at start', async () => {
@@ -41,7 +55,7 @@ describeWithBeanstalkd('spawnBeanstalkd', (binary) => {
     expect(server.host).toBe('127.0.0.1');
     expect(alive(server.pid)).toBe(true);
     try {
-      const conn = await TcpConnection.connect(server.host, server.port, 1000);
+      const conn = await TcpConnection.connect(server, 1000);
       // A command split across two writes still gives one reply.
       conn.send(Buffer.from('stats-tube def'));
       conn.send(Buffer.from('ault\r\nput 0 0 10 11\r\n01234567890\r\n'));
@@ -61,7 +75,7 @@ describeWithBeanstalkd('spawnBeanstalkd', (binary) => {
   it('sees no reply within a timeout as undefined, not as a hang', async () => {
     const server = await spawnBeanstalkd({ binary });
     try {
-      const conn = await TcpConnection.connect(server.host, server.port, 1000);
+      const conn = await TcpConnection.connect(server, 1000);
       conn.send(Buffer.from('reserve\r\n'));
       expect(await nextEvent(conn, 150)).toBeUndefined();
       conn.close();
