@@ -11,6 +11,9 @@
  */
 export const ZERO_US = -0;
 
+/** Microseconds per second: scenarios speak seconds, the virtual clock microseconds. */
+export const US = 1_000_000;
+
 export class EventQueue {
   private timeUs = new Float64Array(1024);
   private seq = new Float64Array(1024);
