@@ -1,6 +1,10 @@
 // Choosing what `beanlab conform` and `beanlab replay` point at: --target HOST:PORT or unix:PATH (shared,
 // checked for reachability), --spawn COMMAND (a fresh server per case), or the embedded server,
 // optionally with injected faults (the suite's self-test).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TargetCoverage } from '../conformance/testserv.js';
 import { startServer } from '../server/tcp.js';
 import { faultIntercept, type FaultSpec } from '../server/faults.js';
 import type { ReferenceModel } from '../model/api.js';
@@ -22,6 +26,11 @@ export interface ChosenTarget {
   socketCommand?: string;
 }
 
+/** What the chosen target lets a run cover (for the not-covered lines of the report). */
+export function coverageOf(choice: ChosenTarget): TargetCoverage {
+  return { unixSocket: choice.unixSocket, restartable: choice.socketCommand !== undefined, binlog: Boolean(choice.target.canPersist) };
+}
+
 export async function addressChoice(text: string): Promise<ChosenTarget> {
   let address;
   try {
@@ -35,11 +44,14 @@ export async function addressChoice(text: string): Promise<ChosenTarget> {
 
 export async function spawnChoice(command: string): Promise<ChosenTarget> {
   // Start it once up front so a bad command is one clear error, not a failure per case.
+  const binlogDir = command.includes('{binlog}') ? mkdtempSync(join(tmpdir(), 'beanlab-binlog-')) : undefined;
   try {
-    const probe = await spawnServer(command);
+    const probe = await spawnServer(command, { binlogDir });
     await probe.stop();
   } catch (error) {
     throw new UsageError((error as Error).message);
+  } finally {
+    if (binlogDir) rmSync(binlogDir, { recursive: true, force: true });
   }
   const socketCommand = command.includes('{socket}') ? command : undefined;
   return { target: spawnTarget(command), replayArgs: `--spawn ${shellWord(command)}`, unixSocket: socketCommand !== undefined, socketCommand };

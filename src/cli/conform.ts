@@ -21,7 +21,7 @@ import { formatConformanceMatrix } from '../report/conformance-matrix.js';
 import { formatConformanceTable } from '../report/conformance-table.js';
 import { nextEvent } from '../target/connection.js';
 import type { TargetFactory } from '../target/sessions.js';
-import { addressChoice, embeddedChoice, spawnChoice, type ChosenTarget } from './conform-targets.js';
+import { addressChoice, coverageOf, embeddedChoice, spawnChoice, type ChosenTarget } from './conform-targets.js';
 import { exitCodes, UsageError } from './errors.js';
 
 export interface ConformOptions {
@@ -91,7 +91,8 @@ export function register(program: Command): void {
     .option(
       '--spawn <command>',
       "a command that starts a fresh server on {port}, e.g. 'beanstalkd -l 127.0.0.1 -p {port}', or on a UNIX socket {socket}, " +
-        "e.g. 'beanstalkd -l unix:{socket}' (which adds the stale-socket restart check) (repeatable)",
+        "e.g. 'beanstalkd -l unix:{socket}' (which adds the stale-socket restart check); with {binlog} (a fresh directory " +
+        "per case, e.g. 'beanstalkd -b {binlog} -l 127.0.0.1 -p {port}') the persistence cases run too (repeatable)",
       collect,
     )
     .option('--profile <version>', `beanstalkd version whose behaviour to expect (${PROFILES.join(' or ')})`, profile, '1.12')
@@ -162,7 +163,7 @@ function emitResults(
 
 /** What the targets leave out; with several targets that differ, each line names its target. */
 function notCoveredLines(results: ConformanceResult[], choices: ChosenTarget[]): string[] {
-  const perTarget = choices.map((c) => notCoveredSummary({ unixSocket: c.unixSocket, restartable: c.socketCommand !== undefined }));
+  const perTarget = choices.map((c) => notCoveredSummary(coverageOf(c)));
   const same = perTarget.every((lines) => lines.join('\n') === perTarget[0].join('\n'));
   if (same) return perTarget[0];
   return perTarget.flatMap((lines, i) => lines.map((line) => `${results[i].target}: ${line}`));

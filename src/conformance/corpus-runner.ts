@@ -50,6 +50,8 @@ export interface RunOptions {
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_REPLY_TIMEOUT_MS = 2000;
 const DEFAULT_CASE_SLACK_MS = 10_000;
+/** What a `restart` step adds to that bound: stopping the server and starting it again. */
+const RESTART_ALLOWANCE_MS = 7000;
 /** Deleting a job reserved by a connection the cleanup just closed waits for the server to release it. */
 const CLEANUP_ATTEMPTS = 4;
 const CLEANUP_RETRY_MS = 100;
@@ -79,6 +81,8 @@ export function skipReason(c: TranscriptCase, target: TargetFactory, profile: Pr
   if (c.profiles && !c.profiles.includes(profile)) return `only for profile ${c.profiles.join(', ')}`;
   if (c.needsSignal && !target.canSignal) return `needs SIGUSR1, which ${target.label} cannot receive`;
   if (c.server.maxJobSize !== undefined && !target.canConfigure) return `needs server option max-job-size ${c.server.maxJobSize}`;
+  if (c.server.binlog && !target.canPersist) return `needs a binlog (beanstalkd -b) and a restart, which ${target.label} cannot do`;
+  if (c.needsNoBinlog && target.binlogAlways) return `checks a server without a binlog; ${target.label} always runs with one`;
   if (target.freshPerCase) return undefined;
   // The detected reason first: it says more than the case's own `needs: fresh`.
   return sharedSkipReason(c) ?? (c.needsFresh ? 'needs a fresh server' : undefined);
@@ -109,7 +113,7 @@ export async function runCase(
 
   let session: Session;
   try {
-    session = await target.open({ profile: opts.profile, maxJobSize: c.server.maxJobSize });
+    session = await target.open({ profile: opts.profile, maxJobSize: c.server.maxJobSize, binlog: c.server.binlog });
   } catch (error) {
     return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`);
   }
@@ -139,7 +143,7 @@ export async function runCase(
 }
 
 function sleepingMs(c: TranscriptCase): number {
-  return c.steps.reduce((sum, s) => sum + (s.kind === 'sleep' || s.kind === 'nothing' ? s.durationMs : 0), 0);
+  return c.steps.reduce((sum, s) => sum + (s.kind === 'sleep' || s.kind === 'nothing' ? s.durationMs : s.kind === 'restart' ? RESTART_ALLOWANCE_MS : 0), 0);
 }
 
 class StepFailure {
@@ -208,6 +212,12 @@ class CaseRun {
         return undefined;
       case 'signal-usr1':
         await this.session.signalDrain();
+        return undefined;
+      case 'restart':
+        // Every connection ends with the server; a name used after this opens a new one.
+        await Promise.all([...this.conns.values()].map(async (conn) => (await conn).close()));
+        this.conns.clear();
+        await this.session.restart!();
         return undefined;
       case 'nothing': {
         const conn = await this.conn(step.conn);

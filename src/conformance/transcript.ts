@@ -32,10 +32,13 @@ export type Step = StepBase &
     | { kind: 'shutdown' | 'close' | 'open'; conn: string }
     | { kind: 'sleep'; durationMs: number }
     | { kind: 'signal-usr1' }
+    | { kind: 'restart' }
   );
 
 export interface ServerOptions {
   maxJobSize?: number;
+  /** A binlog directory (beanstalkd -b): jobs survive a `restart` step. */
+  binlog?: boolean;
 }
 
 export interface TranscriptCase {
@@ -49,6 +52,8 @@ export interface TranscriptCase {
   /** Profiles the case applies to; undefined = all. */
   profiles?: Profile[];
   needsFresh: boolean;
+  /** The case checks a server without a binlog (`needs: no-binlog`). */
+  needsNoBinlog: boolean;
   needsSignal: boolean;
   steps: Step[];
   file: string;
@@ -101,6 +106,7 @@ export function parseTranscript(text: string, file: string): TranscriptCase[] {
         notes: [],
         server: {},
         needsFresh: false,
+        needsNoBinlog: false,
         needsSignal: false,
         steps: [],
         file,
@@ -133,6 +139,8 @@ export function parseTranscript(text: string, file: string): TranscriptCase[] {
     if (!c.rule) fail('missing "rule:"');
     if (!c.source) fail('missing "source:"');
     if (c.steps.length === 0) fail('no steps');
+    // Without a binlog a restart only empties the server; no case needs that.
+    if (c.steps.some((step) => step.kind === 'restart') && !c.server.binlog) fail('a "restart" step needs "server: binlog"');
     for (const profile of c.profiles ?? PROFILES) checkBindings(c, profile);
   }
 
@@ -187,8 +195,12 @@ function applyHeader(c: TranscriptCase, key: string, value: string, fail: (m: st
       c.notes.push(value);
       return;
     case 'server': {
+      if (value === 'binlog') {
+        c.server.binlog = true;
+        return;
+      }
       const m = /^max-job-size (\d+)$/.exec(value);
-      if (!m) return fail(`unknown server option "${value}" (known: max-job-size N)`);
+      if (!m) return fail(`unknown server option "${value}" (known: max-job-size N, binlog)`);
       c.server.maxJobSize = Number(m[1]);
       return;
     }
@@ -200,8 +212,9 @@ function applyHeader(c: TranscriptCase, key: string, value: string, fail: (m: st
       return;
     }
     case 'needs':
-      if (value !== 'fresh') fail(`unknown need "${value}" (known: fresh)`);
-      c.needsFresh = true;
+      if (value === 'fresh') c.needsFresh = true;
+      else if (value === 'no-binlog') c.needsNoBinlog = true;
+      else fail(`unknown need "${value}" (known: fresh, no-binlog)`);
       return;
   }
 }
@@ -211,6 +224,7 @@ function parseStep(line: string, lineNo: number, fail: (m: string) => never): St
   let m = /^sleep (\d+(?:\.\d+)?)s$/.exec(line);
   if (m) return { ...base, kind: 'sleep', durationMs: Math.round(Number(m[1]) * 1000) };
   if (line === 'signal usr1') return { ...base, kind: 'signal-usr1' };
+  if (line === 'restart') return { ...base, kind: 'restart' };
   m = STEP_LINE.exec(line);
   if (!m) return fail(`not a step: "${line}"`);
   const [, profileText, alias, connList, op, rest = ''] = m;

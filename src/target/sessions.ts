@@ -2,6 +2,9 @@
 // (virtual, embedded, spawned) or the same shared server (host:port). The runner sees only
 // Session and RawConnection, so a case runs the same way on every kind of target.
 import type { Profile } from '../protocol/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatAddress, LOOPBACK, type Address } from './address.js';
 import type { RawConnection } from './connection.js';
 import { spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
@@ -10,6 +13,8 @@ import { TcpConnection } from './tcp-connection.js';
 export interface ServerSettings {
   profile: Profile;
   maxJobSize?: number;
+  /** Run with a binlog directory (beanstalkd -b), so that restart() keeps the jobs. */
+  binlog?: boolean;
 }
 
 export interface Session {
@@ -22,6 +27,11 @@ export interface Session {
   signalDrain(): Promise<void>;
   /** Timing hazards the virtual clock noticed (see virtual.ts); always empty in real time. */
   timingHazards(): readonly string[];
+  /**
+   * Stops the server as an init system would (SIGTERM) and starts it again on the same binlog;
+   * every connection is closed. Only on sessions opened with `binlog` by a factory that canPersist.
+   */
+  restart?(): Promise<void>;
   /** Closes every connection and stops the server if this session started it. */
   close(): Promise<void>;
 }
@@ -34,6 +44,10 @@ export interface TargetFactory {
   readonly canSignal: boolean;
   /** Whether `maxJobSize` other than the default can be honoured. */
   readonly canConfigure: boolean;
+  /** Whether sessions can run with a binlog and be restarted on it (`binlog` settings). */
+  readonly canPersist?: boolean;
+  /** Every session runs with a binlog (a --spawn command with {binlog}), asked for or not. */
+  readonly binlogAlways?: boolean;
   open(settings: ServerSettings): Promise<Session>;
 }
 
@@ -47,17 +61,26 @@ export interface ServerControl {
   stop?(): Promise<void>;
   /** Drain mode, as beanstalkd's SIGUSR1. */
   drain?(): Promise<void>;
+  /** Stops the server and starts it again on the same binlog; resolves with where it now listens. */
+  restart?(): Promise<Address>;
 }
 
-/** Connections over TCP to one server. */
+/** Connections over TCP (or a UNIX-domain socket) to one server. */
 export class TcpSession implements Session {
   readonly realTime = true;
-  private readonly conns: RawConnection[] = [];
+  private conns: RawConnection[] = [];
 
   constructor(
-    private readonly address: Address,
+    private address: Address,
     private readonly control: ServerControl = {},
   ) {}
+
+  async restart(): Promise<void> {
+    if (!this.control.restart) throw new Error('this target cannot be restarted');
+    this.conns.forEach((c) => c.close());
+    this.conns = [];
+    this.address = await this.control.restart();
+  }
 
   async connect(): Promise<RawConnection> {
     const conn = await TcpConnection.connect(this.address, CONNECT_TIMEOUT_MS);
@@ -84,37 +107,73 @@ export class TcpSession implements Session {
   }
 }
 
-/** A real beanstalkd spawned per session on a free loopback port. */
+/** A real beanstalkd spawned per session on a free loopback port; with `binlog`, on a fresh -b directory. */
 export function beanstalkdTarget(binary?: string): TargetFactory {
   return {
     label: 'beanstalkd',
     freshPerCase: true,
     canSignal: true,
     canConfigure: true,
-    open: async (settings) => spawnedSession(await spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize })),
+    canPersist: true,
+    open: async (settings) => {
+      if (!settings.binlog) return spawnedSession(await spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize }));
+      const dir = mkdtempSync(join(tmpdir(), 'beanlab-binlog-'));
+      return restartableSession(dir, () => spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize, extraArgs: ['-b', dir] }));
+    },
   };
 }
 
-/** Any server started by a command with a {port} placeholder, one per session. */
+/**
+ * Any server started by a command with a {port} (or {socket}) placeholder, one per session. A
+ * {binlog} placeholder gets a fresh directory per session, which makes the binlog cases runnable:
+ * their `restart` stops the server and starts the same command again on that directory.
+ */
 export function spawnTarget(commandTemplate: string): TargetFactory {
+  const persists = commandTemplate.includes('{binlog}');
   return {
     label: commandTemplate,
     freshPerCase: true,
     canSignal: true,
     // The command is the user's; beanlab cannot know how to pass a job size limit to it.
     canConfigure: false,
-    open: async () => spawnedSession(await spawnServer(commandTemplate)),
+    canPersist: persists,
+    binlogAlways: persists,
+    open: async () => {
+      if (!persists) return spawnedSession(await spawnServer(commandTemplate));
+      const dir = mkdtempSync(join(tmpdir(), 'beanlab-binlog-'));
+      return restartableSession(dir, () => spawnServer(commandTemplate, { binlogDir: dir }));
+    },
   };
 }
 
-function spawnedSession(server: SpawnedServer): Session {
+/** A session on a server with a binlog directory, restarted on it, and removing it at the end. */
+async function restartableSession(dir: string, start: () => Promise<SpawnedServer>): Promise<Session> {
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  let server = await start().catch((error: unknown) => {
+    removeDir();
+    throw error;
+  });
   return new TcpSession(server, {
-    stop: () => server.stop(),
-    drain: async () => {
-      process.kill(server.pid, 'SIGUSR1');
-      await new Promise((resolve) => setTimeout(resolve, SIGNAL_SETTLE_MS));
+    stop: async () => {
+      await server.stop();
+      removeDir();
+    },
+    drain: () => drainByPid(server.pid),
+    restart: async () => {
+      await server.stop();
+      server = await start();
+      return server;
     },
   });
+}
+
+function spawnedSession(server: SpawnedServer): Session {
+  return new TcpSession(server, { stop: () => server.stop(), drain: () => drainByPid(server.pid) });
+}
+
+async function drainByPid(pid: number): Promise<void> {
+  process.kill(pid, 'SIGUSR1');
+  await new Promise((resolve) => setTimeout(resolve, SIGNAL_SETTLE_MS));
 }
 
 /** A server someone else runs: every session shares it, nothing is started or stopped. */

@@ -19,6 +19,8 @@ export interface SpawnOptions {
   port?: number;
   /** For a {socket} command. Default: a fresh path in the temporary directory, removed after stop. */
   socketPath?: string;
+  /** What a {binlog} placeholder stands for: the server's binlog directory (required with one). */
+  binlogDir?: string;
   /** How long to wait for the server to accept connections on its port or socket. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
@@ -66,9 +68,13 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
   if (usesPort === usesSocket) {
     throw new Error(`spawn command needs a {port} or a {socket} placeholder (one of them): "${commandTemplate}"`);
   }
+  if (commandTemplate.includes('{binlog}') && opts.binlogDir === undefined) {
+    throw new Error(`spawn command has a {binlog} placeholder but no binlog directory was given: "${commandTemplate}"`);
+  }
   const ownSocket = usesSocket && opts.socketPath === undefined;
   const address: Address = usesSocket ? { path: opts.socketPath ?? freeSocketPath() } : { host: LOOPBACK, port: opts.port ?? (await freePort()) };
-  const command = address.path !== undefined ? commandTemplate.replaceAll('{socket}', address.path) : commandTemplate.replaceAll('{port}', String(address.port));
+  const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', address.path) : commandTemplate.replaceAll('{port}', String(address.port));
+  const command = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', opts.binlogDir) : placed;
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   track(child);
   let stderr = '';

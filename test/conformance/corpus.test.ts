@@ -12,7 +12,16 @@ import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 const cases = loadCorpus();
 
 function corpusTests(target: TargetFactory, profile: Profile): void {
+  if (!target.canPersist) {
+    // Not one vitest skip per binlog case: one test that they are skipped, and why.
+    const persistent = cases.filter((c) => c.server.binlog);
+    it(`skips the ${persistent.length} binlog cases, saying why`, () => {
+      expect(persistent.length).toBeGreaterThan(0);
+      for (const c of persistent) expect(skipReason(c, target, profile), c.id).toMatch(/needs a binlog \(beanstalkd -b\) and a restart/);
+    });
+  }
   for (const c of cases) {
+    if (c.server.binlog && !target.canPersist) continue;
     const reason = skipReason(c, target, profile);
     it.skipIf(reason !== undefined)(c.id, async () => {
       const result = await runCase(c, target, { profile });

@@ -2,7 +2,7 @@
 // corpus case, or is listed as not covered with its reason (and then no case claims it).
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/conformance/corpus.js';
-import { COVERED_OVER_UNIX_SOCKET, NOT_COVERED, TESTSERV_TESTS, notCoveredSummary } from '../../src/conformance/testserv.js';
+import { COVERED_OVER_UNIX_SOCKET, COVERED_WITH_BINLOG, NOT_COVERED, TESTSERV_TESTS, notCoveredSummary } from '../../src/conformance/testserv.js';
 
 const corpus = loadCorpus();
 const claimed = (test: string) => corpus.filter((c) => /testserv\.c/.test(c.source) && new RegExp(`\\b${test}\\b`).test(c.source)).map((c) => c.id);
@@ -36,14 +36,28 @@ describe('testserv.c coverage', () => {
     }
   });
 
+  it('covers the binlog tests it claims with persistence cases that need a binlog', () => {
+    for (const test of COVERED_WITH_BINLOG) {
+      const cases = corpus.filter((c) => /testserv\.c/.test(c.source) && new RegExp(`\\b${test}\\b`).test(c.source));
+      expect(cases.length, test).toBeGreaterThan(0);
+      for (const c of cases) expect(c.server.binlog, c.id).toBe(true);
+    }
+  });
+
   it('summarises what a target leaves out, for the reports', () => {
-    const binlog = /^9 testserv\.c tests \(binlog_empty_exit, .*binlog_v5\): the binlog/m;
-    const tcp = notCoveredSummary({ unixSocket: false, restartable: false }).join('\n');
-    expect(tcp).toMatch(binlog);
+    const onDisk = /^2 testserv\.c tests \(binlog_size_limit, binlog_allocation\): binlog file sizes on disk/m;
+    const tcp = notCoveredSummary({ unixSocket: false, restartable: false, binlog: false }).join('\n');
+    expect(tcp).toMatch(onDisk);
     expect(tcp).toMatch(/^2 testserv\.c tests \(peek_ok_unix, unix_auto_removal\): UNIX-domain sockets; this target is TCP/m);
-    const shared = notCoveredSummary({ unixSocket: true, restartable: false }).join('\n');
+    expect(tcp).toMatch(/^4 testserv\.c tests \(binlog_empty_exit, binlog_basic, binlog_read, binlog_bury\): a binlog and a restart/m);
+    const shared = notCoveredSummary({ unixSocket: true, restartable: false, binlog: false }).join('\n');
     expect(shared).toMatch(/^1 testserv\.c test \(unix_auto_removal\): a restart on a stale socket file/m);
     expect(shared).not.toMatch(/peek_ok_unix/);
-    expect(notCoveredSummary({ unixSocket: true, restartable: true })).toEqual([tcp.split('\n').find((l) => binlog.test(l))]);
+    const all = notCoveredSummary({ unixSocket: true, restartable: true, binlog: true });
+    expect(all).toEqual([
+      '2 testserv.c tests (binlog_size_limit, binlog_allocation): binlog file sizes on disk, not the protocol',
+      '2 testserv.c tests (binlog_disk_full, binlog_disk_full_delete): a disk that fills up, which testserv.c fakes inside the server',
+      '1 testserv.c test (binlog_v5): a binlog written by beanstalkd 1.4.6',
+    ]);
   });
 });

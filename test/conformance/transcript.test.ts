@@ -87,6 +87,13 @@ describe('parseTranscript', () => {
     expect(c.needsSignal).toBe(true);
   });
 
+  it('parses the binlog option, restart steps and needs: no-binlog', () => {
+    const c = one('server: binlog\nA> put 0 0 1 1\\r\\nx\nA< INSERTED $a\nrestart\nB> peek $a\nB< FOUND $a 1\\r\\nx');
+    expect(c.server).toEqual({ binlog: true });
+    expect(c.steps.map((step) => step.kind)).toEqual(['send', 'expect', 'restart', 'send', 'expect']);
+    expect(one('needs: no-binlog\nneeds: fresh\nA> stats')).toMatchObject({ needsNoBinlog: true, needsFresh: true });
+  });
+
   it('parses groups with an alias, and profile prefixes', () => {
     const c = one('A> reserve\nw=A|B< RESERVED $a 1\\r\\nx\nw> delete $a\n[1.13] w< DELETED\n');
     expect(c.steps[1]).toMatchObject({ kind: 'expect', conns: ['A', 'B'], alias: 'w' });
@@ -120,6 +127,8 @@ describe('parseTranscript', () => {
     ['case a/b/c\nrule: r\nsource: s\nA< map novalue', 4, /not KEY=VALUE/],
     ['case a/b/c\nrule: r\nsource: s\nserver: fast', 4, /unknown server option/],
     ['case a/b/c\nrule: r\nsource: s\nprofiles: 1.10', 4, /unknown profile/],
+    ['case a/b/c\nrule: r\nsource: s\nA> x\nrestart', 1, /a "restart" step needs "server: binlog"/],
+    ['case a/b/c\nrule: r\nsource: s\nneeds: luck', 4, /unknown need "luck" \(known: fresh, no-binlog\)/],
     ['A> x', 1, /before the first "case"/],
   ])('rejects %j at line %i', (text, line, message) => {
     expect(() => parseTranscript(text, 'f.txt')).toThrow(message);
