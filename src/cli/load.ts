@@ -14,7 +14,7 @@ import { PlanError, TargetError, runLoad, writeLoadReport, type LoadOptions, typ
 import { resultJson } from '../load/report-files.js';
 import { UsageError, exitCodes } from './errors.js';
 
-interface LoadCliOptions {
+export interface LoadCliOptions {
   target?: string;
   spawn?: string;
   baselineTarget?: string;
@@ -23,7 +23,7 @@ interface LoadCliOptions {
   rate?: number;
   connections?: number;
   pipeline?: number;
-  repeat: number;
+  repeat?: number;
   driver?: 'beanlab' | 'jackd';
   seed: number;
   threshold: string;
@@ -60,7 +60,11 @@ export function register(program: Command): void {
     .option('--rate <n>', 'open loop at n puts per second in total', positiveNumber('--rate', false))
     .option('--connections <n>', 'connections per producer', positiveNumber('--connections', true))
     .option('--pipeline <n>', 'closed loop: puts kept outstanding per connection', positiveNumber('--pipeline', true))
-    .option('--repeat <n>', 'run n times; results merge and compare uses each run as a sample (5 or more for a verdict)', positiveNumber('--repeat', true), 1)
+    .option(
+      '--repeat <n>',
+      'run n times; results merge and compare uses each run as a sample (default 1, and 5 in A/B mode: the fewest pairs that give a verdict)',
+      positiveNumber('--repeat', true),
+    )
     .option('--driver <name>', 'beanlab (default) or jackd', driverName)
     .option('--seed <n>', 'seed for arrivals, service times and priorities', seedNumber, 1)
     .option('--threshold <list>', 'A/B regression limits', DEFAULT_THRESHOLDS)
@@ -101,7 +105,7 @@ export function register(program: Command): void {
     });
 }
 
-function runOptions(options: LoadCliOptions): LoadOptions {
+export function runOptions(options: LoadCliOptions): LoadOptions {
   if (options.target !== undefined && options.spawn !== undefined) throw new UsageError('--target and --spawn exclude each other');
   if (options.baselineTarget !== undefined && options.baselineSpawn !== undefined) {
     throw new UsageError('--baseline-target and --baseline-spawn exclude each other');
@@ -114,11 +118,15 @@ function runOptions(options: LoadCliOptions): LoadOptions {
     ratePerSecond: options.rate,
     connections: options.connections,
     pipeline: options.pipeline,
-    repeat: options.repeat,
+    // A/B mode exists to tell a regression from noise; with fewer pairs than the verdict's
+    // interval needs (5 for the default table) every change would be "inconclusive".
+    repeat: options.repeat ?? (options.baselineTarget !== undefined || options.baselineSpawn !== undefined ? AB_DEFAULT_REPEAT : 1),
     driver: options.driver,
     seed: options.seed,
   };
 }
+
+const AB_DEFAULT_REPEAT = 5;
 
 function targetOf(address: string | undefined, command: string | undefined): TargetSpec | undefined {
   if (address !== undefined) return { kind: 'address', address };

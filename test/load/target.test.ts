@@ -1,6 +1,8 @@
-// What `beanlab load` points at: its drivers dial TCP, so UNIX-socket targets are refused with
-// a clear message (bad input, exit status 2) before anything starts.
+// What `beanlab load` points at, and how often: its drivers dial TCP, so UNIX-socket targets
+// are refused with a clear message (bad input, exit status 2) before anything starts; A/B mode
+// runs 5 pairs unless told otherwise.
 import { describe, expect, it } from 'vitest';
+import { runOptions, type LoadCliOptions } from '../../src/cli/load.js';
 import { openTarget, TargetError } from '../../src/load/target.js';
 
 describe('load targets', () => {
@@ -20,5 +22,15 @@ describe('load targets', () => {
     const error = await openTarget({ kind: 'address', address: '127.0.0.1:1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TargetError);
     expect((error as Error).message).toBe('cannot connect to 127.0.0.1:1');
+  });
+});
+
+describe('load --repeat default', () => {
+  const base: LoadCliOptions = { seed: 1, threshold: 'p99=+10%' };
+  it('is 1 for a plain run and 5 in A/B mode, the fewest pairs that can give a verdict', () => {
+    expect(runOptions(base).repeat).toBe(1);
+    expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300' }).repeat).toBe(5);
+    expect(runOptions({ ...base, baselineSpawn: 'beanstalkd -p {port}' }).repeat).toBe(5);
+    expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300', repeat: 2 }).repeat).toBe(2);
   });
 });
