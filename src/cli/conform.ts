@@ -88,12 +88,16 @@ export function register(program: Command): void {
         'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target.',
     )
     .option('--target <host:port|unix:path>', 'a running server, shared with other clients (repeatable: a matrix)', collect)
-    .option(
-      '--spawn <command>',
-      "a command that starts a fresh server on {port}, e.g. 'beanstalkd -l 127.0.0.1 -p {port}', or on a UNIX socket {socket}, " +
-        "e.g. 'beanstalkd -l unix:{socket}' (which adds the stale-socket restart check); with {binlog} (a fresh directory " +
-        "per case, e.g. 'beanstalkd -b {binlog} -l 127.0.0.1 -p {port}') the persistence cases run too (repeatable)",
-      collect,
+    .option('--spawn <command>', 'a command that starts a fresh server per case, with {port} or {socket}, and optionally {binlog} (repeatable; see below)', collect)
+    .addHelpText(
+      'after',
+      '\nExamples of --spawn (placeholders are filled in for every case):\n' +
+        "  'beanstalkd -l 127.0.0.1 -p {port}'               a free loopback port\n" +
+        "  'beanstalkd -l unix:{socket}'                     a fresh UNIX-socket path; adds the check that a\n" +
+        '                                                    restarted server replaces its stale socket file\n' +
+        "  'beanstalkd -b {binlog} -l 127.0.0.1 -p {port}'   a fresh binlog directory; runs the persistence\n" +
+        '                                                    cases, which restart the server on it\n' +
+        'A whole-suite run ends by listing the beanstalkd tests (testserv.c) its targets leave uncovered.',
     )
     .option('--profile <version>', `beanstalkd version whose behaviour to expect (${PROFILES.join(' or ')})`, profile, '1.12')
     .option('--seed <n>', 'seed of the generated sequences (default: random, printed)', integer('--seed', 0))
