@@ -3,7 +3,9 @@
 // killed; started again on the same path it must replace that stale file and serve, where a
 // naive bind fails with EADDRINUSE. Only a --spawn command with a {socket} placeholder can be
 // started twice on one path, so only such targets get this check.
-import { lstatSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freeSocketPath } from '../target/address.js';
 import { spawnServer } from '../target/spawn.js';
 import { nextEvent } from '../target/connection.js';
@@ -18,6 +20,8 @@ const REPLY_TIMEOUT_MS = 2000;
 export async function checkStaleSocketReplaced(command: string): Promise<CheckResult> {
   const base = { id: STALE_SOCKET_CHECK_ID, section: 'connections/unix-socket', rule: RULE, notes: [] as string[] };
   const path = freeSocketPath();
+  // A command that also takes {binlog} gets one directory for both starts, as a restart would.
+  const binlogDir = command.includes('{binlog}') ? mkdtempSync(join(tmpdir(), 'beanlab-binlog-')) : undefined;
   const fail = (expected: string, actual: string): CheckResult => ({
     ...base,
     status: 'fail',
@@ -26,14 +30,14 @@ export async function checkStaleSocketReplaced(command: string): Promise<CheckRe
     replay: `beanlab conform --only ${STALE_SOCKET_CHECK_ID} --spawn '${command.replace(/'/g, `'\\''`)}'`,
   });
   try {
-    const first = await spawnServer(command, { socketPath: path });
+    const first = await spawnServer(command, { socketPath: path, binlogDir });
     // SIGKILL: the server gets no chance to tidy up, as after a crash.
     process.kill(first.pid, 'SIGKILL');
     await first.stop();
     if (!isSocket(path)) return { ...base, status: 'skip', expected: '', actual: 'the killed server left no socket file behind, so there was nothing stale to replace' };
     let second;
     try {
-      second = await spawnServer(command, { socketPath: path });
+      second = await spawnServer(command, { socketPath: path, binlogDir });
     } catch (error) {
       return fail('the second server to start on the stale socket file', (error as Error).message);
     }
@@ -47,6 +51,7 @@ export async function checkStaleSocketReplaced(command: string): Promise<CheckRe
     return fail('the server to start on a fresh socket path', (error as Error).message);
   } finally {
     rmSync(path, { force: true });
+    if (binlogDir) rmSync(binlogDir, { recursive: true, force: true });
   }
 }
 

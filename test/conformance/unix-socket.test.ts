@@ -72,4 +72,13 @@ describeWithBeanstalkd('conform over a UNIX-domain socket: beanstalkd 1.12', (bi
     expect(stale.code, stale.text).toBe(0);
     expect(stale.text).toMatch(/^connections\/unix-socket\s+1\s+0\s+0$/m);
   });
+
+  it('runs the stale-socket check and the persistence cases with {socket} and {binlog} together', { timeout: 60_000 }, async () => {
+    const both = await conform({ spawn: `${binary} -b {binlog} -l unix:{socket}`, only: 'connections/unix-socket' });
+    expect(both.code, both.text).toBe(0);
+    expect(both.text).toContain('1 checks: 1 passed, 0 failed, 0 skipped');
+    const persistence = await conform({ spawn: `${binary} -b {binlog} -l unix:{socket}`, only: 'persistence/' });
+    expect(persistence.code, persistence.text).toBe(0);
+    expect(persistence.text).toContain('7 checks: 7 passed, 0 failed, 0 skipped');
+  });
 });
