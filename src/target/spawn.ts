@@ -73,8 +73,9 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
   }
   const ownSocket = usesSocket && opts.socketPath === undefined;
   const address: Address = usesSocket ? { path: opts.socketPath ?? freeSocketPath() } : { host: LOOPBACK, port: opts.port ?? (await freePort()) };
-  const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', address.path) : commandTemplate.replaceAll('{port}', String(address.port));
-  const command = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', opts.binlogDir) : placed;
+  // Paths are quoted for the shell (a TMPDIR may hold spaces); `unix:'/x y.sock'` is one word.
+  const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', shellQuote(address.path)) : commandTemplate.replaceAll('{port}', String(address.port));
+  const command = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   track(child);
   let stderr = '';
