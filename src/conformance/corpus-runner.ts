@@ -81,7 +81,7 @@ export function skipReason(c: TranscriptCase, target: TargetFactory, profile: Pr
   if (c.profiles && !c.profiles.includes(profile)) return `only for profile ${c.profiles.join(', ')}`;
   if (c.needsSignal && !target.canSignal) return `needs SIGUSR1, which ${target.label} cannot receive`;
   if (c.server.maxJobSize !== undefined && !target.canConfigure) return `needs server option max-job-size ${c.server.maxJobSize}`;
-  if (c.server.binlog && !target.canPersist) return `needs a binlog (beanstalkd -b) and a restart, which ${target.label} cannot do`;
+  if (c.server.binlog && !target.canPersist) return `needs a binlog (beanstalkd -b) and a restart, not possible with ${target.label}`;
   if (c.needsNoBinlog && target.binlogAlways) return `checks a server without a binlog; ${target.label} always runs with one`;
   if (target.freshPerCase) return undefined;
   // The detected reason first: it says more than the case's own `needs: fresh`.
