@@ -42,7 +42,7 @@ export async function checkStaleSocketReplaced(command: string): Promise<CheckRe
       return fail('the second server to start on the stale socket file', (error as Error).message);
     }
     try {
-      const reply = await listTubes(path);
+      const reply = await listTubes(path).catch((error: unknown) => `no connection: ${(error as Error).message}`);
       return reply.startsWith('OK ') ? { ...base, status: 'pass', expected: '', actual: '' } : fail('OK <bytes> (list-tubes)', JSON.stringify(reply));
     } finally {
       await second.stop();
