@@ -1,6 +1,7 @@
 // `beanlab serve`: the embedded server (the reference model behind TCP) as a process of its own.
 import type { Command } from 'commander';
 import { PROFILES, type Profile } from '../protocol/types.js';
+import { BinlogError } from '../server/binlog-file.js';
 import { FAULTS, faultIntercept, parseFault, type FaultSpec } from '../server/faults.js';
 import { startServer } from '../server/tcp.js';
 import { UsageError } from './errors.js';
@@ -15,6 +16,7 @@ interface ServeOptions {
   maxJobSize: number;
   profile: Profile;
   fault: FaultSpec[];
+  binlog?: string;
 }
 
 function collectFault(value: string, previous: FaultSpec[]): FaultSpec[] {
@@ -50,7 +52,12 @@ export function register(program: Command): void {
       '\nOnce it accepts connections it prints exactly one line:\n' +
         '  beanlab serve: listening on HOST:PORT (profile P)     (or unix:PATH with --unix)\n' +
         'It stops cleanly on SIGINT or SIGTERM. Like beanstalkd, SIGUSR1 enters drain mode:\n' +
-        'every later put answers DRAINING.',
+        'every later put answers DRAINING.\n' +
+        '\n' +
+        'With --binlog DIR, jobs survive a restart as with beanstalkd -b DIR: ready, delayed and\n' +
+        'buried jobs come back with their ids, a reserved job comes back ready; counters, pauses\n' +
+        'and empty tubes do not. DIR is created if missing and holds one server at a time (a\n' +
+        'second one exits with status 2). Each record is written before the reply goes out.',
     )
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port; 0 picks a free one', integerIn('--port', 0, 65535), 11300)
@@ -62,6 +69,7 @@ export function register(program: Command): void {
       65535,
     )
     .option('--profile <version>', `beanstalkd version to follow (${PROFILES.join(' or ')})`, profile, '1.12')
+    .option('--binlog <dir>', 'keep jobs in DIR across restarts (like beanstalkd -b DIR); see below')
     .option(
       '--fault <name[=value]>',
       `inject a fault, to check that a conformance run catches it (repeatable): ${FAULTS.map((f) => f.name + (f.takesValue ? '=N' : '')).join(', ')}`,
@@ -75,7 +83,11 @@ export function register(program: Command): void {
         maxJobSize: options.maxJobSize,
         profile: options.profile,
         ...(options.fault.length > 0 ? { intercept: faultIntercept(options.fault) } : {}),
+        ...(options.binlog !== undefined
+          ? { binlog: { dir: options.binlog, onWarning: (message: string) => process.stderr.write(`beanlab serve: warning: ${message}\n`) } }
+          : {}),
       }).catch((error: NodeJS.ErrnoException) => {
+        if (error instanceof BinlogError) throw new UsageError(error.message);
         // The stale-socket check explains itself; a bind error is best told by its code.
         const reason = options.unix !== undefined && (error.code === 'EEXIST' || error.code === 'EADDRINUSE') ? error.message : (error.code ?? error.message);
         throw new UsageError(`cannot listen on ${where}: ${reason}`);

@@ -66,6 +66,34 @@ export interface JobView {
   kicks: number;
 }
 
+/** Per-job counters shown by stats-job, carried over when a job is restored. */
+export interface JobCounterValues {
+  reserves: number;
+  timeouts: number;
+  releases: number;
+  buries: number;
+  kicks: number;
+}
+
+/**
+ * A job brought back from outside the model (a binlog replayed at start). Times are on the
+ * caller's axis, like nowUs: the caller converts whatever clock it persisted.
+ */
+export interface RestoredJob {
+  id: JobId;
+  tube: string;
+  pri: number;
+  delaySeconds: number;
+  ttrSeconds: number;
+  /** A reservation is never restored: beanstalkd does not persist one (semantics b.7). */
+  state: 'ready' | 'delayed' | 'buried';
+  /** DELAYED: when it becomes ready; a time already passed makes it ready at once. */
+  readyAtUs: number;
+  createdUs: number;
+  body: Uint8Array;
+  counters: JobCounterValues;
+}
+
 export interface ReferenceModel {
   readonly profile: Profile;
   readonly maxJobSize: number;
@@ -97,4 +125,20 @@ export interface ReferenceModel {
    */
   job(id: JobId): JobView | undefined;
   jobCount(): number;
+}
+
+/**
+ * The model createModel makes: the contract above plus what a binlog's replay needs. Kept apart
+ * so the other ReferenceModel implementations (fault wrappers, test doubles) stay as they are.
+ */
+export interface RestorableModel extends ReferenceModel {
+  /**
+   * Places a job that existed before this model did (binlog replay), as put, bury or a delayed
+   * release would have left it: its tube is created if needed, later puts get larger ids, and
+   * it does not count in total-jobs (a restart resets the counters). Throws if the id is in use.
+   * Returns the outputs of due events and of a waiter that takes the job at once.
+   */
+  restoreJob(job: RestoredJob, nowUs: number): Output[];
+  /** Ids up to and including `lastId` were handed out before (a binlog's deleted jobs): later puts get larger ones. */
+  skipIdsThrough(lastId: JobId): void;
 }

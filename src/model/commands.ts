@@ -1,6 +1,7 @@
 // One request from one connection, as prot.c's dispatch_cmd handles it (semantics doc a.1-a.16).
 // The parser has already applied every syntax rule; what is left is state and counters.
 import type { Reply, Request } from '../protocol/types.js';
+import type { RestoredJob } from './api.js';
 import type { ModelCore } from './core.js';
 import { DEADLINE_SOON, US_PER_SECOND } from './core.js';
 import type { Conn, InFlightPut, Tube } from './entities.js';
@@ -343,4 +344,23 @@ function kick(core: ModelCore, conn: Conn, bound: number): void {
     }
   }
   output.reply = { kind: 'KICKED', count: kicked };
+}
+
+/**
+ * Places a job replayed from a binlog (times already on the core's axis) the way put, bury or
+ * a delayed release placed it, minus what a restart resets: no total-jobs, no cmd-* counts.
+ */
+export function restore(core: ModelCore, restored: RestoredJob): void {
+  const tube = core.findOrMakeTube(restored.tube);
+  const job = new Job(restored.id, tube, restored.pri, restored.delaySeconds, restored.ttrSeconds, restored.createdUs, restored.body);
+  const { reserves, timeouts, releases, buries, kicks } = restored.counters;
+  job.reserves = reserves;
+  // Only touch the lazily allocated counters when there is something to keep.
+  if (timeouts + releases + buries + kicks > 0) Object.assign(job.counters, { timeouts, releases, buries, kicks });
+  core.jobs.add(job);
+  tube.jobs++;
+  if (restored.id >= core.nextJobId) core.nextJobId = restored.id + 1;
+  if (restored.state === 'buried') core.addBuried(job);
+  else if (restored.state === 'delayed' && restored.readyAtUs > core.clockUs) core.addDelayedUntil(job, restored.readyAtUs);
+  else core.makeReady(job);
 }

@@ -180,8 +180,13 @@ export class ModelCore {
   }
 
   addDelayed(job: Job, delaySeconds: number): void {
+    this.addDelayedUntil(job, this.clockUs + delaySeconds * US_PER_SECOND);
+  }
+
+  /** DELAYED until an absolute model time (a restored job keeps its original ready time). */
+  addDelayedUntil(job: Job, readyAtUs: number): void {
     job.state = DELAYED;
-    job.deadlineUs = this.clockUs + delaySeconds * US_PER_SECOND;
+    job.deadlineUs = readyAtUs;
     job.tube.delayed.push(job);
     this.delayedCount++;
     this.syncDelayTube(job.tube);

@@ -1,11 +1,14 @@
 // The reference model of beanstalkd 1.12 (and the 1.13 differences): see api.ts for the contract.
 export type {
   ConnId,
+  JobCounterValues,
   JobState,
   JobView,
   ModelOptions,
   Output,
   ReferenceModel,
+  RestorableModel,
+  RestoredJob,
   ServerInfo,
   WaiterPicker,
 } from './api.js';

@@ -1,8 +1,8 @@
 // The ReferenceModel (api.ts) over ModelCore: time handling, connection lookup, job views.
 import type { JobId, Request } from '../protocol/types.js';
 import { DEFAULT_MAX_JOB_SIZE } from '../protocol/types.js';
-import type { ConnId, JobView, ModelOptions, Output, ReferenceModel, ServerInfo } from './api.js';
-import { dispatch } from './commands.js';
+import type { ConnId, JobView, ModelOptions, Output, RestorableModel, RestoredJob, ServerInfo } from './api.js';
+import { dispatch, restore } from './commands.js';
 import { ModelCore, TIMED_OUT } from './core.js';
 import type { Conn } from './entities.js';
 import { BURIED, READY, STATE_NAMES } from './entities.js';
@@ -17,7 +17,7 @@ export const DEFAULT_SERVER_INFO: ServerInfo = {
   platform: 'x86_64',
 };
 
-class Model implements ReferenceModel {
+class Model implements RestorableModel {
   private readonly core: ModelCore;
   /** The caller's time of the model's start; the core counts from it. */
   private readonly epochUs: number;
@@ -125,6 +125,17 @@ class Model implements ReferenceModel {
     return this.core.jobs.size;
   }
 
+  restoreJob(job: RestoredJob, nowUs: number): Output[] {
+    const out = this.begin(nowUs);
+    if (this.core.jobs.has(job.id) || this.core.inFlight.has(job.id)) throw new Error(`cannot restore job ${job.id}: the id is in use`);
+    restore(this.core, { ...job, readyAtUs: job.readyAtUs - this.epochUs, createdUs: job.createdUs - this.epochUs });
+    return out;
+  }
+
+  skipIdsThrough(lastId: JobId): void {
+    if (lastId >= this.core.nextJobId) this.core.nextJobId = lastId + 1;
+  }
+
   /** Starts a call: fresh output list, then every event due by nowUs (the clock never goes back). */
   private begin(nowUs: number): Output[] {
     const out: Output[] = [];
@@ -148,6 +159,6 @@ function expectPutEnd(conn: Conn, request: Request): void {
   if (!ends) throw new Error(`conn ${conn.id} sent ${request.kind} while its put body was still arriving`);
 }
 
-export function createModel(options: ModelOptions = {}): ReferenceModel {
+export function createModel(options: ModelOptions = {}): RestorableModel {
   return new Model(options);
 }

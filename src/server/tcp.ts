@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { ConnId, ReferenceModel, ServerInfo } from '../model/api.js';
 import { createModel } from '../model/index.js';
 import type { Profile } from '../protocol/types.js';
+import { openBinlog } from './binlog.js';
 import { Engine, type EngineSink } from './engine.js';
 import { monotonicNowUs } from './clock.js';
 import { processServerInfo } from './server-info.js';
@@ -33,6 +34,12 @@ export interface ServerOptions {
     model?(model: ReferenceModel): ReferenceModel;
     sink?(sink: EngineSink): EngineSink;
   };
+  /**
+   * Keep jobs in this directory across restarts, as beanstalkd -b does (semantics b.7): the
+   * jobs there are restored first, then put, delete, bury, kick and delayed releases are written.
+   * Throws BinlogLockedError when another server uses the directory.
+   */
+  binlog?: { dir: string; onWarning?(message: string): void };
   /** A connection's input made the model or parser throw; that connection was closed. */
   onInternalError?(error: unknown): void;
 }
@@ -85,7 +92,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     startUs: monotonicNowUs(),
     info: processServerInfo(opts.info),
   });
-  const model = intercept.model ? intercept.model(baseModel) : baseModel;
+  // The journal sits next to the model, inside any fault wrapper, so it records what the model did.
+  const binlog = opts.binlog
+    ? openBinlog(baseModel, { dir: opts.binlog.dir, nowUs: monotonicNowUs(), wallNowUs: Date.now() * 1000, onWarning: opts.binlog.onWarning })
+    : undefined;
+  const served = binlog?.model ?? baseModel;
+  const model = intercept.model ? intercept.model(served) : served;
 
   const socketSink: EngineSink = {
     write(conn, bytes) {
@@ -200,16 +212,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
-  if (opts.path !== undefined) await clearStaleSocket(opts.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const listening = () => {
-      server.off('error', reject);
-      resolve();
-    };
-    if (opts.path !== undefined) server.listen(opts.path, listening);
-    else server.listen(opts.port ?? 0, host, listening);
-  });
+  try {
+    if (opts.path !== undefined) await clearStaleSocket(opts.path);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const listening = () => {
+        server.off('error', reject);
+        resolve();
+      };
+      if (opts.path !== undefined) server.listen(opts.path, listening);
+      else server.listen(opts.port ?? 0, host, listening);
+    });
+  } catch (error) {
+    binlog?.close(); // the directory must not stay locked by a server that never started
+    throw error;
+  }
   const address: ListenAddress = opts.path !== undefined ? { path: opts.path } : { host, port: (server.address() as net.AddressInfo).port };
 
   return {
@@ -230,6 +247,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const peer of peers.values()) peer.socket.destroy();
       await closed;
+      binlog?.close();
     },
   };
 }

@@ -1,4 +1,8 @@
-// The embedded server (the model behind TCP, src/server/tcp.ts) on a free loopback port.
+// The embedded server (the model behind TCP, src/server/tcp.ts) on a free loopback port; with a
+// binlog directory when a case asks for one, so the persistence cases run in-process too.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ReferenceModel } from '../model/api.js';
 import type { Profile } from '../protocol/types.js';
 import { startServer } from '../server/tcp.js';
@@ -13,13 +17,14 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-export async function startEmbedded(opts: { profile?: Profile; maxJobSize?: number } = {}): Promise<EmbeddedServer> {
+export async function startEmbedded(opts: { profile?: Profile; maxJobSize?: number; binlogDir?: string } = {}): Promise<EmbeddedServer> {
   let model: ReferenceModel | undefined;
   const server = await startServer({
     host: LOOPBACK,
     port: 0,
     profile: opts.profile,
     maxJobSize: opts.maxJobSize,
+    ...(opts.binlogDir !== undefined ? { binlog: { dir: opts.binlogDir } } : {}),
     // The interception seam is how we reach the model to enter drain mode in-process.
     intercept: { model: (m) => (model = m) },
   });
@@ -38,11 +43,30 @@ export function embeddedTarget(): TargetFactory {
     freshPerCase: true,
     canSignal: true,
     canConfigure: true,
+    canPersist: true,
     open: async (settings) => {
-      const server = await startEmbedded(settings);
+      if (!settings.binlog) {
+        const server = await startEmbedded(settings);
+        return new TcpSession(server, { stop: () => server.stop(), drain: async () => server.enterDrainMode() });
+      }
+      // A restart closes this server and starts a new one on the same directory, as
+      // `beanlab serve --binlog DIR` would be restarted.
+      const binlogDir = mkdtempSync(join(tmpdir(), 'beanlab-binlog-'));
+      let server = await startEmbedded({ ...settings, binlogDir }).catch((error: unknown) => {
+        rmSync(binlogDir, { recursive: true, force: true });
+        throw error;
+      });
       return new TcpSession(server, {
-        stop: () => server.stop(),
+        stop: async () => {
+          await server.stop();
+          rmSync(binlogDir, { recursive: true, force: true });
+        },
         drain: async () => server.enterDrainMode(),
+        restart: async () => {
+          await server.stop();
+          server = await startEmbedded({ ...settings, binlogDir });
+          return server;
+        },
       });
     },
   };

@@ -1,0 +1,290 @@
+// The embedded server's binlog (`beanlab serve --binlog DIR`, beanstalkd -b; semantics b.7).
+// At start the directory is locked, its records are folded and replayed into the model, and the
+// file is compacted. Then a JournaledModel wraps the model and writes a record for exactly the
+// commands beanstalkd writes one for: put, delete, bury, kick, kick-job and release with a delay.
+// It reads what changed from the replies and from model.job(); the model stays pure.
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnId, JobView, Output, ReferenceModel, RestorableModel } from '../model/api.js';
+import type { Reply, Request } from '../protocol/types.js';
+import {
+  BINLOG_FILE,
+  BinlogError,
+  compactBinlog,
+  decodeBody,
+  encodeBody,
+  encodeRecord,
+  foldRecords,
+  readBinlogText,
+  writeAll,
+  type BinlogRecord,
+  type JobRecord,
+  type PersistedState,
+} from './binlog-file.js';
+import { lockDirectory, type DirectoryLock } from './binlog-lock.js';
+
+export interface BinlogOptions {
+  dir: string;
+  /** Now, on the model's time axis. */
+  nowUs: number;
+  /** Now, on the wall clock (µs since the epoch): the file's time axis. */
+  wallNowUs: number;
+  /** A damaged last record was dropped; the CLI prints this. */
+  onWarning?(message: string): void;
+}
+
+export interface OpenBinlog {
+  /** The model to serve: every journaled command goes through it. */
+  model: ReferenceModel;
+  /** Jobs brought back from the file. */
+  restoredJobs: number;
+  /** Closes the file and releases the directory. */
+  close(): void;
+}
+
+/** Throws a BinlogError (locked, corrupt, or a file operation failed) with a one-line message. */
+export function openBinlog(model: RestorableModel, opts: BinlogOptions): OpenBinlog {
+  try {
+    return replayAndOpen(model, opts);
+  } catch (error) {
+    if (error instanceof BinlogError) throw error;
+    throw new BinlogError(`cannot use binlog directory ${opts.dir}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function replayAndOpen(model: RestorableModel, opts: BinlogOptions): OpenBinlog {
+  mkdirSync(opts.dir, { recursive: true });
+  const lock = lockDirectory(opts.dir);
+  try {
+    const path = join(opts.dir, BINLOG_FILE);
+    const folded = foldRecords(readBinlogText(path), path, opts.onWarning ?? (() => {}));
+    const jobs = folded.jobs;
+    // One clock offset for the whole run: the model runs on the monotonic clock, the file on the wall clock.
+    const wallOffsetUs = opts.wallNowUs - opts.nowUs;
+    for (const job of jobs.values()) {
+      // beanstalkd's replay buries a buried job again, counting one more bury each restart.
+      if (job.state === 'buried') job.counters = { ...job.counters, buries: job.counters.buries + 1 };
+      model.restoreJob(
+        {
+          id: job.id,
+          tube: job.tube,
+          pri: job.pri,
+          delaySeconds: job.delaySeconds,
+          ttrSeconds: job.ttrSeconds,
+          state: job.state,
+          readyAtUs: job.readyAtWallUs - wallOffsetUs,
+          createdUs: job.createdWallUs - wallOffsetUs,
+          body: decodeBody(job.body),
+          counters: job.counters,
+        },
+        opts.nowUs,
+      );
+    }
+    model.skipIdsThrough(folded.lastId);
+    compactBinlog(path, folded);
+    const fd = openSync(path, 'a');
+    const journaled = new JournaledModel(model, fd, wallOffsetUs, jobs.values());
+    return {
+      model: journaled,
+      restoredJobs: jobs.size,
+      close: () => {
+        closeSync(fd);
+        lock.release();
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+export class JournaledModel implements ReferenceModel {
+  /**
+   * Jobs whose last written state is BURIED or DELAYED, by tube: the ones a `kick N` may have
+   * moved (its reply says how many, not which). Jobs last written READY need no tracking.
+   */
+  private readonly parkedByTube = new Map<string, Set<number>>();
+  private readonly parkedTubeOf = new Map<number, string>();
+  /** Each connection's used tube, the one kick acts on. Absent: default. */
+  private readonly usedTube = new Map<ConnId, string>();
+
+  constructor(
+    private readonly inner: ReferenceModel,
+    private readonly fd: number,
+    private readonly wallOffsetUs: number,
+    restored: Iterable<JobRecord>,
+  ) {
+    for (const job of restored) this.noteWritten(job.id, job.tube, job.state);
+  }
+
+  get profile() {
+    return this.inner.profile;
+  }
+  get maxJobSize() {
+    return this.inner.maxJobSize;
+  }
+  connect(nowUs: number): ConnId {
+    return this.inner.connect(nowUs);
+  }
+
+  apply(conn: ConnId, request: Request, nowUs: number): Output[] {
+    switch (request.kind) {
+      case 'put':
+      case 'delete':
+      case 'bury':
+      case 'kick-job':
+      case 'release':
+      case 'use':
+      case 'quit': {
+        const outputs = this.inner.apply(conn, request, nowUs);
+        this.journal(conn, request, replyTo(conn, outputs));
+        return outputs;
+      }
+      case 'kick':
+        return this.kick(conn, request, nowUs);
+      default:
+        return this.inner.apply(conn, request, nowUs);
+    }
+  }
+
+  tick(nowUs: number): Output[] {
+    return this.inner.tick(nowUs);
+  }
+  nextDeadline(): number | undefined {
+    return this.inner.nextDeadline();
+  }
+  hangup(conn: ConnId, nowUs: number): Output[] {
+    return this.inner.hangup(conn, nowUs);
+  }
+  disconnect(conn: ConnId, nowUs: number): Output[] {
+    this.usedTube.delete(conn);
+    return this.inner.disconnect(conn, nowUs);
+  }
+  isWaiting(conn: ConnId): boolean {
+    return this.inner.isWaiting(conn);
+  }
+  enterDrainMode(): void {
+    this.inner.enterDrainMode();
+  }
+  checkInvariants(): void {
+    this.inner.checkInvariants();
+  }
+  job(id: number): JobView | undefined {
+    return this.inner.job(id);
+  }
+  jobCount(): number {
+    return this.inner.jobCount();
+  }
+
+  private journal(conn: ConnId, request: Request, reply: Reply | undefined): void {
+    // quit has no reply, and the engine does not disconnect a connection the model closed.
+    if (request.kind === 'quit') this.usedTube.delete(conn);
+    if (reply === undefined) return;
+    switch (request.kind) {
+      case 'put':
+        if (reply.kind === 'INSERTED') this.writePut(reply.id, request.body, request.delaySeconds > 0);
+        break;
+      case 'delete':
+        if (reply.kind === 'DELETED') {
+          this.noteWritten(request.id, '', 'deleted');
+          this.write({ op: 'delete', id: request.id });
+        }
+        break;
+      case 'bury':
+        if (reply.kind === 'BURIED') this.writeState(request.id, 'buried');
+        break;
+      case 'kick-job':
+        if (reply.kind === 'KICKED') this.writeState(request.id, 'ready');
+        break;
+      case 'release':
+        // A release without a delay is not written: after a restart the job has its old priority and counters.
+        if (reply.kind === 'RELEASED' && request.delaySeconds > 0) this.writeState(request.id, 'delayed');
+        break;
+      case 'use':
+        if (reply.kind === 'USING') this.usedTube.set(conn, reply.tube);
+        break;
+    }
+  }
+
+  /**
+   * Due events run first, so the only jobs that leave BURIED or DELAYED during the kick are
+   * the ones it moved: those among the used tube's parked jobs that are parked before and not after.
+   */
+  private kick(conn: ConnId, request: Request, nowUs: number): Output[] {
+    const due = this.inner.tick(nowUs);
+    const candidates = [...(this.parkedByTube.get(this.usedTube.get(conn) ?? 'default') ?? [])];
+    const parkedBefore = candidates.filter((id) => isParked(this.inner.job(id)));
+    const outputs = this.inner.apply(conn, request, nowUs);
+    for (const id of parkedBefore) if (!isParked(this.inner.job(id))) this.writeState(id, 'ready');
+    return due.length > 0 ? [...due, ...outputs] : outputs;
+  }
+
+  private noteWritten(id: number, tube: string, state: PersistedState | 'deleted'): void {
+    const parkedIn = this.parkedTubeOf.get(id);
+    if (parkedIn !== undefined) {
+      const set = this.parkedByTube.get(parkedIn) as Set<number>;
+      set.delete(id);
+      if (set.size === 0) this.parkedByTube.delete(parkedIn);
+      this.parkedTubeOf.delete(id);
+    }
+    if (state !== 'buried' && state !== 'delayed') return;
+    let set = this.parkedByTube.get(tube);
+    if (set === undefined) this.parkedByTube.set(tube, (set = new Set()));
+    set.add(id);
+    this.parkedTubeOf.set(id, tube);
+  }
+
+  private writePut(id: number, body: Uint8Array, delayed: boolean): void {
+    const view = this.view(id);
+    this.noteWritten(id, view.tube, delayed ? 'delayed' : 'ready');
+    this.write({
+      op: 'job',
+      id,
+      tube: view.tube,
+      pri: view.pri,
+      delaySeconds: view.delaySeconds,
+      ttrSeconds: view.ttrSeconds,
+      state: delayed ? 'delayed' : 'ready',
+      readyAtWallUs: delayed ? view.deadlineUs + this.wallOffsetUs : 0,
+      createdWallUs: view.createdUs + this.wallOffsetUs,
+      // A new job has none yet, even if a waiting worker reserved it in the same instant.
+      counters: { reserves: 0, timeouts: 0, releases: 0, buries: 0, kicks: 0 },
+      body: encodeBody(body),
+    });
+  }
+
+  /** The job as it is now, in `state` (a kicked job a waiter took at once is written as ready). */
+  private writeState(id: number, state: PersistedState): void {
+    const view = this.view(id);
+    this.noteWritten(id, view.tube, state);
+    this.write({
+      op: 'state',
+      id,
+      pri: view.pri,
+      delaySeconds: view.delaySeconds,
+      state,
+      readyAtWallUs: state === 'delayed' ? view.deadlineUs + this.wallOffsetUs : 0,
+      counters: { reserves: view.reserves, timeouts: view.timeouts, releases: view.releases, buries: view.buries, kicks: view.kicks },
+    });
+  }
+
+  private view(id: number): JobView {
+    const view = this.inner.job(id);
+    if (view === undefined) throw new Error(`binlog: job ${id} vanished right after its command`);
+    return view;
+  }
+
+  private write(record: BinlogRecord): void {
+    writeAll(this.fd, encodeRecord(record));
+  }
+}
+
+function isParked(view: JobView | undefined): boolean {
+  return view !== undefined && (view.state === 'buried' || view.state === 'delayed');
+}
+
+/** The answer to the request: the first reply to its connection (due events never answer a non-waiting one). */
+function replyTo(conn: ConnId, outputs: Output[]): Reply | undefined {
+  for (const o of outputs) if (o.conn === conn && 'reply' in o) return o.reply;
+  return undefined;
+}
