@@ -1,9 +1,6 @@
 // Choosing what `beanlab conform` and `beanlab replay` point at: --target HOST:PORT or unix:PATH (shared,
 // checked for reachability), --spawn COMMAND (a fresh server per case), or the embedded server,
 // optionally with injected faults (the suite's self-test).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TargetCoverage } from '../conformance/testserv.js';
 import { startServer } from '../server/tcp.js';
 import { faultIntercept, type FaultSpec } from '../server/faults.js';
@@ -12,6 +9,7 @@ import { canConnect, formatAddress, LOOPBACK, parseTarget } from '../target/addr
 import { embeddedTarget } from '../target/embedded.js';
 import { addressTarget, spawnTarget, TcpSession, type TargetFactory } from '../target/sessions.js';
 import { spawnServer } from '../target/spawn.js';
+import { makeBinlogDir, removeBinlogDir } from '../target/temp-dir.js';
 import { UsageError } from './errors.js';
 
 const REACH_TIMEOUT_MS = 2000;
@@ -44,14 +42,14 @@ export async function addressChoice(text: string): Promise<ChosenTarget> {
 
 export async function spawnChoice(command: string): Promise<ChosenTarget> {
   // Start it once up front so a bad command is one clear error, not a failure per case.
-  const binlogDir = command.includes('{binlog}') ? mkdtempSync(join(tmpdir(), 'beanlab-binlog-')) : undefined;
+  const binlogDir = command.includes('{binlog}') ? makeBinlogDir() : undefined;
   try {
     const probe = await spawnServer(command, { binlogDir });
     await probe.stop();
   } catch (error) {
     throw new UsageError((error as Error).message);
   } finally {
-    if (binlogDir) rmSync(binlogDir, { recursive: true, force: true });
+    if (binlogDir) removeBinlogDir(binlogDir);
   }
   const socketCommand = command.includes('{socket}') ? command : undefined;
   return { target: spawnTarget(command), replayArgs: `--spawn ${shellWord(command)}`, unixSocket: socketCommand !== undefined, socketCommand };

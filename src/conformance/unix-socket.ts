@@ -3,13 +3,12 @@
 // killed; started again on the same path it must replace that stale file and serve, where a
 // naive bind fails with EADDRINUSE. Only a --spawn command with a {socket} placeholder can be
 // started twice on one path, so only such targets get this check.
-import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { lstatSync, rmSync } from 'node:fs';
 import { freeSocketPath } from '../target/address.js';
 import { spawnServer } from '../target/spawn.js';
 import { nextEvent } from '../target/connection.js';
 import { TcpConnection } from '../target/tcp-connection.js';
+import { makeBinlogDir, removeBinlogDir } from '../target/temp-dir.js';
 import type { CheckResult } from './corpus-runner.js';
 
 export const STALE_SOCKET_CHECK_ID = 'connections/unix-socket/stale-socket-replaced';
@@ -21,7 +20,7 @@ export async function checkStaleSocketReplaced(command: string): Promise<CheckRe
   const base = { id: STALE_SOCKET_CHECK_ID, section: 'connections/unix-socket', rule: RULE, notes: [] as string[] };
   const path = freeSocketPath();
   // A command that also takes {binlog} gets one directory for both starts, as a restart would.
-  const binlogDir = command.includes('{binlog}') ? mkdtempSync(join(tmpdir(), 'beanlab-binlog-')) : undefined;
+  const binlogDir = command.includes('{binlog}') ? makeBinlogDir() : undefined;
   const fail = (expected: string, actual: string): CheckResult => ({
     ...base,
     status: 'fail',
@@ -51,7 +50,7 @@ export async function checkStaleSocketReplaced(command: string): Promise<CheckRe
     return fail('the server to start on a fresh socket path', (error as Error).message);
   } finally {
     rmSync(path, { force: true });
-    if (binlogDir) rmSync(binlogDir, { recursive: true, force: true });
+    if (binlogDir) removeBinlogDir(binlogDir);
   }
 }
 

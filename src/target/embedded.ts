@@ -1,13 +1,11 @@
 // The embedded server (the model behind TCP, src/server/tcp.ts) on a free loopback port; with a
 // binlog directory when a case asks for one, so the persistence cases run in-process too.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ReferenceModel } from '../model/api.js';
 import type { Profile } from '../protocol/types.js';
 import { startServer } from '../server/tcp.js';
 import { LOOPBACK } from './address.js';
 import { TcpSession, type TargetFactory } from './sessions.js';
+import { makeBinlogDir, removeBinlogDir } from './temp-dir.js';
 
 export interface EmbeddedServer {
   host: string;
@@ -51,15 +49,15 @@ export function embeddedTarget(): TargetFactory {
       }
       // A restart closes this server and starts a new one on the same directory, as
       // `beanlab serve --binlog DIR` would be restarted.
-      const binlogDir = mkdtempSync(join(tmpdir(), 'beanlab-binlog-'));
+      const binlogDir = makeBinlogDir();
       let server = await startEmbedded({ ...settings, binlogDir }).catch((error: unknown) => {
-        rmSync(binlogDir, { recursive: true, force: true });
+        removeBinlogDir(binlogDir);
         throw error;
       });
       return new TcpSession(server, {
         stop: async () => {
           await server.stop();
-          rmSync(binlogDir, { recursive: true, force: true });
+          removeBinlogDir(binlogDir);
         },
         drain: async () => server.enterDrainMode(),
         restart: async () => {

@@ -2,13 +2,11 @@
 // (virtual, embedded, spawned) or the same shared server (host:port). The runner sees only
 // Session and RawConnection, so a case runs the same way on every kind of target.
 import type { Profile } from '../protocol/types.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { formatAddress, LOOPBACK, type Address } from './address.js';
 import type { RawConnection } from './connection.js';
 import { spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
 import { TcpConnection } from './tcp-connection.js';
+import { makeBinlogDir, removeBinlogDir } from './temp-dir.js';
 
 export interface ServerSettings {
   profile: Profile;
@@ -117,7 +115,7 @@ export function beanstalkdTarget(binary?: string): TargetFactory {
     canPersist: true,
     open: async (settings) => {
       if (!settings.binlog) return spawnedSession(await spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize }));
-      const dir = mkdtempSync(join(tmpdir(), 'beanlab-binlog-'));
+      const dir = makeBinlogDir();
       return restartableSession(dir, () => spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize, extraArgs: ['-b', dir] }));
     },
   };
@@ -140,7 +138,7 @@ export function spawnTarget(commandTemplate: string): TargetFactory {
     binlogAlways: persists,
     open: async () => {
       if (!persists) return spawnedSession(await spawnServer(commandTemplate));
-      const dir = mkdtempSync(join(tmpdir(), 'beanlab-binlog-'));
+      const dir = makeBinlogDir();
       return restartableSession(dir, () => spawnServer(commandTemplate, { binlogDir: dir }));
     },
   };
@@ -148,7 +146,7 @@ export function spawnTarget(commandTemplate: string): TargetFactory {
 
 /** A session on a server with a binlog directory, restarted on it, and removing it at the end. */
 async function restartableSession(dir: string, start: () => Promise<SpawnedServer>): Promise<Session> {
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const removeDir = () => removeBinlogDir(dir);
   let server = await start().catch((error: unknown) => {
     removeDir();
     throw error;
