@@ -52,10 +52,10 @@ export function register(program: Command): void {
         'unreachable target.',
     )
     .argument('<scenario>', 'scenario YAML file (the same format as beanlab sim)')
-    .option('--target <host:port>', 'a running server (default: the embedded server, started as its own process)')
-    .option('--spawn <command>', "start this server for each run; {port} is replaced, e.g. 'beanstalkd -l 127.0.0.1 -p {port}'")
-    .option('--baseline-target <host:port>', 'A/B mode: alternate runs against this baseline server')
-    .option('--baseline-spawn <command>', 'A/B mode with a baseline started by a command with {port}')
+    .option('--target <host:port|unix:path>', 'a running server (default: the embedded server, started as its own process)')
+    .option('--spawn <command>', "start this server for each run; {port} (or {socket}, a UNIX-socket path) is replaced, e.g. 'beanstalkd -l 127.0.0.1 -p {port}'")
+    .option('--baseline-target <host:port|unix:path>', 'A/B mode: alternate runs against this baseline server')
+    .option('--baseline-spawn <command>', 'A/B mode with a baseline started by a command with {port} or {socket}')
     .option('--duration <seconds>', 'how long producers put (overrides durationSeconds)', positiveNumber('--duration', false))
     .option('--rate <n>', 'open loop at n puts per second in total', positiveNumber('--rate', false))
     .option('--connections <n>', 'connections per producer', positiveNumber('--connections', true))
@@ -131,7 +131,9 @@ const AB_DEFAULT_REPEAT = 5;
 function targetOf(address: string | undefined, command: string | undefined): TargetSpec | undefined {
   if (address !== undefined) return { kind: 'address', address };
   if (command !== undefined) {
-    if (!command.includes('{port}')) throw new UsageError(`the spawn command needs a {port} placeholder: '${command}'`);
+    if (command.includes('{port}') === command.includes('{socket}')) {
+      throw new UsageError(`the spawn command needs a {port} or a {socket} placeholder (one of them): '${command}'`);
+    }
     return { kind: 'spawn', command };
   }
   return undefined;

@@ -13,12 +13,14 @@ import { ReplyReader } from './reply-reader.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export interface ConnectOptions {
-  host?: string;
-  port: number;
+export type ConnectOptions = (
+  | { host?: string; port: number; path?: undefined }
+  /** A UNIX-domain socket (beanstalkd -l unix:PATH). */
+  | { path: string; host?: undefined; port?: undefined }
+) & {
   /** Connect timeout, and the default timeout of every request. */
   timeoutMs?: number;
-}
+};
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -97,9 +99,9 @@ export class Client {
   static connect(opts: ConnectOptions): Promise<Client> {
     const host = opts.host ?? '127.0.0.1';
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const address = `${host}:${opts.port}`;
+    const address = opts.path !== undefined ? `unix:${opts.path}` : `${host}:${opts.port}`;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port: opts.port });
+      const socket = opts.path !== undefined ? net.connect({ path: opts.path }) : net.connect({ host, port: opts.port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionError(`${address}: no connection after ${timeoutMs} ms`));

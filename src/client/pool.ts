@@ -2,9 +2,9 @@
 // connections (the server handles one ready socket per loop turn, semantics h.3).
 import { Client, type ConnectOptions } from './client.js';
 
-export interface PoolOptions extends ConnectOptions {
+export type PoolOptions = ConnectOptions & {
   size: number;
-}
+};
 
 export class Pool {
   private nextIndex = 0;

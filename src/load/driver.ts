@@ -1,6 +1,7 @@
 // What producers and workers need from a beanstalkd connection, so the same load runs through
 // beanlab's pipelined client or through the jackd package (jackd-driver.ts).
 import { Client, UnexpectedReplyError, type ReplyCallback } from '../client/client.js';
+import type { Address } from '../target/address.js';
 import type { Command, Reply } from '../protocol/types.js';
 
 export interface ReservedJob {
@@ -41,7 +42,7 @@ export interface QueueConnection {
 
 export interface Driver {
   readonly name: 'beanlab' | 'jackd';
-  connect(host: string, port: number): Promise<QueueConnection>;
+  connect(address: Address): Promise<QueueConnection>;
 }
 
 /** A request that never gets its reply fails the connection after this long. */
@@ -128,5 +129,5 @@ function found(command: Command['kind'], success: Reply['kind'], done: Done<bool
 
 export const beanlabDriver: Driver = {
   name: 'beanlab',
-  connect: async (host, port) => new BeanlabConnection(await Client.connect({ host, port, timeoutMs: REQUEST_TIMEOUT_MS })),
+  connect: async (address) => new BeanlabConnection(await Client.connect({ ...address, timeoutMs: REQUEST_TIMEOUT_MS })),
 };

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon, { type Instance } from 'autocannon';
 import { Client } from '../client/client.js';
+import type { Address } from '../target/address.js';
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { recordCorrected } from '../metrics/load-correction.js';
 import type { LoadDetails } from '../metrics/load-result.js';
@@ -43,11 +44,11 @@ export class HttpProducers implements ProducerSide {
     private readonly url: string,
   ) {}
 
-  static async start(ctx: ProducerContext, host: string, port: number): Promise<HttpProducers> {
+  static async start(ctx: ProducerContext, address: Address): Promise<HttpProducers> {
     const endpoints: Endpoint[] = [];
     for (const p of ctx.plan.producers) {
       if (p.spec.arrival.process !== 'constant') throw new PlanError('load.http needs producers with a constant arrival rate');
-      const clients = await Promise.all(Array.from({ length: ctx.plan.connections }, () => Client.connect({ host, port, timeoutMs: REQUEST_TIMEOUT_MS })));
+      const clients = await Promise.all(Array.from({ length: ctx.plan.connections }, () => Client.connect({ ...address, timeoutMs: REQUEST_TIMEOUT_MS })));
       if (p.tubeName !== 'default') await Promise.all(clients.map((c) => c.use(p.tubeName)));
       endpoints.push({ plan: p, clients, next: 0, random: streamRandom(ctx.seed, p.index), ratePerSecond: p.spec.arrival.ratePerSecond });
     }
@@ -57,8 +58,8 @@ export class HttpProducers implements ProducerSide {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    const address = server.address() as AddressInfo;
-    self = new HttpProducers(ctx, endpoints, server, `http://127.0.0.1:${address.port}`);
+    const listening = server.address() as AddressInfo;
+    self = new HttpProducers(ctx, endpoints, server, `http://127.0.0.1:${listening.port}`);
     return self;
   }
 

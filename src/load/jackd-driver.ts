@@ -156,7 +156,10 @@ async function found(call: Promise<void>): Promise<boolean> {
 
 export const jackdDriver: Driver = {
   name: 'jackd',
-  connect: async (host, port) => {
+  connect: async (address) => {
+    // jackd 2.2 dials host and port only.
+    if (address.path !== undefined) throw new Error(`unix:${address.path}: the jackd driver connects over TCP only (jackd 2.2 has no UNIX-socket option)`);
+    const { host, port } = address;
     const jackd = new JackdClient();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {

@@ -3,6 +3,7 @@
 import type { KickerSpec } from '../scenario/schema.js';
 import type { Driver, QueueConnection } from './driver.js';
 import type { JobTracker } from './tracker.js';
+import type { Address } from '../target/address.js';
 
 export class Kickers {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -14,10 +15,10 @@ export class Kickers {
     private readonly fail: (error: unknown) => void,
   ) {}
 
-  static async connect(specs: readonly KickerSpec[], driver: Driver, host: string, port: number, tracker: JobTracker, fail: (error: unknown) => void): Promise<Kickers> {
+  static async connect(specs: readonly KickerSpec[], driver: Driver, address: Address, tracker: JobTracker, fail: (error: unknown) => void): Promise<Kickers> {
     const conns = await Promise.all(
       specs.map(async (spec) => {
-        const conn = await driver.connect(host, port);
+        const conn = await driver.connect(address);
         if (spec.tube !== 'default') await conn.use(spec.tube);
         return { conn, spec };
       }),

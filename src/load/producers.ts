@@ -10,6 +10,7 @@ import type { RunClock } from './clock.js';
 import type { Driver, QueueConnection } from './driver.js';
 import { streamRandom, type LoadPlan, type ProducerPlan } from './plan.js';
 import type { JobTracker } from './tracker.js';
+import type { Address } from '../target/address.js';
 
 /** Below this, the scheduler waits by yielding to the event loop rather than with a timer (≈1 ms late). */
 const SPIN_WINDOW_US = 1500;
@@ -65,11 +66,11 @@ export class Producers implements ProducerSide {
   private constructor(private readonly ctx: ProducerContext) {}
 
   /** Opens every producer connection (and `use`s its tube); nothing is put until start(). */
-  static async connect(ctx: ProducerContext, driver: Driver, host: string, port: number): Promise<Producers> {
+  static async connect(ctx: ProducerContext, driver: Driver, address: Address): Promise<Producers> {
     const producers = new Producers(ctx);
     const { plan } = ctx;
     for (const p of plan.producers) {
-      const conns = await Promise.all(Array.from({ length: plan.connections }, () => driver.connect(host, port)));
+      const conns = await Promise.all(Array.from({ length: plan.connections }, () => driver.connect(address)));
       producers.running.push({
         plan: p,
         conns,

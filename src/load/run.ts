@@ -95,7 +95,6 @@ export interface RunOnceOptions {
 
 /** One run against a target that is already up. */
 export async function runOnce(plan: LoadPlan, target: OpenTarget, options: RunOnceOptions): Promise<LoadResult> {
-  const { host, port } = target;
   const driver: Driver = plan.driver === 'jackd' ? jackdDriver : beanlabDriver;
   const clock = new RunClock();
   const errors: string[] = [];
@@ -114,7 +113,7 @@ export async function runOnce(plan: LoadPlan, target: OpenTarget, options: RunOn
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   // The control connection samples stats and does the final accounting, whatever the driver.
-  const control = await Client.connect({ host, port, timeoutMs: REQUEST_TIMEOUT_MS });
+  const control = await Client.connect({ ...target.address, timeoutMs: REQUEST_TIMEOUT_MS });
   const parts: Array<{ close(): Promise<void> }> = [control];
   const closeAll = () => Promise.allSettled(parts.map((part) => part.close()));
   try {
@@ -138,19 +137,19 @@ interface RunState {
 }
 
 async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptions, state: RunState): Promise<LoadResult> {
-  const { host, port } = target;
+  const { address } = target;
   const { control, driver, clock, errors, fail, stopRequested, parts } = state;
   const first = await snapshotServer(control, clock);
   const baseId = Number((await control.stats()).get('total-jobs') ?? 0);
   const tracker = new JobTracker(baseId, plan.tubes.length, plan.classNames.length, plan.warmupUs);
   const producerContext = { plan, clock, tracker, seed: options.seed, fail };
   const producers: ProducerSide = plan.scenario.load.http
-    ? await HttpProducers.start(producerContext, host, port)
-    : await Producers.connect(producerContext, driver, host, port);
+    ? await HttpProducers.start(producerContext, address)
+    : await Producers.connect(producerContext, driver, address);
   parts.push(producers);
-  const workers = await Workers.connect({ ...producerContext, driver, host, port });
+  const workers = await Workers.connect({ ...producerContext, driver, address });
   parts.push({ close: () => workers.stop() });
-  const kickers = await Kickers.connect(plan.scenario.kickers, driver, host, port, tracker, fail);
+  const kickers = await Kickers.connect(plan.scenario.kickers, driver, address, tracker, fail);
   parts.push({ close: () => kickers.stop() });
   const sampler = new Sampler(control, clock, tracker, plan.tubes, plan.sampleUs, first, fail);
   parts.push({ close: async () => sampler.cancel() });

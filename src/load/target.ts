@@ -1,14 +1,14 @@
-// What a load run measures: a server someone runs (host:port), a command beanlab starts with a
-// {port} placeholder, or by default the embedded server as a separate `beanlab serve` process,
-// so the server does not share the load generator's event loop.
+// What a load run measures: a server someone runs (host:port or unix:PATH), a command beanlab
+// starts with a {port} or {socket} placeholder, or by default the embedded server as a separate
+// `beanlab serve` process, so the server does not share the load generator's event loop.
 import { fileURLToPath } from 'node:url';
-import { canConnect, formatAddress, parseTarget, spawnServer, type SpawnedServer, type TcpAddress } from '../target/index.js';
+import { canConnect, formatAddress, parseTarget, spawnServer, type Address } from '../target/index.js';
 
 export type TargetSpec = { kind: 'embedded'; args?: string[] } | { kind: 'address'; address: string } | { kind: 'spawn'; command: string };
 
 export interface OpenTarget {
-  host: string;
-  port: number;
+  /** Where the server listens: TCP, or a UNIX-domain socket (unix:PATH, a {socket} command). */
+  address: Address;
   label: string;
   /** Started for this run: nobody else's jobs are in it. */
   ours: boolean;
@@ -42,16 +42,14 @@ export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
     } catch (error) {
       throw new TargetError((error as Error).message);
     }
-    // The load drivers (beanlab's client, jackd, the HTTP enqueuer) dial TCP.
-    if (address.path !== undefined) throw new TargetError(`${spec.address}: beanlab load drives TCP servers (HOST:PORT); unix: targets are for conform and replay`);
     if (!(await canConnect(address, CONNECT_TIMEOUT_MS))) throw new TargetError(`cannot connect to ${formatAddress(address)}`);
-    return { ...address, label: spec.address, ours: false, stop: async () => {} };
+    return { address, label: spec.address, ours: false, stop: async () => {} };
   }
   const command = spec.kind === 'embedded' ? embeddedCommand(spec.args) : spec.command;
-  if (!command.includes('{port}')) throw new TargetError(`"${command}": beanlab load drives TCP servers; the command needs a {port} placeholder`);
   try {
-    const server = (await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS })) as SpawnedServer & TcpAddress;
-    return { host: server.host, port: server.port, label: targetLabel(spec), ours: true, stop: () => server.stop() };
+    const server = await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS });
+    const address: Address = server.path !== undefined ? { path: server.path } : { host: server.host, port: server.port };
+    return { address, label: targetLabel(spec), ours: true, stop: () => server.stop() };
   } catch (error) {
     throw new TargetError((error as Error).message);
   }

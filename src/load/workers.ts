@@ -12,6 +12,7 @@ import type { RunClock } from './clock.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
 import { streamRandom, type LoadPlan } from './plan.js';
 import type { JobTracker } from './tracker.js';
+import type { Address } from '../target/address.js';
 
 /** Idle workers come back from reserve this often, so a stop never waits on the server. */
 const RESERVE_TIMEOUT_SECONDS = 1;
@@ -23,8 +24,7 @@ export interface WorkerContext {
   tracker: JobTracker;
   seed: number;
   driver: Driver;
-  host: string;
-  port: number;
+  address: Address;
   fail(error: unknown): void;
 }
 
@@ -54,7 +54,7 @@ class Worker {
   ) {}
 
   async connect(): Promise<void> {
-    const conn = await this.ctx.driver.connect(this.ctx.host, this.ctx.port);
+    const conn = await this.ctx.driver.connect(this.ctx.address);
     for (const tube of this.pool.spec.watch) await conn.watch(tube);
     if (!this.pool.spec.watch.includes('default')) await conn.ignore('default');
     // A restart that finishes after stop() would otherwise leave its connection open.

@@ -1,27 +1,60 @@
-// What `beanlab load` points at, and how often: its drivers dial TCP, so UNIX-socket targets
-// are refused with a clear message (bad input, exit status 2) before anything starts; A/B mode
-// runs 5 pairs unless told otherwise.
+// What `beanlab load` points at, and how often: TCP or a UNIX-domain socket (unix:PATH, a
+// {socket} command), every job accounted for either way; the jackd driver, which dials TCP only,
+// refuses a socket with a clear message; an unreachable target is bad input; A/B mode runs 5
+// pairs unless told otherwise.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runOptions, type LoadCliOptions } from '../../src/cli/load.js';
+import { runLoad } from '../../src/load/run.js';
 import { openTarget, TargetError } from '../../src/load/target.js';
+import { spawnServer } from '../../src/target/spawn.js';
+import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+import { steady } from './helpers.js';
+
+const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
+const serveUnix = `${process.execPath} ${BEANLAB_BIN} serve --unix {socket}`;
+
+describe('load over a UNIX-domain socket', () => {
+  it('runs against `beanlab serve --unix {socket}` and accounts for every job', { timeout: 60_000 }, async () => {
+    const result = await runLoad(steady(200, 0.5), { target: { kind: 'spawn', command: serveUnix } });
+    expect(result.jobs.put).toBeGreaterThan(50);
+    expect(result.jobs.completed).toBe(result.jobs.put);
+    expect(result.jobs.lost).toBe(0);
+  });
+
+  it('runs against a unix:PATH target that is already up', { timeout: 60_000 }, async () => {
+    const server = await spawnServer(serveUnix, { startTimeoutMs: 30_000 });
+    try {
+      const result = await runLoad(steady(200, 0.3), { target: { kind: 'address', address: `unix:${server.path}` } });
+      expect(result.jobs.lost).toBe(0);
+      expect(result.jobs.completed).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses the jackd driver there, which dials TCP only', { timeout: 60_000 }, async () => {
+    const scenario = steady(100, 0.2, '  driver: jackd');
+    const error = await runLoad(scenario, { target: { kind: 'spawn', command: serveUnix } }).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/the jackd driver connects over TCP only/);
+  });
+});
+
+describeWithBeanstalkd('load over a UNIX-domain socket: beanstalkd 1.12', (binary) => {
+  it('runs against beanstalkd -l unix:{socket}', { timeout: 60_000 }, async () => {
+    const result = await runLoad(steady(200, 0.5), { target: { kind: 'spawn', command: `${binary} -l unix:{socket}` } });
+    expect(result.jobs.put).toBeGreaterThan(50);
+    expect(result.jobs.lost).toBe(0);
+  });
+});
 
 describe('load targets', () => {
-  it('refuses a unix:PATH target', async () => {
-    const error = await openTarget({ kind: 'address', address: 'unix:/tmp/nowhere.sock' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TargetError);
-    expect((error as Error).message).toBe('unix:/tmp/nowhere.sock: beanlab load drives TCP servers (HOST:PORT); unix: targets are for conform and replay');
-  });
-
-  it('refuses a spawn command without {port}, such as one with {socket}', async () => {
-    const error = await openTarget({ kind: 'spawn', command: 'beanstalkd -l unix:{socket}' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TargetError);
-    expect((error as Error).message).toMatch(/beanlab load drives TCP servers; the command needs a \{port\} placeholder/);
-  });
-
-  it('reports an unreachable HOST:PORT', async () => {
-    const error = await openTarget({ kind: 'address', address: '127.0.0.1:1' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TargetError);
-    expect((error as Error).message).toBe('cannot connect to 127.0.0.1:1');
+  it('reports an unreachable HOST:PORT or unix:PATH', async () => {
+    for (const address of ['127.0.0.1:1', 'unix:/tmp/beanlab-nowhere.sock']) {
+      const error = await openTarget({ kind: 'address', address }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TargetError);
+      expect((error as Error).message).toBe(`cannot connect to ${address}`);
+    }
   });
 });
 
