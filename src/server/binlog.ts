@@ -21,7 +21,8 @@ import {
   type JobRecord,
   type PersistedState,
 } from './binlog-file.js';
-import { lockDirectory, type DirectoryLock } from './binlog-lock.js';
+import { lockDirectory } from './binlog-lock.js';
+import { ForwardingModel } from './model-wrapper.js';
 
 export interface BinlogOptions {
   dir: string;
@@ -98,7 +99,7 @@ function replayAndOpen(model: RestorableModel, opts: BinlogOptions): OpenBinlog 
   }
 }
 
-export class JournaledModel implements ReferenceModel {
+export class JournaledModel extends ForwardingModel {
   /**
    * Jobs whose last written state is BURIED or DELAYED, by tube: the ones a `kick N` may have
    * moved (its reply says how many, not which). Jobs last written READY need no tracking.
@@ -109,25 +110,16 @@ export class JournaledModel implements ReferenceModel {
   private readonly usedTube = new Map<ConnId, string>();
 
   constructor(
-    private readonly inner: ReferenceModel,
+    inner: ReferenceModel,
     private readonly fd: number,
     private readonly wallOffsetUs: number,
     restored: Iterable<JobRecord>,
   ) {
+    super(inner);
     for (const job of restored) this.noteWritten(job.id, job.tube, job.state);
   }
 
-  get profile() {
-    return this.inner.profile;
-  }
-  get maxJobSize() {
-    return this.inner.maxJobSize;
-  }
-  connect(nowUs: number): ConnId {
-    return this.inner.connect(nowUs);
-  }
-
-  apply(conn: ConnId, request: Request, nowUs: number): Output[] {
+  override apply(conn: ConnId, request: Request, nowUs: number): Output[] {
     switch (request.kind) {
       case 'put':
       case 'delete':
@@ -147,33 +139,9 @@ export class JournaledModel implements ReferenceModel {
     }
   }
 
-  tick(nowUs: number): Output[] {
-    return this.inner.tick(nowUs);
-  }
-  nextDeadline(): number | undefined {
-    return this.inner.nextDeadline();
-  }
-  hangup(conn: ConnId, nowUs: number): Output[] {
-    return this.inner.hangup(conn, nowUs);
-  }
-  disconnect(conn: ConnId, nowUs: number): Output[] {
+  override disconnect(conn: ConnId, nowUs: number): Output[] {
     this.usedTube.delete(conn);
     return this.inner.disconnect(conn, nowUs);
-  }
-  isWaiting(conn: ConnId): boolean {
-    return this.inner.isWaiting(conn);
-  }
-  enterDrainMode(): void {
-    this.inner.enterDrainMode();
-  }
-  checkInvariants(): void {
-    this.inner.checkInvariants();
-  }
-  job(id: number): JobView | undefined {
-    return this.inner.job(id);
-  }
-  jobCount(): number {
-    return this.inner.jobCount();
   }
 
   private journal(conn: ConnId, request: Request, reply: Reply | undefined): void {

@@ -5,6 +5,7 @@
 import type { ConnId, JobView, Output, ReferenceModel } from '../model/api.js';
 import { UINT32_MAX, type Reply, type Request } from '../protocol/types.js';
 import type { EngineSink } from './engine.js';
+import { ForwardingModel } from './model-wrapper.js';
 
 export interface FaultSpec {
   name: string;
@@ -39,7 +40,7 @@ type Hooks = {
 };
 
 /** A ReferenceModel that delegates to the real one through a fault's hooks. */
-class FaultyModel implements ReferenceModel {
+class FaultyModel extends ForwardingModel {
   /** Ids the model handed out, so hooks can look jobs up (the model API has no job listing). */
   readonly insertedIds: number[] = [];
   /** The time and request of the call in progress, for hooks that act on the model themselves. */
@@ -47,20 +48,13 @@ class FaultyModel implements ReferenceModel {
   request: Request | undefined;
 
   constructor(
-    readonly inner: ReferenceModel,
+    inner: ReferenceModel,
     private readonly hooks: Hooks,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  get profile() {
-    return this.inner.profile;
-  }
-  get maxJobSize() {
-    return this.inner.maxJobSize;
-  }
-  connect(nowUs: number): ConnId {
-    return this.inner.connect(nowUs);
-  }
-  apply(conn: ConnId, request: Request, nowUs: number): Output[] {
+  override apply(conn: ConnId, request: Request, nowUs: number): Output[] {
     this.nowUs = nowUs;
     this.request = request;
     // Due events first, so a hook sees the state the request meets.
@@ -71,33 +65,15 @@ class FaultyModel implements ReferenceModel {
     this.request = undefined;
     return all;
   }
-  tick(nowUs: number): Output[] {
+  override tick(nowUs: number): Output[] {
     this.nowUs = nowUs;
     return this.after(this.inner.tick(nowUs));
   }
-  nextDeadline(): number | undefined {
-    return this.inner.nextDeadline();
-  }
-  hangup(conn: ConnId, nowUs: number): Output[] {
+  override hangup(conn: ConnId, nowUs: number): Output[] {
     return this.after(this.inner.hangup(conn, nowUs));
   }
-  disconnect(conn: ConnId, nowUs: number): Output[] {
+  override disconnect(conn: ConnId, nowUs: number): Output[] {
     return this.after(this.hooks.disconnect ? this.hooks.disconnect(conn, nowUs, this) : this.inner.disconnect(conn, nowUs));
-  }
-  isWaiting(conn: ConnId): boolean {
-    return this.inner.isWaiting(conn);
-  }
-  enterDrainMode(): void {
-    this.inner.enterDrainMode();
-  }
-  checkInvariants(): void {
-    this.inner.checkInvariants();
-  }
-  job(id: number): JobView | undefined {
-    return this.inner.job(id);
-  }
-  jobCount(): number {
-    return this.inner.jobCount();
   }
 
   /** Every live job the model inserted, oldest first. */

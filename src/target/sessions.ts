@@ -2,7 +2,7 @@
 // (virtual, embedded, spawned) or the same shared server (host:port). The runner sees only
 // Session and RawConnection, so a case runs the same way on every kind of target.
 import type { Profile } from '../protocol/types.js';
-import { formatAddress, LOOPBACK, type Address } from './address.js';
+import { formatAddress, type Address } from './address.js';
 import type { RawConnection } from './connection.js';
 import { spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
 import { TcpConnection } from './tcp-connection.js';
