@@ -7,6 +7,10 @@ import { join } from 'node:path';
 
 const resultsFile = join(process.cwd(), '.vitest-results.json');
 rmSync(resultsFile, { force: true });
+// Tests start `beanlab serve` and other commands as processes, many at once. The first run of
+// bin/beanlab.js after a checkout or an edit bundles the sources; do it once here, not inside
+// a test racing a server start timeout on a busy machine.
+spawnSync(process.execPath, [join(process.cwd(), 'bin', 'beanlab.js'), '--help'], { stdio: 'ignore', timeout: 120_000 });
 const vitest = join(process.cwd(), 'node_modules', 'vitest', 'vitest.mjs');
 const run = spawnSync(
   process.execPath,

@@ -2,7 +2,7 @@
 // Each is stopped by its own PID; `exec` makes the shell replace itself with the server, so
 // that PID is the server's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { canConnect, formatAddress, freePort, freeSocketPath, LOOPBACK, type Address, type TcpAddress } from './address.js';
 
@@ -28,6 +28,11 @@ export interface SpawnOptions {
 
 const STDERR_CAP_BYTES = 16 * 1024;
 const POLL_INTERVAL_MS = 25;
+/**
+ * A server that starts answers at once; this only bounds one that never does. It is generous
+ * because `beanlab serve` itself may first bundle its sources (a fresh checkout) on a busy machine.
+ */
+const DEFAULT_START_TIMEOUT_MS = 15_000;
 
 /**
  * Servers started here and not yet exited. When this process exits (process.exit, the end of
@@ -58,9 +63,20 @@ function track(child: ChildProcess): void {
   }
 }
 
+/** Another process already answers on the free port picked for a server (it was taken between probe and bind). */
+class PortTakenError extends Error {
+  override name = 'PortTakenError';
+}
+
+/** How often a server start is tried again on a new port when another process took the first one. */
+const PORT_TAKEN_RETRIES = 3;
+
 /**
  * Starts `commandTemplate` with `{port}` replaced by a free loopback port, or `{socket}` by a
  * UNIX-socket path (e.g. `beanstalkd -l unix:{socket}`), and waits until it accepts connections.
+ * A free port can be taken by another process before the server binds it, and then a connection
+ * succeeds to the wrong server: the readiness check looks up who listens (listenerIsOurs) and
+ * starts again on a new port when it is someone else.
  */
 export async function spawnServer(commandTemplate: string, opts: SpawnOptions = {}): Promise<SpawnedServer> {
   const usesPort = commandTemplate.includes('{port}');
@@ -71,8 +87,17 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
   if (commandTemplate.includes('{binlog}') && opts.binlogDir === undefined) {
     throw new Error(`spawn command has a {binlog} placeholder but no binlog directory was given: "${commandTemplate}"`);
   }
-  const ownSocket = usesSocket && opts.socketPath === undefined;
-  const address: Address = usesSocket ? { path: opts.socketPath ?? freeSocketPath() } : { host: LOOPBACK, port: opts.port ?? (await freePort()) };
+  if (usesSocket) return startOnce(commandTemplate, opts, { path: opts.socketPath ?? freeSocketPath() }, opts.socketPath === undefined);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(commandTemplate, opts, { host: LOOPBACK, port: opts.port ?? (await freePort()) }, false);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || opts.port !== undefined || attempt >= PORT_TAKEN_RETRIES) throw error;
+    }
+  }
+}
+
+async function startOnce(commandTemplate: string, opts: SpawnOptions, address: Address, ownSocket: boolean): Promise<SpawnedServer> {
   // Paths are quoted for the shell (a TMPDIR may hold spaces); `unix:'/x y.sock'` is one word.
   const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', shellQuote(address.path)) : commandTemplate.replaceAll('{port}', String(address.port));
   const command = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
@@ -99,19 +124,106 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
     },
     stderr: () => stderr,
   };
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 5000);
+  const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
     if (exitStatus !== undefined) {
       if (ownSocket) rmSync(address.path!, { force: true });
       throw new Error(`"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`);
     }
-    if (await canConnect(address, 200)) return server;
+    if (await canConnect(address, 200)) {
+      // A socket path is ours alone; a port may have been taken by someone else in the meantime.
+      if (address.path !== undefined || listenerIsOurs(address.port, server.pid)) return server;
+      await server.stop();
+      throw new PortTakenError(`port ${address.port} is taken by another process; "${command}" cannot serve on it`);
+    }
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   }
   await server.stop();
   throw new Error(
-    `"${command}" (pid ${server.pid}, now stopped) did not accept connections on ${formatAddress(address)} within ${opts.startTimeoutMs ?? 5000} ms${stderrTail(stderr)}`,
+    `"${command}" (pid ${server.pid}, now stopped) did not accept connections on ${formatAddress(address)} within ${startTimeoutMs} ms${stderrTail(stderr)}`,
   );
+}
+
+/**
+ * Whether the process listening on the port is `pid` or one of its descendants, from Linux's
+ * /proc (the listening socket's inode, then which process holds it). Asking the server itself
+ * (`stats` pid) would count a command on a server that must look fresh. True when /proc cannot
+ * tell (another OS, no permission): the check only guards against a race, it is not required.
+ */
+function listenerIsOurs(port: number, pid: number): boolean {
+  const inodes = listeningInodes(port);
+  if (inodes === undefined || inodes.size === 0) return true;
+  // Fast path: the server is the process we started (`exec` makes the shell become it).
+  if (holdsSocket(pid, inodes)) return true;
+  let owner: number | undefined;
+  try {
+    owner = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .find((candidate) => holdsSocket(candidate, inodes));
+  } catch {
+    return true;
+  }
+  return owner === undefined || descendsFrom(owner, pid);
+}
+
+/** Inodes of the sockets listening on the port (TCP over IPv4 and IPv6); undefined without /proc. */
+function listeningInodes(port: number): Set<string> | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  let readAny = false;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    readAny = true;
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 is the inode.
+      if (fields.length > 9 && fields[1].endsWith(`:${hexPort}`) && fields[3] === '0A') inodes.add(fields[9]);
+    }
+  }
+  return readAny ? inodes : undefined;
+}
+
+function holdsSocket(pid: number, inodes: Set<string>): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return true;
+    } catch {
+      // The descriptor closed meanwhile.
+    }
+  }
+  return false;
+}
+
+/** Whether `pid` is `ancestor` or one of its descendants (Linux /proc); true when /proc cannot tell. */
+function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let current = pid, depth = 0; depth < 32; depth++) {
+    if (current === ancestor) return true;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${current}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(parent) || parent <= 1) return false;
+    current = parent;
+  }
+  return false;
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<string>, timeoutMs: number): Promise<void> {

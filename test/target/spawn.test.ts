@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { nextEvent } from '../../src/target/connection.js';
 import { spawnBeanstalkd, spawnServer } from '../../src/target/spawn.js';
@@ -36,6 +37,19 @@ describe('spawnServer', () => {
     await expect(spawnServer(`sh -c 'echo no such option >&2; exit 5' {port}`)).rejects.toThrow(
       /ended \(exit status 5\) before accepting connections: no such option/,
     );
+  });
+
+  it('does not take another process answering on its port for the server it started', async () => {
+    // A port taken between probe and bind: someone else's server (this test's) listens there.
+    const foreign = net.createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    const port = (foreign.address() as net.AddressInfo).port;
+    try {
+      const error: Error = await spawnServer('sleep 30 {port}', { port }).then(() => new Error('resolved'), (e: Error) => e);
+      expect(error.message).toContain(`port ${port} is taken by another process`);
+    } finally {
+      await new Promise((resolve) => foreign.close(resolve));
+    }
   });
 
   it('gives up after startTimeoutMs on a server that never listens, and stops it', async () => {
