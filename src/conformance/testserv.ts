@@ -47,7 +47,7 @@ export interface TargetCoverage {
   unixSocket: boolean;
   /** beanlab starts it (--spawn with {socket}), so it can be killed and started again on one path. */
   restartable: boolean;
-  /** It runs with a binlog and can be restarted on it (--spawn with {binlog}). */
+  /** It runs with a binlog and can be restarted on it (the embedded server, beanstalkd -b, --spawn with {binlog}). */
   binlog: boolean;
 }
 
