@@ -4,6 +4,7 @@
 // an object per job. Producers, workers and the HTTP front end report here; the latencies go
 // into per-group HDR histograms (a group is one tube and priority class, as in the simulator).
 import { LatencyHistogram } from '../metrics/histogram.js';
+import { newJobGroups, type JobGroup } from '../metrics/result.js';
 import { MAX_LISTED_IDS } from '../metrics/load-result.js';
 import type { BodyFields } from './body.js';
 
@@ -22,16 +23,9 @@ const ABANDONED = 16;
  */
 const TTR_TOLERANCE_US = 50_000;
 
-export interface GroupStats {
-  tube: number;
-  priorityClass: number;
-  put: number;
-  completed: number;
-  duplicated: number;
+/** The simulator's group, plus the put latency only a real server has. */
+export interface GroupStats extends JobGroup {
   putUs: LatencyHistogram;
-  queueWaitUs: LatencyHistogram;
-  serviceUs: LatencyHistogram;
-  endToEndUs: LatencyHistogram;
 }
 
 export type ReserveOutcome = 'first' | 'again' | 'foreign';
@@ -71,21 +65,7 @@ export class JobTracker {
     priorityClasses: number,
     private readonly warmupUs: number,
   ) {
-    for (let tube = 0; tube < tubes; tube++) {
-      for (let priorityClass = 0; priorityClass < priorityClasses; priorityClass++) {
-        this.groups.push({
-          tube,
-          priorityClass,
-          put: 0,
-          completed: 0,
-          duplicated: 0,
-          putUs: new LatencyHistogram(),
-          queueWaitUs: new LatencyHistogram(),
-          serviceUs: new LatencyHistogram(),
-          endToEndUs: new LatencyHistogram(),
-        });
-      }
-    }
+    for (const group of newJobGroups(tubes, priorityClasses)) this.groups.push({ ...group, putUs: new LatencyHistogram() });
   }
 
   /** The server acknowledged a put; `intendedUs` is when it was meant to be sent (open loop) or was sent. */

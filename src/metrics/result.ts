@@ -2,6 +2,7 @@
 // (real clock). Results are data: reports are pure functions of this, baselines compare it, and
 // the zod schema lets any reader validate a result file it did not write.
 import { z } from 'zod';
+import { LatencyHistogram } from './histogram.js';
 
 export const RESULT_VERSION = 1;
 
@@ -117,6 +118,35 @@ export interface GroupTotals {
   put: number;
   completed: number;
   duplicated: number;
+}
+
+/** One (tube, priority class) group as the simulator and the load runner collect it. */
+export interface JobGroup extends GroupTotals {
+  tube: number;
+  priorityClass: number;
+  queueWaitUs: LatencyHistogram;
+  serviceUs: LatencyHistogram;
+  endToEndUs: LatencyHistogram;
+}
+
+/** An empty group for every (tube, priority class); group `tube * priorityClasses + class`. */
+export function newJobGroups(tubes: number, priorityClasses: number): JobGroup[] {
+  const groups: JobGroup[] = [];
+  for (let tube = 0; tube < tubes; tube++) {
+    for (let priorityClass = 0; priorityClass < priorityClasses; priorityClass++) {
+      groups.push({
+        tube,
+        priorityClass,
+        put: 0,
+        completed: 0,
+        duplicated: 0,
+        queueWaitUs: new LatencyHistogram(),
+        serviceUs: new LatencyHistogram(),
+        endToEndUs: new LatencyHistogram(),
+      });
+    }
+  }
+  return groups;
 }
 
 /** Where each group's unfinished jobs ended up; index i is group i. */

@@ -3,7 +3,7 @@
 // the run's counters. Producers, workers, kickers and the result are free functions over this one
 // object (in their own modules), so the per-event path stays plain monomorphic property access.
 import type { ConnId, ReferenceModel, WaiterPicker } from '../model/api.js';
-import { LatencyHistogram } from '../metrics/histogram.js';
+import { newJobGroups, type JobGroup } from '../metrics/result.js';
 import { QueueSeriesRecorder } from '../metrics/timeseries.js';
 import { Random } from '../scenario/random.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -30,16 +30,7 @@ const MAX_PRESIZED_JOBS = 1 << 21;
 export type ModelFactory = (options: { pickWaiter: WaiterPicker }) => ReferenceModel;
 
 /** Jobs of one (tube, priority class): what the result breaks down by. */
-export interface Group {
-  tube: number;
-  priorityClass: number;
-  put: number;
-  completed: number;
-  duplicated: number;
-  queueWaitUs: LatencyHistogram;
-  serviceUs: LatencyHistogram;
-  endToEndUs: LatencyHistogram;
-}
+export type Group = JobGroup;
 
 export class SimState {
   nowUs = ZERO_US;
@@ -91,20 +82,7 @@ export class SimState {
     this.series = new QueueSeriesRecorder(sampleUs, MAX_SAMPLE_POINTS);
     this.tubeSeries = this.tubes.map(() => new QueueSeriesRecorder(sampleUs, MAX_SAMPLE_POINTS));
     this.classNames = classNames;
-    for (let tube = 0; tube < this.tubes.length; tube++) {
-      for (let priorityClass = 0; priorityClass < classNames.length; priorityClass++) {
-        this.groups.push({
-          tube,
-          priorityClass,
-          put: 0,
-          completed: 0,
-          duplicated: 0,
-          queueWaitUs: new LatencyHistogram(),
-          serviceUs: new LatencyHistogram(),
-          endToEndUs: new LatencyHistogram(),
-        });
-      }
-    }
+    this.groups.push(...newJobGroups(this.tubes.length, classNames.length));
     // Sized for the whole run up front when the scenario says how many jobs it puts, so a long run
     // does not copy its tables at every doubling (bounded: a huge count is usually cut by time).
     if (scenario.jobs !== undefined) this.jobs.ensure(Math.min(scenario.jobs, MAX_PRESIZED_JOBS));
