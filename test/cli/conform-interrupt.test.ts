@@ -4,10 +4,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { BEANLAB_BIN as BIN } from '../helpers/beanlab-cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'beanlab-conform-int-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,10 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { BEANLAB_BIN as BIN } from '../helpers/beanlab-cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), 'beanlab-start-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 

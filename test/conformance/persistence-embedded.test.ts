@@ -5,13 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runConform } from '../../src/cli/conform.js';
 import { Client } from '../../src/client/client.js';
 import { spawnServer, type SpawnedServer } from '../../src/target/spawn.js';
+import { BEANLAB_BIN } from '../helpers/beanlab-cli.js';
 
-const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 const SERVE_WITH_BINLOG = `${process.execPath} ${BEANLAB_BIN} serve --binlog {binlog} --port {port}`;
 const EXIT_TIMEOUT_MS = 10_000;
 

@@ -2,10 +2,10 @@
 // {binlog} placeholder: beanstalkd 1.12 with -b passes them; the same server with its -b
 // commented out (it keeps nothing across a restart) fails them.
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runConform } from '../../src/cli/conform.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+import { BEANLAB_BIN } from '../helpers/beanlab-cli.js';
 
 async function conform(spawn: string, only: string): Promise<{ code: number; text: string }> {
   let text = '';
@@ -13,7 +13,6 @@ async function conform(spawn: string, only: string): Promise<{ code: number; tex
   return { code, text };
 }
 
-const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 
 describeWithBeanstalkd('conform --spawn with {binlog}: persistence across a restart', (binary) => {
   it('passes on beanstalkd -b, and skips the stats case that needs a server without a binlog', { timeout: 60_000 }, async () => {

@@ -5,14 +5,13 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runConform } from '../../src/cli/conform.js';
 import { STALE_SOCKET_CHECK_ID } from '../../src/conformance/unix-socket.js';
 import { spawnServer } from '../../src/target/spawn.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+import { BEANLAB_BIN } from '../helpers/beanlab-cli.js';
 
-const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 const serveUnix = `${process.execPath} ${BEANLAB_BIN} serve --unix {socket}`;
 const dir = mkdtempSync(join(tmpdir(), 'beanlab-unix-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,43 +1,13 @@
 // `beanlab load`, `compare` and `merge` as subprocesses: exit codes, files, Ctrl-C.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadResultSchema, type LoadResult } from '../../src/metrics/load-result.js';
+import { runBeanlab } from '../helpers/beanlab-cli.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
-const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function beanlab(args: string[], opts: { timeoutMs?: number; interruptAfterMs?: number } = {}): Promise<Run> {
-  const timeoutMs = opts.timeoutMs ?? 40_000;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BEANLAB_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const interrupt = opts.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`beanlab ${args.join(' ')} did not exit within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      clearTimeout(interrupt);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const beanlab = (args: string[], opts: { interruptAfterMs?: number } = {}) => runBeanlab(args, { timeoutMs: 40_000, ...opts });
 
 const dir = mkdtempSync(join(tmpdir(), 'beanlab-load-cli-'));
 const scenarioFile = join(dir, 'tiny.yaml');

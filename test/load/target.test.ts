@@ -2,7 +2,6 @@
 // {socket} command), every job accounted for either way; the jackd driver, which dials TCP only,
 // refuses a socket with a clear message; an unreachable target is bad input; A/B mode runs 5
 // pairs unless told otherwise.
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runOptions, type LoadCliOptions } from '../../src/cli/load.js';
 import { runLoad } from '../../src/load/run.js';
@@ -10,8 +9,8 @@ import { openTarget, TargetError } from '../../src/load/target.js';
 import { spawnServer } from '../../src/target/spawn.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { steady } from './helpers.js';
+import { BEANLAB_BIN } from '../helpers/beanlab-cli.js';
 
-const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 const serveUnix = `${process.execPath} ${BEANLAB_BIN} serve --unix {socket}`;
 
 describe('load over a UNIX-domain socket', () => {

@@ -1,37 +1,18 @@
 // `beanlab serve` as a real subprocess, driven by a third-party client (jackd 2.2).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, UnexpectedReplyError } from '../../src/client/client.js';
 import { spawnEmbeddedServer, type ServerProcess } from '../../src/server/process.js';
+import { runBeanlab } from '../helpers/beanlab-cli.js';
 
 // jackd is CommonJS with `module.exports = JackdClient`; require() gets the class the same
 // way under vitest and under plain node, where ESM interop differs.
 const JackdClient: typeof import('jackd').JackdClient = createRequire(import.meta.url)('jackd');
-const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
-
-function runBeanlab(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BEANLAB_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`beanlab ${args.join(' ')} did not exit within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const beanlab = (args: string[]) => runBeanlab(args, { timeoutMs: 20_000 });
 
 describe('beanlab serve (subprocess)', () => {
   let serve: ServerProcess;
@@ -93,7 +74,7 @@ describe('beanlab serve arguments', () => {
     [['--max-job-size', '-1'], /--max-job-size must be an integer/],
     [['--profile', '1.11'], /--profile must be one of 1\.12, 1\.13, got '1\.11'/],
   ])('serve %j exits 2 with a one-line error', async (args, message) => {
-    const { code, stdout, stderr } = await runBeanlab(['serve', ...args]);
+    const { code, stdout, stderr } = await beanlab(['serve', ...args]);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(message);
@@ -101,7 +82,7 @@ describe('beanlab serve arguments', () => {
   });
 
   it('--help describes the options', async () => {
-    const { code, stdout } = await runBeanlab(['serve', '--help']);
+    const { code, stdout } = await beanlab(['serve', '--help']);
     expect(code).toBe(0);
     for (const option of ['--host', '--port', '--unix', '--max-job-size', '--profile']) expect(stdout).toContain(option);
   });
@@ -114,7 +95,7 @@ describe('beanlab serve --unix', () => {
   it('refuses a path where another kind of file exists, as beanstalkd does, and leaves it alone', async () => {
     const path = join(dir, 'regular.sock');
     writeFileSync(path, 'keep me');
-    const { code, stderr } = await runBeanlab(['serve', '--unix', path]);
+    const { code, stderr } = await beanlab(['serve', '--unix', path]);
     expect(code).toBe(2);
     expect(stderr.trim()).toBe(`beanlab: cannot listen on unix:${path}: another file already exists at ${path}`);
     expect(readFileSync(path, 'utf8')).toBe('keep me');
@@ -125,7 +106,7 @@ describe('beanlab serve --unix', () => {
     const live = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => live.listen(path, resolve));
     try {
-      const { code, stderr } = await runBeanlab(['serve', '--unix', path]);
+      const { code, stderr } = await beanlab(['serve', '--unix', path]);
       expect(code).toBe(2);
       expect(stderr.trim()).toBe(`beanlab: cannot listen on unix:${path}: a server is listening on ${path}`);
     } finally {
