@@ -4,8 +4,7 @@ import type { ReferenceModel } from '../model/api.js';
 import type { Profile } from '../protocol/types.js';
 import { startServer } from '../server/tcp.js';
 import { LOOPBACK } from './address.js';
-import { TcpSession, type TargetFactory } from './sessions.js';
-import { makeBinlogDir, removeBinlogDir } from './temp-dir.js';
+import { binlogSession, TcpSession, type TargetFactory } from './sessions.js';
 
 export interface EmbeddedServer {
   host: string;
@@ -43,29 +42,14 @@ export function embeddedTarget(): TargetFactory {
     canConfigure: true,
     canPersist: true,
     open: async (settings) => {
+      const drain = async (server: EmbeddedServer) => server.enterDrainMode();
       if (!settings.binlog) {
         const server = await startEmbedded(settings);
-        return new TcpSession(server, { stop: () => server.stop(), drain: async () => server.enterDrainMode() });
+        return new TcpSession(server, { stop: () => server.stop(), drain: () => drain(server) });
       }
       // A restart closes this server and starts a new one on the same directory, as
       // `beanlab serve --binlog DIR` would be restarted.
-      const binlogDir = makeBinlogDir();
-      let server = await startEmbedded({ ...settings, binlogDir }).catch((error: unknown) => {
-        removeBinlogDir(binlogDir);
-        throw error;
-      });
-      return new TcpSession(server, {
-        stop: async () => {
-          await server.stop();
-          removeBinlogDir(binlogDir);
-        },
-        drain: async () => server.enterDrainMode(),
-        restart: async () => {
-          await server.stop();
-          server = await startEmbedded({ ...settings, binlogDir });
-          return server;
-        },
-      });
+      return binlogSession((binlogDir) => startEmbedded({ ...settings, binlogDir }), drain);
     },
   };
 }

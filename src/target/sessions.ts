@@ -115,8 +115,7 @@ export function beanstalkdTarget(binary?: string): TargetFactory {
     canPersist: true,
     open: async (settings) => {
       if (!settings.binlog) return spawnedSession(await spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize }));
-      const dir = makeBinlogDir();
-      return restartableSession(dir, () => spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize, extraArgs: ['-b', dir] }));
+      return binlogSession((dir) => spawnBeanstalkd({ binary, maxJobSize: settings.maxJobSize, extraArgs: ['-b', dir] }), drainSpawned);
     },
   };
 }
@@ -138,39 +137,46 @@ export function spawnTarget(commandTemplate: string): TargetFactory {
     binlogAlways: persists,
     open: async () => {
       if (!persists) return spawnedSession(await spawnServer(commandTemplate));
-      const dir = makeBinlogDir();
-      return restartableSession(dir, () => spawnServer(commandTemplate, { binlogDir: dir }));
+      return binlogSession((dir) => spawnServer(commandTemplate, { binlogDir: dir }), drainSpawned);
     },
   };
 }
 
-/** A session on a server with a binlog directory, restarted on it, and removing it at the end. */
-async function restartableSession(dir: string, start: () => Promise<SpawnedServer>): Promise<Session> {
-  const removeDir = () => removeBinlogDir(dir);
-  let server = await start().catch((error: unknown) => {
-    removeDir();
+/**
+ * A session on a server started on a fresh binlog directory: `restart` stops it and starts it
+ * again on the same directory, and the end of the session removes the directory. Every target
+ * that canPersist (spawned beanstalkd, a {binlog} command, the embedded server) opens these.
+ */
+export async function binlogSession<S extends Address & { stop(): Promise<void> }>(
+  start: (binlogDir: string) => Promise<S>,
+  drain: (server: S) => Promise<void>,
+): Promise<Session> {
+  const dir = makeBinlogDir();
+  let server = await start(dir).catch((error: unknown) => {
+    removeBinlogDir(dir);
     throw error;
   });
   return new TcpSession(server, {
     stop: async () => {
       await server.stop();
-      removeDir();
+      removeBinlogDir(dir);
     },
-    drain: () => drainByPid(server.pid),
+    drain: () => drain(server),
     restart: async () => {
       await server.stop();
-      server = await start();
+      server = await start(dir);
       return server;
     },
   });
 }
 
 function spawnedSession(server: SpawnedServer): Session {
-  return new TcpSession(server, { stop: () => server.stop(), drain: () => drainByPid(server.pid) });
+  return new TcpSession(server, { stop: () => server.stop(), drain: () => drainSpawned(server) });
 }
 
-async function drainByPid(pid: number): Promise<void> {
-  process.kill(pid, 'SIGUSR1');
+/** beanstalkd's SIGUSR1, to a server beanlab started. */
+async function drainSpawned(server: SpawnedServer): Promise<void> {
+  process.kill(server.pid, 'SIGUSR1');
   await new Promise((resolve) => setTimeout(resolve, SIGNAL_SETTLE_MS));
 }
 
