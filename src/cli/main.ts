@@ -1,5 +1,6 @@
 // The `beanlab` command. Each subcommand lives in its own module and registers itself here;
 // core modules never print, the CLI does.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError, exitCodes } from './errors.js';
 
@@ -26,10 +27,17 @@ function modulesFor(argv: string[]): Array<() => Promise<{ register: Register }>
   return only ? [only] : Object.values(commandModules);
 }
 
+/** The version in package.json, two folders up from both src/cli/ and dist/cli/. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
   program
     .name('beanlab')
+    .version(packageVersion(), '-V, --version', 'print the version of beanlab')
     .description(
       'Conformance tester, deterministic simulator and load harness for beanstalkd\n' +
         'and any server that speaks its protocol.',
