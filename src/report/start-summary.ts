@@ -5,33 +5,10 @@
 import type { HistogramSummary } from '../metrics/histogram.js';
 import type { LoadResult } from '../metrics/load-result.js';
 import type { Result, SloOutcome } from '../metrics/result.js';
-import { formatSloValue, formatUs } from './format.js';
+import { formatSloValue, formatUs, wrapText } from './format.js';
 import { problemLines, verdict } from './load-format.js';
 
-export const TERMINAL_COLUMNS = 100;
 const INDENT = '      ';
-
-/**
- * Splits text at spaces into lines of at most `width` columns (a word longer than that stays
- * whole); the text's own leading spaces start the first line, `indent` the later ones.
- */
-export function wrapText(text: string, width: number = TERMINAL_COLUMNS, indent: string = INDENT): string[] {
-  const lead = /^ */.exec(text)![0];
-  const lines: string[] = [];
-  let line = lead;
-  for (const word of text.slice(lead.length).split(' ')) {
-    const fresh = line.trim() === '';
-    const candidate = fresh ? `${line}${word}` : `${line} ${word}`;
-    if (!fresh && candidate.length > width) {
-      lines.push(line);
-      line = `${indent}${word}`;
-    } else {
-      line = candidate;
-    }
-  }
-  lines.push(line);
-  return lines;
-}
 
 function sloLines(slos: readonly SloOutcome[]): string[] {
   if (slos.length === 0) return [];
