@@ -76,12 +76,14 @@ describe('the seed is printed once per run', () => {
   let loadRun: Awaited<ReturnType<typeof runBeanlab>>;
   let loadResult: LoadResult;
   beforeAll(async () => {
-    loadRun = await runBeanlab(['load', 'scenarios/smoke.yaml', '--duration', '1', '--seed', '3', '--json', join(work, 'load.json')], { timeoutMs: 60_000 });
+    // A short, light run: this is about what it prints, not how fast the server is.
+    loadRun = await runBeanlab(['load', 'scenarios/smoke.yaml', '--duration', '1', '--rate', '20', '--seed', '3', '--json', join(work, 'load.json')], { timeoutMs: 60_000 });
     loadResult = loadResultSchema.parse(JSON.parse(readFileSync(join(work, 'load.json'), 'utf8')));
   }, 70_000);
 
   it('by load, in its headline', () => {
-    expect(loadRun.code).toBe(0);
+    // 1 would be an SLO missed on a busy machine; the output is the same either way.
+    expect([0, 1]).toContain(loadRun.code);
     expect((loadRun.stdout + loadRun.stderr).match(/seed/g)).toHaveLength(1);
     expect(loadRun.stdout).toMatch(/, seed 3\n/);
   });
@@ -101,17 +103,25 @@ describe('the seed is printed once per run', () => {
     });
 
     it('a passing load: five lines; a failing one names the failed SLO and the lost jobs, within 100 columns', () => {
-      const text = loadStartSummary(loadResult, 'reports/latest/load/report.md');
+      // The run above as it goes on an idle machine: every SLO held, nothing wrong.
+      const passing: LoadResult = {
+        ...loadResult,
+        pass: true,
+        slo: loadResult.slo.map((s) => ({ ...s, pass: true })),
+        load: { ...loadResult.load, errors: [], interrupted: false },
+      };
+      expect(passing.jobs.lost).toBe(0);
+      const text = loadStartSummary(passing, 'reports/latest/load/report.md');
       expect(text.trimEnd().split('\n')).toHaveLength(5);
       expect(text).toMatch(/^PASS {2}\d+ jobs put, /);
       const failed: LoadResult = {
-        ...loadResult,
+        ...passing,
         pass: false,
-        jobs: { ...loadResult.jobs, lost: 2 },
-        slo: loadResult.slo.map((s, i) => (i === 0 ? { ...s, name: `${s.name} ${'and a very long name '.repeat(4)}`, pass: false } : s)),
+        jobs: { ...passing.jobs, lost: 2 },
+        slo: passing.slo.map((s, i) => (i === 0 ? { ...s, name: `${s.name} ${'and a very long name '.repeat(4)}`, pass: false } : s)),
         load: {
-          ...loadResult.load,
-          integrity: { ...loadResult.load.integrity, lostIds: Array.from({ length: 40 }, (_, i) => 1000 + i) },
+          ...passing.load,
+          integrity: { ...passing.load.integrity, lostIds: Array.from({ length: 40 }, (_, i) => 1000 + i) },
           errors: ['the server closed a connection: '.repeat(5)],
         },
       };
