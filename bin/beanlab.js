@@ -1,92 +1,26 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI with no build step. The sources are bundled with esbuild into
-// node_modules/.cache/beanlab (rebuilt whenever a file under src/ changes) and the bundle is
-// run by plain node. Why not a loader hook such as tsx's: it keeps a second V8 isolate alive
-// for the whole process (about 40 MiB of RSS), which the embedded server should not carry.
-// If bundling is impossible (read-only install), tsx's loader is the fallback.
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+// The `beanlab` command. An installed package runs its build, dist/ (tsc output, made when the
+// package is packed): plain node, no esbuild or tsx, nothing written to the package's own
+// directory, so a read-only global install behaves as a writable one. In a clone, where the
+// TypeScript sources are, scripts/dev-bundle.js runs them with no build step (a bundle rebuilt
+// whenever a source changes); dist/ is not used there, since it goes stale as sources change.
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const srcDir = join(root, 'src');
-const cacheDir = join(root, 'node_modules', '.cache', 'beanlab');
+const devBundler = new URL('../scripts/dev-bundle.js', import.meta.url);
+const inClone = existsSync(fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))) && existsSync(fileURLToPath(devBundler));
 
-/** Every source file with its mtime and size: a change to any of them means a new bundle. */
-function sourceStamp() {
-  const hash = createHash('sha1');
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) {
-        const { mtimeMs, size } = statSync(path);
-        hash.update(`${relative(srcDir, path)}:${mtimeMs}:${size}\n`);
-      }
-    }
-  };
-  walk(srcDir);
-  return hash.digest('hex').slice(0, 16);
-}
-
-/**
- * Bundled code runs from the cache folder, so `import.meta.url` would point there; each
- * source file gets its own original URL instead (the corpus and bin paths are relative to it).
- */
-const keepImportMetaUrl = {
-  name: 'keep-import-meta-url',
-  setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replaceAll(
-        'import.meta.url',
-        JSON.stringify(pathToFileURL(args.path).href),
-      ),
-      loader: 'ts',
-    }));
-  },
-};
-
-async function bundledEntry() {
-  const outDir = join(cacheDir, sourceStamp());
-  const entry = join(outDir, 'main.js');
-  if (existsSync(entry)) return entry;
-  const { build } = await import('esbuild');
-  const tmpDir = `${outDir}.tmp-${process.pid}`;
-  await build({
-    entryPoints: [join(srcDir, 'cli', 'main.ts')],
-    outdir: tmpDir,
-    bundle: true,
-    splitting: true, // each subcommand's chunk (and its dependencies) loads only when run
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'silent',
-    plugins: [keepImportMetaUrl],
-  });
+let entry = new URL('../dist/cli/main.js', import.meta.url).href;
+if (inClone) {
   try {
-    renameSync(tmpDir, outDir);
-  } catch {
-    rmSync(tmpDir, { recursive: true, force: true }); // another process built it first
+    const { bundledEntry } = await import(devBundler.href);
+    entry = pathToFileURL(await bundledEntry()).href;
+  } catch (error) {
+    // A syntax error in src/ or no esbuild (npm ci not run): say so in one line, not as a trace.
+    const detail = error instanceof Error ? error.message.split('\n').slice(0, 6).join('\n') : String(error);
+    process.stderr.write(`beanlab: cannot bundle the sources in src/ (run npm ci?):\n${detail}\n`);
+    process.exit(2);
   }
-  // Bundles of older sources are dead weight; remove them (best effort).
-  for (const name of readdirSync(cacheDir)) {
-    if (join(cacheDir, name) !== outDir && !name.includes('.tmp-')) {
-      rmSync(join(cacheDir, name), { recursive: true, force: true });
-    }
-  }
-  return entry;
 }
-
-let main;
-try {
-  mkdirSync(cacheDir, { recursive: true });
-  ({ main } = await import(pathToFileURL(await bundledEntry()).href));
-} catch (error) {
-  if (process.env.BEANLAB_DEBUG) console.error('beanlab: bundling failed, using tsx:', error);
-  const { register } = await import('tsx/esm/api');
-  register();
-  ({ main } = await import('../src/cli/main.ts'));
-}
+const { main } = await import(entry);
 process.exitCode = await main(process.argv.slice(2));

@@ -73,7 +73,6 @@ export function register(program: Command): void {
     .action(async (file: string, options: LoadCliOptions) => {
       const scenario = await readScenario(file);
       const thresholds = thresholdsOf(options.threshold);
-      process.stderr.write(`seed: ${options.seed}\n`);
       const controller = new AbortController();
       const onSigint = (): void => {
         process.stderr.write('\nbeanlab load: stopping (Ctrl-C); the partial result is still written\n');

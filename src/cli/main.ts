@@ -1,5 +1,6 @@
 // The `beanlab` command. Each subcommand lives in its own module and registers itself here;
 // core modules never print, the CLI does.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError, exitCodes } from './errors.js';
 
@@ -26,16 +27,35 @@ function modulesFor(argv: string[]): Array<() => Promise<{ register: Register }>
   return only ? [only] : Object.values(commandModules);
 }
 
+export const MAX_HELP_WIDTH = 100;
+
+function helpWidth(stream: NodeJS.WriteStream): number {
+  const columns = stream.isTTY ? stream.columns : undefined;
+  return columns !== undefined && columns > 0 ? Math.min(columns, MAX_HELP_WIDTH) : MAX_HELP_WIDTH;
+}
+
+/** The version in package.json, two folders up from both src/cli/ and dist/cli/. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
   program
     .name('beanlab')
+    .version(packageVersion(), '-V, --version', 'print the version of beanlab')
     .description(
       'Conformance tester, deterministic simulator and load harness for beanstalkd\n' +
         'and any server that speaks its protocol.',
     )
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Help wraps to the terminal, but never wider than 100 columns (and at 100 when piped:
+    // commander's default of 80 leaves too little room beside long option names to wrap at all).
+    .configureOutput({ getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
+    // Wrap descriptions even in a narrow column (commander's minimum is 40) rather than overflow.
+    .configureHelp({ minWidthToWrap: 20 });
   for (const load of modulesFor(argv)) {
     (await load()).register(program);
   }

@@ -19,7 +19,8 @@ export function register(program: Command): void {
         'are repeats one after another: rates are over the total time and each stays a sample for compare.',
     )
     .argument('<results...>', 'result JSON files of beanlab load')
-    .requiredOption('--json <file>', 'write the merged result here')
+    .usage('--json <file> [options] <results...>')
+    .requiredOption('--json <file>', 'required: write the merged result here')
     .option('--sequential', 'the results are repeats, one after another')
     .option('--scenario <file>', "evaluate the scenario's SLOs on the merged result (else it passes only if every part did)")
     .action(async (files: string[], options: { json: string; sequential?: boolean; scenario?: string }) => {

@@ -54,12 +54,13 @@ export function register(program: Command): void {
     .option('--report <dir>', 'write report.md, report.html and result.json into this directory')
     .action(async (file: string, options: SimOptions) => {
       const seed = options.seed ?? randomInt(0, MAX_SEED + 1);
-      process.stderr.write(`seed: ${seed}\n`);
+      // Printed once, first (before a long run, and in the stdout a user saves), not in the table.
+      process.stdout.write(`seed: ${seed}\n`);
       const document = await readScenarioDocument(file);
       const result = options.sweep
         ? await runSweep(document, file, options.sweep, seed)
         : await runWithProgress(asScenario(document, file), seed, '');
-      process.stdout.write(terminalSummary(result));
+      process.stdout.write(terminalSummary(result, { showSeed: false }));
       await writeOutputs(result, options);
       process.exitCode = result.pass ? exitCodes.ok : exitCodes.failed;
     });

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { runLoad, writeLoadReport } from '../load/index.js';
-import { loadTerminalReport } from '../report/load-table.js';
 import { startIndexHtml, type StartPart } from '../report/start-index.js';
-import { terminalSummary } from '../report/terminal.js';
+import { loadStartSummary, simStartSummary } from '../report/start-summary.js';
 import { runConform } from './conform.js';
 import { exitCodes } from './errors.js';
 import { loadScenarioFile, runWithProgress, writeSimReport } from './sim.js';
@@ -44,20 +43,21 @@ export async function start(log: (text: string) => void = (text) => process.stdo
   parts.push({ title: 'Conformance (conform --quick, embedded server)', href: 'conform/report.html', pass: conformCode === exitCodes.ok });
 
   const scenario = await loadScenarioFile(SMOKE_SCENARIO);
-  log(`\nbeanlab start 2/3: \`beanlab sim scenarios/smoke.yaml --seed ${SEED}\`\n\n`);
+  // The sim and load parts print a few lines each; their full tables are in the reports.
+  log(`\nbeanlab start 2/3: \`beanlab sim scenarios/smoke.yaml --seed ${SEED}\`\n`);
   const simResult = await runWithProgress(scenario, SEED, '');
-  log(terminalSummary(simResult));
+  log(simStartSummary(simResult, join(dir, 'sim', 'report.md')));
   await writeSimReport(join(dir, 'sim'), simResult);
   parts.push({ title: 'Simulation (sim scenarios/smoke.yaml)', href: 'sim/report.html', pass: simResult.pass });
 
-  log(`\nbeanlab start 3/3: \`beanlab load scenarios/smoke.yaml\` on the embedded server (${scenario.durationSeconds ?? '?'} s)\n\n`);
+  log(`\nbeanlab start 3/3: \`beanlab load scenarios/smoke.yaml --seed ${SEED}\` on the embedded server (${scenario.durationSeconds ?? '?'} s)\n`);
   // Ctrl-C ends the load run early; its partial result is still written.
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.on('SIGINT', onSigint);
   try {
     const loadResult = await runLoad(scenario, { seed: SEED, signal: controller.signal });
-    log(loadTerminalReport(loadResult));
+    log(loadStartSummary(loadResult, join(dir, 'load', 'report.md')));
     await writeLoadReport(join(dir, 'load'), loadResult);
     parts.push({ title: 'Load (load scenarios/smoke.yaml, embedded server)', href: 'load/report.html', pass: loadResult.pass && !controller.signal.aborted });
   } finally {

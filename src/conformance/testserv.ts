@@ -1,4 +1,4 @@
-// beanstalkd's own C test suite, testserv.c (63 tests; semantics doc, section e), and where a
+// beanstalkd's own C test suite, testserv.c (63 tests; docs/semantics.md, section e), and where a
 // conformance run covers each one. Most are named in the `source:` line of a corpus case; four
 // binlog tests are too (corpus/persistence.txt), but only a target with a binlog runs those. The
 // two UNIX-socket tests are covered by how a run reaches its target (over a socket; started twice

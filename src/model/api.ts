@@ -38,7 +38,7 @@ export type Output =
   /**
    * A reply to send on `conn`. For a RESERVED handed to one of several waiting connections,
    * `candidates` lists every connection that could have received it (beanstalkd is free to
-   * choose among them, semantics doc h.2); checkers accept any of them.
+   * choose among them, docs/semantics.md h.2); checkers accept any of them.
    */
   | { conn: ConnId; reply: Reply; candidates?: readonly ConnId[] }
   /** The server closes this connection (after `quit`). */

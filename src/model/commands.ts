@@ -1,4 +1,4 @@
-// One request from one connection, as prot.c's dispatch_cmd handles it (semantics doc a.1-a.16).
+// One request from one connection, as prot.c's dispatch_cmd handles it (docs/semantics.md a.1-a.16).
 // The parser has already applied every syntax rule; what is left is state and counters.
 import type { Reply, Request } from '../protocol/types.js';
 import type { RestoredJob } from './api.js';

@@ -1,5 +1,5 @@
 // The YAML bodies of stats, stats-tube, stats-job, list-tubes and list-tubes-watched, field for
-// field in the server's order (semantics doc section d). 1.13 double-quotes names and uname
+// field in the server's order (docs/semantics.md section d). 1.13 double-quotes names and uname
 // strings; `version` is quoted in both.
 import { formatStatsYaml } from '../protocol/stats-yaml.js';
 import type { ModelCore } from './core.js';

@@ -1,6 +1,6 @@
 // One command line (the bytes before CR LF, decoded one char per byte) → what beanstalkd's
 // dispatch_cmd makes of it. Recognition, argument checks and which errors still count follow
-// prot.c (1.12 / 1.13) and semantics doc a.0 - a.16. The byte framing lives in parser.ts.
+// prot.c (1.12 / 1.13) and docs/semantics.md a.0 - a.16. The byte framing lives in parser.ts.
 import { readKickBound, readStrtolInt, readU32, readU64, type NumberOut } from './numbers.js';
 import { isValidTubeName, type Profile, type Request } from './types.js';
 
@@ -118,7 +118,7 @@ function withTube(line: string, argsAt: number, kind: 'use' | 'watch' | 'ignore'
   return isValidTubeName(tube) ? { kind, tube } : BAD_FORMAT;
 }
 
-/** semantics doc a.1 steps 1-4, in the server's order. */
+/** docs/semantics.md a.1 steps 1-4, in the server's order. */
 function put(line: string, maxJobSize: number): LineOutcome {
   if (!readU32(line, 4, num)) return BAD_FORMAT;
   const pri = num.value;

@@ -1,6 +1,6 @@
 // beanstalkd's number readers, reproduced on the decoded command line (one char per byte).
 // Three different parsers exist in the server and each is reachable from the wire, so each is
-// copied exactly rather than unified (semantics doc a.0/6, a.11, f):
+// copied exactly rather than unified (docs/semantics.md a.0/6, a.11, f):
 //   readU32 / readU64  strict read_u32 / read_u64 (every id, pri, delay, ttr, bytes, pause delay)
 //   readKickBound      C strtoul then a cast to unsigned int (kick)
 //   readStrtolInt      C strtol then a cast to int (reserve-with-timeout in 1.12)

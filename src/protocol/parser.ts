@@ -1,5 +1,5 @@
 // The incremental request parser: bytes from one client connection in, Requests out, with
-// beanstalkd's framing (semantics doc a.0/1-3 and a.1, prot.c conn_process_io):
+// beanstalkd's framing (docs/semantics.md a.0/1-3 and a.1, prot.c conn_process_io):
 //
 // * The server keeps a 224-byte line buffer. A line ends at the FIRST CR of the buffer when the
 //   byte after it is LF; a CR followed by anything else stalls the connection until the buffer

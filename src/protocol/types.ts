@@ -1,8 +1,8 @@
 // The beanstalkd wire protocol as data: the 25 commands, what the parser can yield besides a
 // command (errors that still have side effects on the server), and every reply.
-// See ../shared/docs/beanstalkd-semantics.md section (a) for the byte-level rules.
+// See docs/semantics.md section (a) for the byte-level rules.
 
-/** Which server's behaviour to follow where versions differ (semantics doc, section f). */
+/** Which server's behaviour to follow where versions differ (docs/semantics.md, section f). */
 export type Profile = '1.12' | '1.13';
 export const PROFILES: readonly Profile[] = ['1.12', '1.13'];
 

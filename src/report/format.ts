@@ -95,3 +95,28 @@ export function capacityVerdict(result: Result): string {
     ? `no ${what} tried meets every SLO`
     : `smallest ${what} meeting every SLO: ${capacity.value}`;
 }
+
+/** Terminal output fits this many columns. */
+export const TERMINAL_COLUMNS = 100;
+
+/**
+ * Splits text at spaces into lines of at most `width` columns (a word longer than that stays
+ * whole); the text's own leading spaces start the first line, `indent` the later ones.
+ */
+export function wrapText(text: string, width: number = TERMINAL_COLUMNS, indent = '      '): string[] {
+  const lead = /^ */.exec(text)![0];
+  const lines: string[] = [];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    const fresh = line.trim() === '';
+    const candidate = fresh ? `${line}${word}` : `${line} ${word}`;
+    if (!fresh && candidate.length > width) {
+      lines.push(line);
+      line = `${indent}${word}`;
+    } else {
+      line = candidate;
+    }
+  }
+  lines.push(line);
+  return lines;
+}

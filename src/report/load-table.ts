@@ -16,6 +16,7 @@ import {
   tubeRows,
   verdict,
 } from './load-format.js';
+import { TERMINAL_COLUMNS, wrapText } from './format.js';
 
 /** A table drawn with box characters, first column left-aligned, the rest right-aligned. */
 export function boxTable(header: string[], rows: string[][]): string {
@@ -26,7 +27,7 @@ export function boxTable(header: string[], rows: string[][]): string {
 }
 
 export function loadTerminalReport(result: LoadResult): string {
-  const out: string[] = [headline(result), ''];
+  const out: string[] = [...wrapText(headline(result), TERMINAL_COLUMNS, '  '), ''];
   const latency = latencyRows(result);
   if (latency.length > 0) out.push(boxTable(LATENCY_COLUMNS, latency), '');
   out.push(boxTable(RATE_COLUMNS, rateRows(result)), '');

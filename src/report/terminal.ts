@@ -15,10 +15,12 @@ import {
   textTable,
 } from './format.js';
 
-export function terminalSummary(result: Result): string {
+/** `showSeed: false` when the caller printed the seed already (the seed is printed once per run). */
+export function terminalSummary(result: Result, { showSeed = true }: { showSeed?: boolean } = {}): string {
   const out: string[] = [];
   const clock = result.clock === 'virtual' ? 'simulated' : 'real time';
-  out.push(`${result.scenario}  seed ${result.seed}  ${formatUs(result.durationUs)} ${clock}  ${result.pass ? 'PASS' : 'FAIL'}`);
+  const seed = showSeed ? `  seed ${result.seed}` : '';
+  out.push(`${result.scenario}${seed}  ${formatUs(result.durationUs)} ${clock}  ${result.pass ? 'PASS' : 'FAIL'}`);
   const j = result.jobs;
   out.push(`jobs: ${j.put} put, ${j.completed} completed, ${j.buried} buried, ${j.lost} lost, ${j.duplicated} duplicated, ${j.remaining} remaining`);
   const e = result.events;

@@ -7,7 +7,7 @@ const UINT32_MAX = 4294967295;
 /** beanstalkd's default max-job-size; bodies above it would be JOB_TOO_BIG. */
 const MAX_BODY_BYTES = 65535;
 
-// Tube names follow beanstalkd (semantics doc a.0/7); checked here so a typo fails at load time.
+// Tube names follow beanstalkd (docs/semantics.md a.0/7); checked here so a typo fails at load time.
 const tubeName = z
   .string()
   .regex(

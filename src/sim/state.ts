@@ -74,7 +74,7 @@ export class SimState {
     this.seed = seed;
     this.random = new Random(seed);
     const random = this.random;
-    // beanstalkd may give a job to any waiting worker (semantics doc h.2); the seed decides.
+    // beanstalkd may give a job to any waiting worker (docs/semantics.md h.2); the seed decides.
     this.model = createModel({ pickWaiter: (candidates) => random.below(candidates.length) });
     this.tubes = scenarioTubes(scenario);
     this.warmupUs = Math.round(scenario.warmupSeconds * US);

@@ -1,4 +1,4 @@
-// Commands and their error replies (semantics doc a.1-a.16), mostly probe rows of section (g).
+// Commands and their error replies (docs/semantics.md a.1-a.16), mostly probe rows of section (g).
 import { describe, expect, it } from 'vitest';
 import { Harness, put } from './harness.js';
 

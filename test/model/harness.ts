@@ -1,5 +1,5 @@
 // Drives a model with seconds-based time and renders outputs as short protocol-like lines,
-// so tests read like the probe transcripts of the semantics doc.
+// so tests read like the probe transcripts of docs/semantics.md.
 import { parseStatsYaml, parseYamlList } from '../../src/protocol/stats-yaml.js';
 import type { Command, Request } from '../../src/protocol/types.js';
 import { createModel } from '../../src/model/index.js';

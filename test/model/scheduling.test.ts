@@ -1,4 +1,4 @@
-// Which job and which waiting connection (semantics doc b.4, h.1, h.2).
+// Which job and which waiting connection (docs/semantics.md b.4, h.1, h.2).
 import { describe, expect, it } from 'vitest';
 import { Harness, put } from './harness.js';
 

@@ -1,4 +1,4 @@
-// Stats bodies (semantics doc d.1-d.3, probe 96) and tube lifetime (b.6, probes 89, 90).
+// Stats bodies (docs/semantics.md d.1-d.3, probe 96) and tube lifetime (b.6, probes 89, 90).
 import { describe, expect, it } from 'vitest';
 import { Harness, put } from './harness.js';
 

@@ -1,4 +1,4 @@
-// Timed behaviour (semantics doc b.3, b.5, a.3, a.15) with the clock advanced explicitly.
+// Timed behaviour (docs/semantics.md b.3, b.5, a.3, a.15) with the clock advanced explicitly.
 import { describe, expect, it } from 'vitest';
 import { Harness, put } from './harness.js';
 

@@ -1,4 +1,4 @@
-// The parsing-level probe rows of beanstalkd-semantics.md section (g), with the exact Request
+// The parsing-level probe rows of docs/semantics.md section (g), with the exact Request
 // the server's behaviour implies (row numbers in the names), plus the command table of a.0/5.
 import { describe, expect, test } from 'vitest';
 import { RequestParser } from '../../src/protocol/parser.js';
