@@ -91,7 +91,7 @@ export function nothingVerified(tracker: JobTracker, reason: string): Fates {
 }
 
 export async function auditJobs(tracker: JobTracker, options: AuditOptions): Promise<Fates> {
-  const deadlineMs = Date.now() + options.budgetMs;
+  const deadline = { atMs: Date.now() + options.budgetMs, requestTimeoutMs: options.requestTimeoutMs };
   let client: Client;
   try {
     client = await Client.connect({ ...options.address, timeoutMs: options.requestTimeoutMs });
@@ -99,7 +99,7 @@ export async function auditJobs(tracker: JobTracker, options: AuditOptions): Pro
     return nothingVerified(tracker, `the final audit could not connect: ${messageOf(error)}`);
   }
   try {
-    return await audit(client, tracker, options, deadlineMs);
+    return await audit(client, tracker, options, deadline);
   } catch (error) {
     return nothingVerified(tracker, `the final audit failed: ${messageOf(error)}`);
   } finally {
@@ -107,7 +107,9 @@ export async function auditJobs(tracker: JobTracker, options: AuditOptions): Pro
   }
 }
 
-async function audit(client: Client, tracker: JobTracker, options: AuditOptions, deadlineMs: number): Promise<Fates> {
+type Deadline = { atMs: number; requestTimeoutMs: number };
+
+async function audit(client: Client, tracker: JobTracker, options: AuditOptions, deadline: Deadline): Promise<Fates> {
   const fates = emptyFates(tracker);
   const ids = tracker.unfinishedIds();
   // Counting only works where every job in our tubes is ours, and only tells buried from
@@ -121,7 +123,7 @@ async function audit(client: Client, tracker: JobTracker, options: AuditOptions,
       else fates.remaining[group] += 1;
     }
   } else {
-    const unchecked = await lookUp(client, ids, deadlineMs, (id, reply) => {
+    const unchecked = await lookUp(client, ids, deadline, (id, reply) => {
       const group = tracker.groupOf(id);
       if (reply.kind === 'NOT_FOUND') {
         fates.lost[group] += 1;
@@ -137,27 +139,27 @@ async function audit(client: Client, tracker: JobTracker, options: AuditOptions,
       return fates;
     }
   }
-  await checkCompletedGone(client, tracker, fates, deadlineMs);
+  await checkCompletedGone(client, tracker, fates, deadline);
   await checkTubes(client, tracker, fates, options);
   return fates;
 }
 
 /** Completed jobs must answer NOT_FOUND; those still there get SETTLE_MS to go. */
-async function checkCompletedGone(client: Client, tracker: JobTracker, fates: Fates, deadlineMs: number): Promise<void> {
+async function checkCompletedGone(client: Client, tracker: JobTracker, fates: Fates, deadline: Deadline): Promise<void> {
   const { ids, total } = tracker.completedIds(COMPLETED_CHECKS);
   fates.completedTotal = total;
   let present: number[] = [];
-  const firstPass = await lookUp(client, ids, deadlineMs, (id, reply) => {
+  const firstPass = await lookUp(client, ids, deadline, (id, reply) => {
     if (reply.kind !== 'NOT_FOUND') present.push(id);
   });
   fates.completedChecked = ids.length - firstPass.ids.length;
   if (firstPass.ids.length > 0) fates.notes.push(`${firstPass.ids.length} completed jobs were not checked: ${firstPass.reason}`);
-  const settleUntilMs = Math.min(deadlineMs, Date.now() + SETTLE_MS);
+  const settleUntilMs = Math.min(deadline.atMs, Date.now() + SETTLE_MS);
   const states = new Map<number, string>();
   while (present.length > 0 && Date.now() < settleUntilMs) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const still: number[] = [];
-    await lookUp(client, present, deadlineMs, (id, reply) => {
+    await lookUp(client, present, deadline, (id, reply) => {
       if (reply.kind !== 'NOT_FOUND') {
         still.push(id);
         states.set(id, reply.kind === 'OK' ? (stateOf(reply) ?? 'present') : reply.kind);
@@ -216,13 +218,13 @@ function markUnverified(fates: Fates, tracker: JobTracker, ids: readonly number[
 async function lookUp(
   client: Client,
   ids: readonly number[],
-  deadlineMs: number,
+  deadline: { atMs: number; requestTimeoutMs: number },
   onReply: (id: number, reply: Reply) => void,
 ): Promise<{ ids: number[]; reason: string }> {
   for (let start = 0; start < ids.length; start += LOOKUP_WINDOW) {
-    if (Date.now() >= deadlineMs) return { ids: ids.slice(start), reason: 'the audit ran out of time' };
+    if (Date.now() >= deadline.atMs) return { ids: ids.slice(start), reason: 'the audit ran out of time' };
     const batch = ids.slice(start, start + LOOKUP_WINDOW);
-    const timeoutMs = Math.max(1, deadlineMs - Date.now());
+    const timeoutMs = Math.max(1, Math.min(deadline.requestTimeoutMs, deadline.atMs - Date.now()));
     const replies = await Promise.allSettled(batch.map((id) => client.request({ kind: 'stats-job', id }, { timeoutMs })));
     let failure: unknown;
     const unanswered: number[] = [];

@@ -14,6 +14,7 @@ import {
   eventsLine,
   headline,
   jobsLine,
+  latencyNote,
   latencyRows,
   problemLines,
   rateRows,
@@ -45,6 +46,7 @@ ${problems.length > 0 ? `<h2>Problems</h2><ul>${problems.map((p) => `<li>${escap
 ${slos.length > 0 ? `<h2>SLOs</h2>${htmlTable(['result', 'SLO', 'measured', 'limit'], slos)}` : ''}
 <h2>Latency</h2>
 ${htmlTable(LATENCY_COLUMNS, latencyRows(result))}
+${latencyNote(result) ? `<p>Note: ${escapeHtml(latencyNote(result)!)}.</p>` : ''}
 <h2>Throughput</h2>
 ${htmlTable(RATE_COLUMNS, rateRows(result))}
 <h2>Jobs</h2>

@@ -9,6 +9,7 @@ import {
   eventsLine,
   headline,
   jobsLine,
+  latencyNote,
   latencyRows,
   problemLines,
   rateRows,
@@ -24,6 +25,8 @@ export function loadMarkdownReport(result: LoadResult): string {
   const slos = sloRows(result);
   if (slos.length > 0) out.push('## SLOs', '', markdownTable(['result', 'SLO', 'measured', 'limit'], slos), '');
   out.push('## Latency', '', markdownTable(LATENCY_COLUMNS, latencyRows(result)), '');
+  const note = latencyNote(result);
+  if (note) out.push(`Note: ${note}.`, '');
   out.push('## Throughput', '', markdownTable(RATE_COLUMNS, rateRows(result)), '');
   out.push('## Jobs', '', `${jobsLine(result)}.`, '', `${eventsLine(result)}.`, '', `${cpuLine(result)}.`, '');
   out.push('### By tube', '', markdownTable(TUBE_COLUMNS, tubeRows(result)), '');

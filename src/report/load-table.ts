@@ -9,6 +9,7 @@ import {
   eventsLine,
   headline,
   jobsLine,
+  latencyNote,
   latencyRows,
   problemLines,
   rateRows,
@@ -29,6 +30,8 @@ export function loadTerminalReport(result: LoadResult): string {
   const out: string[] = [headline(result), ''];
   const latency = latencyRows(result);
   if (latency.length > 0) out.push(boxTable(LATENCY_COLUMNS, latency), '');
+  const note = latencyNote(result);
+  if (note) out.push(`note: ${note}`, '');
   out.push(boxTable(RATE_COLUMNS, rateRows(result)), '');
   if (Object.keys(result.byTube).length > 1) out.push(boxTable(TUBE_COLUMNS, tubeRows(result)), '');
   out.push(jobsLine(result), eventsLine(result), cpuLine(result));
