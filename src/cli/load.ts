@@ -75,9 +75,19 @@ export function register(program: Command): void {
       const thresholds = thresholdsOf(options.threshold);
       process.stderr.write(`seed: ${options.seed}\n`);
       const controller = new AbortController();
+      let interruptedAtMs: number | undefined;
       const onSigint = (): void => {
-        process.stderr.write('\nbeanlab load: stopping (Ctrl-C); the partial result is still written\n');
-        controller.abort();
+        if (interruptedAtMs === undefined) {
+          interruptedAtMs = Date.now();
+          process.stderr.write('\nbeanlab load: stopping (Ctrl-C); the jobs are audited and the partial result is still written\n');
+          controller.abort();
+          return;
+        }
+        // One keypress can arrive twice (a terminal signals the group, and npm forwards it too).
+        if (Date.now() - interruptedAtMs < SECOND_CTRL_C_AFTER_MS) return;
+        process.stderr.write('beanlab load: Ctrl-C again: exiting without the final audit or a result\n');
+        // The exit hooks stop any server this run started.
+        process.exit(130);
       };
       process.on('SIGINT', onSigint);
       const progress = progressReporter();
@@ -127,6 +137,8 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
 }
 
 const AB_DEFAULT_REPEAT = 5;
+/** A second Ctrl-C this long after the first ends the run at once. */
+const SECOND_CTRL_C_AFTER_MS = 1000;
 
 function targetOf(address: string | undefined, command: string | undefined): TargetSpec | undefined {
   if (address !== undefined) return { kind: 'address', address };
