@@ -10,7 +10,9 @@ import { compareMarkdown } from '../report/compare-markdown.js';
 import { loadTerminalReport } from '../report/load-table.js';
 import { parseScenario, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
-import { PlanError, TargetError, runLoad, writeLoadReport, type LoadOptions, type LoadProgress, type TargetSpec } from '../load/index.js';
+import { PlanError, TargetError, planLoad, runLoad, writeLoadReport, type LoadOptions, type LoadProgress, type TargetSpec } from '../load/index.js';
+import { descriptorsNeeded, kernelMaxOpenFiles, readOpenFilesLimit } from '../load/fd-limit.js';
+import { spawn } from 'node:child_process';
 import { resultJson } from '../load/report-files.js';
 import { UsageError, exitCodes } from './errors.js';
 
@@ -25,6 +27,7 @@ export interface LoadCliOptions {
   pipeline?: number;
   repeat?: number;
   driver?: 'beanlab' | 'jackd';
+  replyTimeout?: number;
   seed: number;
   threshold: string;
   json?: string;
@@ -66,6 +69,11 @@ export function register(program: Command): void {
       positiveNumber('--repeat', true),
     )
     .option('--driver <name>', 'beanlab (default) or jackd', driverName)
+    .option(
+      '--reply-timeout <seconds>',
+      'a request unanswered this long fails its connection; what it leaves unanswered is counted and timed at its age (default 10)',
+      positiveNumber('--reply-timeout', false),
+    )
     .option('--seed <n>', 'seed for arrivals, service times and priorities', seedNumber, 1)
     .option('--threshold <list>', 'A/B regression limits', DEFAULT_THRESHOLDS)
     .option('--json <file>', 'write the result as JSON')
@@ -73,6 +81,12 @@ export function register(program: Command): void {
     .action(async (file: string, options: LoadCliOptions) => {
       const scenario = await readScenario(file);
       const thresholds = thresholdsOf(options.threshold);
+      const run = runOptions(options);
+      const raised = await ensureDescriptors(scenario, run);
+      if (raised !== undefined) {
+        process.exitCode = raised;
+        return;
+      }
       process.stderr.write(`seed: ${options.seed}\n`);
       const controller = new AbortController();
       let interruptedAtMs: number | undefined;
@@ -93,7 +107,7 @@ export function register(program: Command): void {
       const progress = progressReporter();
       let result: LoadResult;
       try {
-        result = await runLoad(scenario, { ...runOptions(options), signal: controller.signal, onProgress: progress.update });
+        result = await runLoad(scenario, { ...run, signal: controller.signal, onProgress: progress.update });
       } catch (error) {
         if (error instanceof TargetError || error instanceof PlanError) throw new UsageError(error.message);
         throw error;
@@ -115,6 +129,59 @@ export function register(program: Command): void {
     });
 }
 
+/** Set in the environment of beanlab run again with a raised descriptor limit, so it is done once. */
+const RAISED_ENV = 'BEANLAB_RAISED_NOFILE';
+
+/**
+ * Enough open files for the run, before any load starts: undefined to go on; otherwise this
+ * process ran itself again with the soft limit raised to the hard one, and this is its exit
+ * status. Throws a one-line UsageError (exit 2) when even the hard limit is short.
+ */
+async function ensureDescriptors(scenario: Scenario, options: LoadOptions): Promise<number | undefined> {
+  let plan;
+  try {
+    plan = planLoad(scenario, options);
+  } catch (error) {
+    if (error instanceof PlanError) throw new UsageError(error.message);
+    throw error;
+  }
+  const limit = readOpenFilesLimit();
+  const needs = descriptorsNeeded(plan);
+  if (limit === undefined || limit.soft >= needs.total) return undefined;
+  const raiseTo = Math.min(limit.hard, kernelMaxOpenFiles());
+  if (raiseTo < needs.total || process.env[RAISED_ENV] === '1') {
+    throw new UsageError(
+      `this run needs about ${needs.total} open files (${needs.producerConnections} producer and ${needs.workerConnections} worker connections, ` +
+        `plus its own) and the limit is ${limit.soft} (hard limit ${limit.hard === Infinity ? 'unlimited' : limit.hard}): ` +
+        `raise it (ulimit -n ${needs.total}) or run fewer connections`,
+    );
+  }
+  // setrlimit is not in Node: a shell raises the soft limit and becomes beanlab again.
+  const child = spawn(
+    '/bin/sh',
+    ['-c', 'ulimit -S -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(raiseTo), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: 'inherit', env: { ...process.env, [RAISED_ENV]: '1' } },
+  );
+  // A terminal's Ctrl-C reaches the child too (same process group): it handles it; this waits.
+  const ignore = (): void => {};
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onTerm = forward('SIGTERM');
+  const onHup = forward('SIGHUP');
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : exitCodes.failed)));
+    });
+  } finally {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
+  }
+}
+
 export function runOptions(options: LoadCliOptions): LoadOptions {
   if (options.target !== undefined && options.spawn !== undefined) throw new UsageError('--target and --spawn exclude each other');
   if (options.baselineTarget !== undefined && options.baselineSpawn !== undefined) {
@@ -133,6 +200,7 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
     repeat: options.repeat ?? (options.baselineTarget !== undefined || options.baselineSpawn !== undefined ? AB_DEFAULT_REPEAT : 1),
     driver: options.driver,
     seed: options.seed,
+    requestTimeoutMs: options.replyTimeout === undefined ? undefined : Math.round(options.replyTimeout * 1000),
   };
 }
 
