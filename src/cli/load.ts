@@ -11,8 +11,7 @@ import { loadTerminalReport } from '../report/load-table.js';
 import { parseScenario, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { PlanError, TargetError, planLoad, runLoad, writeLoadReport, type LoadOptions, type LoadProgress, type TargetSpec } from '../load/index.js';
-import { descriptorsNeeded, kernelMaxOpenFiles, readOpenFilesLimit } from '../load/fd-limit.js';
-import { spawn } from 'node:child_process';
+import { descriptorsNeeded, readOpenFilesLimit } from '../load/fd-limit.js';
 import { resultJson } from '../load/report-files.js';
 import { UsageError, exitCodes } from './errors.js';
 
@@ -82,11 +81,7 @@ export function register(program: Command): void {
       const scenario = await readScenario(file);
       const thresholds = thresholdsOf(options.threshold);
       const run = runOptions(options);
-      const raised = await ensureDescriptors(scenario, run);
-      if (raised !== undefined) {
-        process.exitCode = raised;
-        return;
-      }
+      ensureDescriptors(scenario, run);
       process.stderr.write(`seed: ${options.seed}\n`);
       const controller = new AbortController();
       let interruptedAtMs: number | undefined;
@@ -129,15 +124,12 @@ export function register(program: Command): void {
     });
 }
 
-/** Set in the environment of beanlab run again with a raised descriptor limit, so it is done once. */
-const RAISED_ENV = 'BEANLAB_RAISED_NOFILE';
-
 /**
- * Enough open files for the run, before any load starts: undefined to go on; otherwise this
- * process ran itself again with the soft limit raised to the hard one, and this is its exit
- * status. Throws a one-line UsageError (exit 2) when even the hard limit is short.
+ * Enough open files for the run, checked before any load starts: a one-line UsageError (exit 2)
+ * when the limit is short. Node itself raises the soft limit to the hard one when it starts
+ * (src/load/fd-limit.ts), so what is read here is already the most this process can have.
  */
-async function ensureDescriptors(scenario: Scenario, options: LoadOptions): Promise<number | undefined> {
+function ensureDescriptors(scenario: Scenario, options: LoadOptions): void {
   let plan;
   try {
     plan = planLoad(scenario, options);
@@ -147,39 +139,12 @@ async function ensureDescriptors(scenario: Scenario, options: LoadOptions): Prom
   }
   const limit = readOpenFilesLimit();
   const needs = descriptorsNeeded(plan);
-  if (limit === undefined || limit.soft >= needs.total) return undefined;
-  const raiseTo = Math.min(limit.hard, kernelMaxOpenFiles());
-  if (raiseTo < needs.total || process.env[RAISED_ENV] === '1') {
-    throw new UsageError(
-      `this run needs about ${needs.total} open files (${needs.producerConnections} producer and ${needs.workerConnections} worker connections, ` +
-        `plus its own) and the limit is ${limit.soft} (hard limit ${limit.hard === Infinity ? 'unlimited' : limit.hard}): ` +
-        `raise it (ulimit -n ${needs.total}) or run fewer connections`,
-    );
-  }
-  // setrlimit is not in Node: a shell raises the soft limit and becomes beanlab again.
-  const child = spawn(
-    '/bin/sh',
-    ['-c', 'ulimit -S -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(raiseTo), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, [RAISED_ENV]: '1' } },
+  if (limit === undefined || limit.soft >= needs.total) return;
+  throw new UsageError(
+    `this run needs about ${needs.total} open files (${needs.producerConnections} producer and ${needs.workerConnections} worker connections, ` +
+      `plus its own) and the limit is ${limit.soft} (hard limit ${limit.hard === Infinity ? 'unlimited' : limit.hard}): ` +
+      `raise it (ulimit -n ${needs.total}) or run fewer connections`,
   );
-  // A terminal's Ctrl-C reaches the child too (same process group): it handles it; this waits.
-  const ignore = (): void => {};
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-  const onTerm = forward('SIGTERM');
-  const onHup = forward('SIGHUP');
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGHUP', onHup);
-  try {
-    return await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : exitCodes.failed)));
-    });
-  } finally {
-    process.off('SIGINT', ignore);
-    process.off('SIGTERM', onTerm);
-    process.off('SIGHUP', onHup);
-  }
 }
 
 export function runOptions(options: LoadCliOptions): LoadOptions {

@@ -1,8 +1,9 @@
 // Open files: every producer, worker and kicker connection is a descriptor, in beanlab and in a
 // server it starts (which inherits beanlab's limit). At `ulimit -n 1024` a thousand workers used
-// to end in an uncaught EMFILE half-way through connecting. Node cannot call setrlimit, so the CLI
-// raises the soft limit to the hard one by running itself again through a shell (`ulimit -S -n`);
-// if even the hard limit is short, it says so in one line before any load starts.
+// to end in an uncaught EMFILE half-way through connecting. Node raises its own soft limit to the
+// hard one when it starts (node.cc, PlatformInit: `ulimit -S -n 1024` under a hard limit of 20000
+// reads 20000 in /proc/self/limits), and it has no setrlimit to go further; so the CLI reads the
+// limit it got and, if that is short, says so in one line before any load starts.
 import { readFileSync } from 'node:fs';
 import type { LoadPlan } from './plan.js';
 
@@ -28,15 +29,6 @@ export function readOpenFilesLimit(): OpenFilesLimit | undefined {
     return parseOpenFilesLimit(readFileSync('/proc/self/limits', 'utf8'));
   } catch {
     return undefined;
-  }
-}
-
-/** The largest descriptor limit the kernel allows a process (`unlimited` cannot be set on Linux). */
-export function kernelMaxOpenFiles(): number {
-  try {
-    return Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim()) || 1_048_576;
-  } catch {
-    return 1_048_576;
   }
 }
 

@@ -1,6 +1,8 @@
-// A thousand workers at `ulimit -n 1024` (issue 9, item 10): beanlab raises its soft limit to the
-// hard one and runs; when the hard limit is short too, it says so in one line and exits 2 before
-// any load starts (it used to die half-way through connecting, with an EMFILE stack trace).
+// A thousand workers at `ulimit -n 1024` (issue 9, item 10): with a soft limit of 1024 under a
+// higher hard limit the run goes ahead (Node raises its soft limit to the hard one at start, and
+// the server beanlab spawns inherits that); when the hard limit is short too, beanlab says so in
+// one line and exits 2 before any load starts (it used to die half-way through connecting, with
+// an EMFILE stack trace).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +64,7 @@ describe('the open-files limit', () => {
 });
 
 describeWithBeanstalkd('a thousand workers at a soft limit of 1024', (binary) => {
-  it('raises the soft limit to the hard one and runs', async () => {
+  it('runs: the soft limit is raised to the hard one for beanlab and the server it spawns', async () => {
     const hard = parseOpenFilesLimit(readFileSync('/proc/self/limits', 'utf8'))!.hard;
     expect(hard, 'this test needs a hard limit above 2100').toBeGreaterThan(2100);
     const json = join(dir, 'many.json');
