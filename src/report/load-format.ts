@@ -80,6 +80,23 @@ export function cpuLine(result: LoadResult): string {
 }
 
 /**
+ * How the load generator kept to the load asked of it: how late open-loop puts went out (put
+ * latencies are timed from the intended time, so they include it), worker service measured
+ * against configured, and the event loop's lag. Undefined for results without these figures.
+ */
+export function harnessLine(result: LoadResult): string | undefined {
+  const h = result.load.harness;
+  if (!h) return undefined;
+  const parts: string[] = [];
+  if (h.sendLagUs.count > 0) parts.push(`puts sent ${formatUs(h.sendLagUs.p50)} late (p50), ${formatUs(h.sendLagUs.p99)} (p99)`);
+  if (h.serviceConfiguredUs.count > 0) {
+    parts.push(`worker service ${formatUs(h.serviceMeasuredUs.mean)} for ${formatUs(h.serviceConfiguredUs.mean)} configured (mean)`);
+  }
+  if (h.eventLoopLagUs.count > 0) parts.push(`event-loop lag ${formatUs(h.eventLoopLagUs.p99)} (p99)`);
+  return parts.length === 0 ? undefined : `load generator: ${parts.join('; ')}`;
+}
+
+/**
  * Everything that makes the run untrustworthy or failed beyond its SLOs, then warnings and notes;
  * empty when sound. The words are the README's: lost, unverified, duplicated, unanswered.
  */

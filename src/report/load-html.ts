@@ -12,6 +12,7 @@ import {
   TUBE_COLUMNS,
   cpuLine,
   eventsLine,
+  harnessLine,
   headline,
   jobsLine,
   latencyNote,
@@ -50,7 +51,7 @@ ${latencyNote(result) ? `<p>Note: ${escapeHtml(latencyNote(result)!)}.</p>` : ''
 <h2>Throughput</h2>
 ${htmlTable(RATE_COLUMNS, rateRows(result))}
 <h2>Jobs</h2>
-<p>${escapeHtml(jobsLine(result))}.<br>${escapeHtml(eventsLine(result))}.<br>${escapeHtml(cpuLine(result))}.</p>
+<p>${escapeHtml(jobsLine(result))}.<br>${escapeHtml(eventsLine(result))}.<br>${escapeHtml(cpuLine(result))}.${harnessLine(result) ? `<br>${escapeHtml(harnessLine(result)!)}.` : ''}</p>
 ${htmlTable(TUBE_COLUMNS, tubeRows(result))}
 <h2>Charts</h2>
 <div id="charts"></div>

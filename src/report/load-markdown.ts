@@ -7,6 +7,7 @@ import {
   TUBE_COLUMNS,
   cpuLine,
   eventsLine,
+  harnessLine,
   headline,
   jobsLine,
   latencyNote,
@@ -29,6 +30,8 @@ export function loadMarkdownReport(result: LoadResult): string {
   if (note) out.push(`Note: ${note}.`, '');
   out.push('## Throughput', '', markdownTable(RATE_COLUMNS, rateRows(result)), '');
   out.push('## Jobs', '', `${jobsLine(result)}.`, '', `${eventsLine(result)}.`, '', `${cpuLine(result)}.`, '');
+  const harness = harnessLine(result);
+  if (harness) out.push(`${harness}.`, '');
   out.push('### By tube', '', markdownTable(TUBE_COLUMNS, tubeRows(result)), '');
   const repeats = result.load.repeats;
   if (repeats.length > 1) {

@@ -7,6 +7,7 @@ import {
   TUBE_COLUMNS,
   cpuLine,
   eventsLine,
+  harnessLine,
   headline,
   jobsLine,
   latencyNote,
@@ -26,22 +27,45 @@ export function boxTable(header: string[], rows: string[][]): string {
   return [rule('┌', '┬', '┐'), line(header), rule('├', '┼', '┤'), ...rows.map(line), rule('└', '┴', '┘')].join('\n');
 }
 
+/** Terminal output fits this many columns. */
+const COLUMNS = 100;
+
+/** A line of prose broken at spaces to fit COLUMNS; continuation lines are indented. */
+export function wrapLine(text: string, columns = COLUMNS): string {
+  if (text.length <= columns) return text;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (candidate.length > columns && line.trim() !== '') {
+      lines.push(line);
+      line = `  ${word}`;
+    } else {
+      line = candidate;
+    }
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
 export function loadTerminalReport(result: LoadResult): string {
-  const out: string[] = [headline(result), ''];
+  const out: string[] = [wrapLine(headline(result)), ''];
   const latency = latencyRows(result);
   if (latency.length > 0) out.push(boxTable(LATENCY_COLUMNS, latency), '');
   const note = latencyNote(result);
-  if (note) out.push(`note: ${note}`, '');
+  if (note) out.push(wrapLine(`note: ${note}`), '');
   out.push(boxTable(RATE_COLUMNS, rateRows(result)), '');
   if (Object.keys(result.byTube).length > 1) out.push(boxTable(TUBE_COLUMNS, tubeRows(result)), '');
-  out.push(jobsLine(result), eventsLine(result), cpuLine(result));
+  out.push(wrapLine(jobsLine(result)), wrapLine(eventsLine(result)), wrapLine(cpuLine(result)));
+  const harness = harnessLine(result);
+  if (harness) out.push(wrapLine(harness));
   const slos = sloRows(result);
   if (slos.length > 0) {
     out.push('', 'SLOs:');
-    for (const [pass, name, actual, limit] of slos) out.push(`  ${pass.toUpperCase().padEnd(4)}  ${name}: ${actual} (limit ${limit})`);
+    for (const [pass, name, actual, limit] of slos) out.push(wrapLine(`  ${pass.toUpperCase().padEnd(4)}  ${name}: ${actual} (limit ${limit})`));
   }
   const problems = problemLines(result);
-  if (problems.length > 0) out.push('', ...problems);
+  if (problems.length > 0) out.push('', ...problems.map((p) => wrapLine(p)));
   out.push('', verdict(result));
   return out.join('\n') + '\n';
 }

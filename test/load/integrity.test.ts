@@ -5,6 +5,9 @@ import { afterEach, expect, it } from 'vitest';
 import { runLoad, type LoadOptions } from '../../src/load/run.js';
 import type { LoadResult } from '../../src/metrics/load-result.js';
 import { loadTerminalReport } from '../../src/report/load-table.js';
+
+/** The terminal report with its wrapped lines joined again. */
+const unwrapped = (text: string) => text.replace(/\n  /g, ' ');
 import { spawnBeanstalkd, type SpawnedServer } from '../../src/target/index.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { deleteKeepsJob, inflateTotalJobs, shiftIds, startFaultProxy, swallowPuts, type Fault, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -47,7 +50,7 @@ describeWithBeanstalkd('load verdicts under a lying server', (binary) => {
     expect(result.load.integrity.lostIds).toEqual(Array.from({ length: 10 }, (_, k) => fakeIds(k)));
     expect(result.jobs.completed + result.jobs.lost).toBe(result.jobs.put);
     expect(result.pass).toBe(false);
-    expect(loadTerminalReport(result)).toMatch(/LOST: 10 acknowledged jobs/);
+    expect(unwrapped(loadTerminalReport(result))).toMatch(/LOST: 10 acknowledged jobs/);
   });
 
   it('tracks ids far above the others: a server numbering from 4,000,000,001, and 10 lies in that range', async () => {
@@ -72,7 +75,7 @@ describeWithBeanstalkd('load verdicts under a lying server', (binary) => {
     expect(result.load.integrity.duplicateDeliveries).toBe(0);
     expect(result.load.integrity.duplicatedIds).toEqual([]);
     expect(result.jobs.duplicated).toBe(0);
-    const report = loadTerminalReport(result);
+    const report = unwrapped(loadTerminalReport(result));
     expect(report).not.toMatch(/DUPLICATED/);
     expect(report).toMatch(/LOST: 10 /);
     expect(result.pass).toBe(false);
@@ -86,7 +89,7 @@ describeWithBeanstalkd('load verdicts under a lying server', (binary) => {
     // A --target server may be shared, so its tube counts are a note; the ids are the verdict.
     expect(result.load.integrity.notes!.join()).toMatch(/tube t holds \d+ jobs; the run left 0 there/);
     expect(result.pass).toBe(false);
-    expect(loadTerminalReport(result)).toMatch(/NOT DELETED: \d+ jobs answered DELETED are still on the server \(.*delayed/);
+    expect(unwrapped(loadTerminalReport(result))).toMatch(/NOT DELETED: \d+ jobs answered DELETED are still on the server \(.*delayed/);
   });
 });
 
@@ -118,7 +121,7 @@ describeWithBeanstalkd('load verdicts when the server stops answering', (binary)
       expect(put.count).toBe(result.jobs.put + u.puts);
       expect(put.max).toBeGreaterThan(800_000);
       expect(put.p99).toBeGreaterThan(500_000);
-      const report = loadTerminalReport(result);
+      const report = unwrapped(loadTerminalReport(result));
       expect(report).toMatch(/UNANSWERED: \d+ operations got no answer \(\d+ puts/);
       expect(report).toMatch(/the server stopped answering at 1\.\d s/);
       expect(report).toMatch(/UNVERIFIED: \d+ acknowledged jobs/);
