@@ -174,7 +174,7 @@ export class HttpProducers implements ProducerSide {
       scheduled += due;
       for (let k = e.arrived; k < due; k++) {
         neverSent += 1;
-        recordCorrected(this.latencyUs, Math.max(0, Math.round(endUs - (e.startUs + k * intervalUs))), 0);
+        this.latencyUs.record(Math.max(0, Math.round(endUs - (e.startUs + k * intervalUs))));
       }
     }
     return {

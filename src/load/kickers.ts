@@ -21,6 +21,9 @@ export interface KickerContext {
 export class Kickers {
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Kicks sent and not yet answered: a stop waits for them, so none is cut off and miscounted. */
+  private inFlight = 0;
+  private settled: (() => void) | undefined;
 
   private constructor(
     private readonly conns: Array<{ conn: QueueConnection; spec: KickerSpec }>,
@@ -44,7 +47,10 @@ export class Kickers {
         if (this.stopped) return;
         const pending = this.ctx.pendingOps;
         const seq = pending.begin(this.ctx.clock.nowUs(), 0);
+        this.inFlight += 1;
         conn.kick(spec.bound, (error, count) => {
+          this.inFlight -= 1;
+          if (this.inFlight === 0) this.settled?.();
           if (error) {
             if (!noAnswer(error)) pending.end(seq);
             if (!this.stopped) this.ctx.fail(error);
@@ -59,9 +65,11 @@ export class Kickers {
     }
   }
 
+  /** Stops kicking; waits for the kicks in flight (each answers or fails by its timeout), then closes. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.settled = resolve));
     await Promise.all(this.conns.map(({ conn }) => conn.close()));
   }
 }

@@ -210,9 +210,12 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
     sampler.observeBacklog(durationUs);
     clearInterval(progress);
     harness.stop();
-    const unanswered = countUnanswered(durationUs, tracker, pendingPuts, pendingOps, workers);
     const http = producers instanceof HttpProducers ? producers.summary(durationUs) : undefined;
+    // Reserves still waiting now are closed by the stop; those long past their timeout count.
+    const overdueReserves = workers.overdueReserves(durationUs);
+    // The stop waits for every delete, release, bury, touch and kick in flight (or its timeout).
     await Promise.all([workers.stop(), kickers.stop()]);
+    const unanswered = countUnanswered(durationUs, tracker, pendingPuts, pendingOps, overdueReserves);
     let last: ServerSnapshot = first;
     try {
       await bounded(sampler.stop(), requestTimeoutMs);
@@ -274,18 +277,18 @@ async function tubeJobs(control: Client, tube: string): Promise<number | null> {
 }
 
 /**
- * Operations without an answer at endUs: puts (recorded in the put latency at their age then),
- * worker and kicker operations, and reserves long past their timeout.
+ * Operations that never got an answer, once everything sent has been answered or has failed:
+ * puts (recorded in the put latency at their age at endUs, the end of the run), worker and
+ * kicker operations, and reserves long past their timeout at endUs.
  */
 function countUnanswered(
   endUs: number,
   tracker: JobTracker,
   pendingPuts: OutstandingOps,
   pendingOps: OutstandingOps,
-  workers: Workers,
+  reserves: { count: number; oldestUs: number | undefined },
 ): NonNullable<LoadDetails['unanswered']> {
   pendingPuts.forEachOpen((startUs, group) => tracker.unansweredPut(group, startUs, endUs));
-  const reserves = workers.overdueReserves(endUs);
   const oldest = [pendingPuts.oldestOpenUs(), pendingOps.oldestOpenUs(), reserves.oldestUs].filter((t): t is number => t !== undefined);
   const workerOps = pendingOps.count + reserves.count;
   return {
