@@ -49,9 +49,9 @@ export function register(program: Command): void {
     .description(
       'Run a scenario against a real server: producers and workers as TCP connections, latency in HDR\n' +
         'histograms, server stats every second, every acknowledged job accounted for at the end.\n' +
-        'Exit 0 when the run completes and its SLOs hold, 1 when an SLO fails, a job is lost or\n' +
-        'duplicated, the run is interrupted or (A/B) a regression is found, 2 for bad input or an\n' +
-        'unreachable target.',
+        'Exit 0 when the run completes and its SLOs hold; 1 when an SLO fails, a job is lost,\n' +
+        'duplicated, unverified or not deleted, an operation goes unanswered, the run is interrupted\n' +
+        'or (A/B) a regression is found; 2 for bad input, an unreachable target or too few open files.',
     )
     .argument('<scenario>', 'scenario YAML file (the same format as beanlab sim)')
     .option('--target <host:port|unix:path>', 'a running server (default: the embedded server, started as its own process)')

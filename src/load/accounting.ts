@@ -55,6 +55,8 @@ export interface Fates {
   /** Completed jobs (answered DELETED) the server still held at the end. */
   undeleted: number;
   undeletedIds: number[];
+  /** The states the server gave the jobs not deleted (delayed, ready ...), with how many in each. */
+  undeletedByState: Record<string, number>;
   completedChecked: number;
   completedTotal: number;
   /** Tubes holding other than the jobs reported left in them. */
@@ -75,6 +77,7 @@ function emptyFates(tracker: JobTracker): Fates {
     unverifiedReason: null,
     undeleted: 0,
     undeletedIds: [],
+    undeletedByState: {},
     completedChecked: 0,
     completedTotal: 0,
     tubeMismatches: [],
@@ -169,10 +172,9 @@ async function checkCompletedGone(client: Client, tracker: JobTracker, fates: Fa
   }
   fates.undeleted = present.length;
   fates.undeletedIds = present.slice(0, MAX_LISTED_IDS);
-  if (present.length > 0) {
-    const byState = new Map<string, number>();
-    for (const id of present) byState.set(states.get(id) ?? 'present', (byState.get(states.get(id) ?? 'present') ?? 0) + 1);
-    fates.notes.push(`not deleted, by state: ${[...byState].map(([state, n]) => `${n} ${state}`).join(', ')}`);
+  for (const id of present) {
+    const state = states.get(id) ?? 'present';
+    fates.undeletedByState[state] = (fates.undeletedByState[state] ?? 0) + 1;
   }
 }
 

@@ -104,6 +104,7 @@ export function buildResult(facts: RunFacts): LoadResult {
       unverifiedReason: fates.unverifiedReason,
       undeleted: fates.undeleted,
       undeletedIds: fates.undeletedIds,
+      undeletedByState: fates.undeletedByState,
       completedChecked: fates.completedChecked,
       completedTotal: fates.completedTotal,
       tubeMismatches: fates.tubeMismatches,

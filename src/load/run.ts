@@ -9,7 +9,7 @@ import { Client } from '../client/client.js';
 import { mergeLoadResults } from '../metrics/load-merge.js';
 import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
 import type { Scenario } from '../scenario/schema.js';
-import { auditJobs, messageOf, type Fates } from './accounting.js';
+import { auditJobs, type Fates } from './accounting.js';
 import { newRunToken } from './body.js';
 import { RunClock } from './clock.js';
 import { beanlabDriver, REQUEST_TIMEOUT_MS, type Driver } from './driver.js';

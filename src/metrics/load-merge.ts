@@ -211,6 +211,7 @@ function mergeIntegrity(parts: readonly Integrity[]): Integrity {
     unverifiedReason: parts.find((i) => i.unverifiedReason)?.unverifiedReason ?? null,
     undeleted: total((i) => i.undeleted),
     undeletedIds: ids((i) => i.undeletedIds),
+    undeletedByState: sumFields(parts.map((i) => i.undeletedByState ?? {})),
     completedChecked: total((i) => i.completedChecked),
     completedTotal: total((i) => i.completedTotal),
     tubeMismatches: parts.flatMap((i) => i.tubeMismatches ?? []),

@@ -77,6 +77,8 @@ export const loadDetailsSchema = z.object({
     /** Jobs a worker deleted (the server answered DELETED) that the server still held at the end. */
     undeleted: count.optional(),
     undeletedIds: z.array(count).optional(),
+    /** Their states on the server (delayed, ready, ...), with how many in each. */
+    undeletedByState: z.record(z.string(), count).optional(),
     /** Completed jobs the audit checked for being gone, out of completedTotal. */
     completedChecked: count.optional(),
     completedTotal: count.optional(),

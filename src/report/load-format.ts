@@ -121,8 +121,10 @@ export function problemLines(result: LoadResult): string[] {
     lines.push(`UNVERIFIED: ${unverified} acknowledged jobs could not be checked, so neither lost nor kept is known: ${i.unverifiedReason ?? 'no reason recorded'} (ids ${listIds(i.unverifiedIds ?? [], unverified)})`);
   }
   if ((i.undeleted ?? 0) > 0) {
-    const states = (i.notes ?? []).find((n) => n.startsWith('not deleted, by state: '))?.slice('not deleted, by state: '.length);
-    lines.push(`NOT DELETED: ${i.undeleted} jobs answered DELETED are still on the server (${states ?? 'present'}; ids ${listIds(i.undeletedIds ?? [], i.undeleted!)})`);
+    const states = Object.entries(i.undeletedByState ?? {}).map(([state, n]) => `${n} ${state}`);
+    lines.push(
+      `NOT DELETED: ${i.undeleted} jobs answered DELETED are still on the server (${states.join(', ') || 'present'}; ids ${listIds(i.undeletedIds ?? [], i.undeleted!)})`,
+    );
   }
   for (const mismatch of i.tubeMismatches ?? []) lines.push(`TUBE: ${mismatch}`);
   if (i.duplicateDeliveries > 0) {
@@ -137,7 +139,7 @@ export function problemLines(result: LoadResult): string[] {
   if (l.http && (l.http.errors > 0 || l.http.non2xx > 0)) lines.push(`HTTP: ${l.http.errors} errors, ${l.http.non2xx} non-2xx answers of ${l.http.requests} requests`);
   for (const warning of l.harness?.warnings ?? []) lines.push(`warning: ${warning}`);
   if (i.foreignJobs > 0) lines.push(`note: ${i.foreignJobs} jobs this run did not put were reserved and released (a shared tube?)`);
-  for (const note of i.notes ?? []) if (!note.startsWith('not deleted, by state: ')) lines.push(`note: ${note}`);
+  for (const note of i.notes ?? []) lines.push(`note: ${note}`);
   return lines;
 }
 

@@ -4,6 +4,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { runLoad, type LoadOptions } from '../../src/load/run.js';
 import type { LoadResult } from '../../src/metrics/load-result.js';
+import { mergeLoadResults } from '../../src/metrics/load-merge.js';
 import { loadTerminalReport } from '../../src/report/load-table.js';
 
 /** The terminal report with its wrapped lines joined again. */
@@ -89,7 +90,12 @@ describeWithBeanstalkd('load verdicts under a lying server', (binary) => {
     // A --target server may be shared, so its tube counts are a note; the ids are the verdict.
     expect(result.load.integrity.notes!.join()).toMatch(/tube t holds \d+ jobs; the run left 0 there/);
     expect(result.pass).toBe(false);
-    expect(unwrapped(loadTerminalReport(result))).toMatch(/NOT DELETED: \d+ jobs answered DELETED are still on the server \(.*delayed/);
+    expect(unwrapped(loadTerminalReport(result))).toMatch(/NOT DELETED: \d+ jobs answered DELETED are still on the server \(\d+ delayed;/);
+    // Merged results keep the finding (beanlab merge).
+    const merged = mergeLoadResults([result, result], 'sequential');
+    expect(merged.load.integrity.undeleted).toBe(2 * result.load.integrity.undeleted!);
+    expect(merged.load.integrity.undeletedByState).toEqual({ delayed: 2 * result.load.integrity.undeleted! });
+    expect(merged.pass).toBe(false);
   });
 });
 
@@ -127,6 +133,11 @@ describeWithBeanstalkd('load verdicts when the server stops answering', (binary)
       expect(report).toMatch(/UNVERIFIED: \d+ acknowledged jobs/);
       expect(report).not.toMatch(/LOST/);
       expect(result.pass).toBe(false);
+      // Merged results keep the unanswered operations, the unverified jobs and the failure.
+      const merged = mergeLoadResults([result, result], 'sequential');
+      expect(merged.load.unanswered).toEqual({ total: 2 * u.total, puts: 2 * u.puts, workerOps: 2 * u.workerOps, sinceUs: u.sinceUs });
+      expect(merged.jobs.unverified).toBe(2 * result.jobs.unverified!);
+      expect(merged.pass).toBe(false);
     } finally {
       process.kill(server.pid, 'SIGCONT');
       await server.stop();
