@@ -92,10 +92,12 @@ workers: [{ count: 2, watch: [t], service: { distribution: constant, seconds: 0 
     // Each put, reserve and delete costs tens of microseconds of CPU: a few percent of a core.
     // A scheduler that spins between puts uses all of it.
     expect(result.load.cpu.loadgenPercent).toBeLessThan(50);
-    // Sleeping on timers sends puts up to a millisecond late, and the result says how late.
+    // Sleeping on timers sends puts a little late; the result says how late, and the put
+    // latency, timed from the intended time, includes it: each percentile is at least the lag's.
     const lag = result.load.harness!.sendLagUs;
+    const put = result.latency.putUs!;
     expect(lag.count).toBe(result.jobs.put);
-    expect(lag.p50).toBeLessThan(2000);
+    for (const stat of ['p50', 'p90', 'p99'] as const) expect(put[stat], stat).toBeGreaterThanOrEqual(lag[stat]);
   });
 
   it('never ends a worker service time early, and reports configured against measured', async () => {
