@@ -2,7 +2,7 @@
 // result's two sides), a Markdown table, exit 1 on a regression.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { compareAb, compareResults, DEFAULT_THRESHOLDS, type Comparison } from '../metrics/compare.js';
+import { comparabilityProblem, compareAb, compareResults, DEFAULT_THRESHOLDS, type Comparison } from '../metrics/compare.js';
 import { loadResultSchema, type LoadResult } from '../metrics/load-result.js';
 import { resultSchema, type RunResult } from '../metrics/result.js';
 import { compareMarkdown } from '../report/compare-markdown.js';
@@ -25,7 +25,8 @@ export function register(program: Command): void {
     .option('--threshold <list>', "limits, e.g. 'p99=+10%,throughput=-5%,endToEnd.p999=+2ms'", DEFAULT_THRESHOLDS)
     .option('--markdown <file>', 'also write the table to this file')
     .option('--json <file>', 'also write the comparison as JSON (an unbounded interval side is null)')
-    .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string; json?: string }) => {
+    .option('--force', 'compare results of different kinds or scenarios all the same')
+    .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string; json?: string; force?: boolean }) => {
       const thresholds = thresholdsOf(options.threshold);
       const baseline = await readResult(baselineFile);
       let comparison;
@@ -33,7 +34,11 @@ export function register(program: Command): void {
         if (!('load' in baseline) || !baseline.load.ab) throw new UsageError(`${baselineFile} is not an A/B result: give a baseline and a current result`);
         comparison = compareAb(baseline, thresholds);
       } else {
-        comparison = compareResults(baseline, await readResult(currentFile), thresholds);
+        const current = await readResult(currentFile);
+        const problem = comparabilityProblem(baseline, current);
+        if (problem !== undefined && !options.force) throw new UsageError(`${problem}: not comparable (--force compares them all the same)`);
+        if (problem !== undefined) process.stderr.write(`beanlab compare: ${problem}; compared anyway (--force)\n`);
+        comparison = compareResults(baseline, current, thresholds);
       }
       if (comparison.rows.length === 0) throw new UsageError('no metric of the thresholds was measured in both results');
       const markdown = compareMarkdown(comparison);
@@ -60,7 +65,7 @@ export async function readResult(file: string): Promise<RunResult | LoadResult> 
   throw new UsageError(`${file} is not a beanlab result: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
 }
 
-/** The comparison as JSON; JSON has no Infinity, so a side the samples leave unbounded is null. */
+/** The comparison as JSON; JSON has no Infinity or NaN: an unbounded side, or a figure n/a, is null. */
 export function comparisonJson(comparison: Comparison, threshold: string, baseline: string, current: string | undefined): string {
   const finite = (v: number) => (Number.isFinite(v) ? v : null);
   const json = {
@@ -69,7 +74,14 @@ export function comparisonJson(comparison: Comparison, threshold: string, baseli
     current: current ?? null,
     threshold,
     ...comparison,
-    rows: comparison.rows.map((r) => ({ ...r, low: finite(r.low), high: finite(r.high) })),
+    rows: comparison.rows.map((r) => ({
+      ...r,
+      baselineMedian: finite(r.baselineMedian),
+      currentMedian: finite(r.currentMedian),
+      change: finite(r.change),
+      low: finite(r.low),
+      high: finite(r.high),
+    })),
   };
   return JSON.stringify(json, null, 2) + '\n';
 }

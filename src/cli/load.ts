@@ -10,7 +10,8 @@ import { compareMarkdown } from '../report/compare-markdown.js';
 import { loadTerminalReport } from '../report/load-table.js';
 import { parseScenario, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
-import { PlanError, TargetError, runLoad, writeLoadReport, type LoadOptions, type LoadProgress, type TargetSpec } from '../load/index.js';
+import { PlanError, TargetError, planLoad, runLoad, writeLoadReport, type LoadOptions, type LoadProgress, type TargetSpec } from '../load/index.js';
+import { descriptorsNeeded, readOpenFilesLimit } from '../load/fd-limit.js';
 import { resultJson } from '../load/report-files.js';
 import { UsageError, exitCodes } from './errors.js';
 
@@ -25,6 +26,7 @@ export interface LoadCliOptions {
   pipeline?: number;
   repeat?: number;
   driver?: 'beanlab' | 'jackd';
+  replyTimeout?: number;
   seed: number;
   threshold: string;
   json?: string;
@@ -47,9 +49,9 @@ export function register(program: Command): void {
     .description(
       'Run a scenario against a real server: producers and workers as TCP connections, latency in HDR\n' +
         'histograms, server stats every second, every acknowledged job accounted for at the end.\n' +
-        'Exit 0 when the run completes and its SLOs hold, 1 when an SLO fails, a job is lost or\n' +
-        'duplicated, the run is interrupted or (A/B) a regression is found, 2 for bad input or an\n' +
-        'unreachable target.',
+        'Exit 0 when the run completes and its SLOs hold; 1 when an SLO fails, a job is lost,\n' +
+        'duplicated, unverified or not deleted, an operation goes unanswered, the run is interrupted\n' +
+        'or (A/B) a regression is found; 2 for bad input, an unreachable target or too few open files.',
     )
     .argument('<scenario>', 'scenario YAML file (the same format as beanlab sim)')
     .option('--target <host:port|unix:path>', 'a running server (default: the embedded server, started as its own process)')
@@ -66,6 +68,11 @@ export function register(program: Command): void {
       positiveNumber('--repeat', true),
     )
     .option('--driver <name>', 'beanlab (default) or jackd', driverName)
+    .option(
+      '--reply-timeout <seconds>',
+      'a request unanswered this long fails its connection; what it leaves unanswered is counted and timed at its age (default 10)',
+      positiveNumber('--reply-timeout', false),
+    )
     .option('--seed <n>', 'seed for arrivals, service times and priorities', seedNumber, 1)
     .option('--threshold <list>', 'A/B regression limits', DEFAULT_THRESHOLDS)
     .option('--json <file>', 'write the result as JSON')
@@ -73,16 +80,28 @@ export function register(program: Command): void {
     .action(async (file: string, options: LoadCliOptions) => {
       const scenario = await readScenario(file);
       const thresholds = thresholdsOf(options.threshold);
+      const run = runOptions(options);
+      ensureDescriptors(scenario, run);
       const controller = new AbortController();
+      let interruptedAtMs: number | undefined;
       const onSigint = (): void => {
-        process.stderr.write('\nbeanlab load: stopping (Ctrl-C); the partial result is still written\n');
-        controller.abort();
+        if (interruptedAtMs === undefined) {
+          interruptedAtMs = Date.now();
+          process.stderr.write('\nbeanlab load: stopping (Ctrl-C); the jobs are audited and the partial result is still written\n');
+          controller.abort();
+          return;
+        }
+        // One keypress can arrive twice (a terminal signals the group, and npm forwards it too).
+        if (Date.now() - interruptedAtMs < SECOND_CTRL_C_AFTER_MS) return;
+        process.stderr.write('beanlab load: Ctrl-C again: exiting without the final audit or a result\n');
+        // The exit hooks stop any server this run started.
+        process.exit(130);
       };
       process.on('SIGINT', onSigint);
       const progress = progressReporter();
       let result: LoadResult;
       try {
-        result = await runLoad(scenario, { ...runOptions(options), signal: controller.signal, onProgress: progress.update });
+        result = await runLoad(scenario, { ...run, signal: controller.signal, onProgress: progress.update });
       } catch (error) {
         if (error instanceof TargetError || error instanceof PlanError) throw new UsageError(error.message);
         throw error;
@@ -104,6 +123,29 @@ export function register(program: Command): void {
     });
 }
 
+/**
+ * Enough open files for the run, checked before any load starts: a one-line UsageError (exit 2)
+ * when the limit is short. Node itself raises the soft limit to the hard one when it starts
+ * (src/load/fd-limit.ts), so what is read here is already the most this process can have.
+ */
+function ensureDescriptors(scenario: Scenario, options: LoadOptions): void {
+  let plan;
+  try {
+    plan = planLoad(scenario, options);
+  } catch (error) {
+    if (error instanceof PlanError) throw new UsageError(error.message);
+    throw error;
+  }
+  const limit = readOpenFilesLimit();
+  const needs = descriptorsNeeded(plan);
+  if (limit === undefined || limit.soft >= needs.total) return;
+  throw new UsageError(
+    `this run needs about ${needs.total} open files (${needs.producerConnections} producer and ${needs.workerConnections} worker connections, ` +
+      `plus its own) and the limit is ${limit.soft} (hard limit ${limit.hard === Infinity ? 'unlimited' : limit.hard}): ` +
+      `raise it (ulimit -n ${needs.total}) or run fewer connections`,
+  );
+}
+
 export function runOptions(options: LoadCliOptions): LoadOptions {
   if (options.target !== undefined && options.spawn !== undefined) throw new UsageError('--target and --spawn exclude each other');
   if (options.baselineTarget !== undefined && options.baselineSpawn !== undefined) {
@@ -122,10 +164,13 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
     repeat: options.repeat ?? (options.baselineTarget !== undefined || options.baselineSpawn !== undefined ? AB_DEFAULT_REPEAT : 1),
     driver: options.driver,
     seed: options.seed,
+    requestTimeoutMs: options.replyTimeout === undefined ? undefined : Math.round(options.replyTimeout * 1000),
   };
 }
 
 const AB_DEFAULT_REPEAT = 5;
+/** A second Ctrl-C this long after the first ends the run at once. */
+const SECOND_CTRL_C_AFTER_MS = 1000;
 
 function targetOf(address: string | undefined, command: string | undefined): TargetSpec | undefined {
   if (address !== undefined) return { kind: 'address', address };

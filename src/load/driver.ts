@@ -42,16 +42,23 @@ export interface QueueConnection {
 
 export interface Driver {
   readonly name: 'beanlab' | 'jackd';
-  connect(address: Address): Promise<QueueConnection>;
+  /**
+   * A request with no reply after timeoutMs fails the connection with a ConnectionError (as does
+   * a connection that fails or closes): the operations it leaves unanswered are counted so.
+   */
+  connect(address: Address, timeoutMs?: number): Promise<QueueConnection>;
 }
 
-/** A request that never gets its reply fails the connection after this long. */
+/** A request that never gets its reply fails the connection after this long (--reply-timeout). */
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 class BeanlabConnection implements QueueConnection {
   readonly pipelines = true;
 
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    private readonly timeoutMs: number,
+  ) {}
 
   async use(tube: string): Promise<void> {
     await this.client.use(tube);
@@ -75,7 +82,7 @@ class BeanlabConnection implements QueueConnection {
 
   reserveWithTimeout(timeoutSeconds: number, done: Done<ReservedJob | null>): void {
     // The server may legitimately take the whole reserve timeout to answer.
-    const timeoutMs = timeoutSeconds * 1000 + REQUEST_TIMEOUT_MS;
+    const timeoutMs = timeoutSeconds * 1000 + this.timeoutMs;
     this.client.send(
       { kind: 'reserve-with-timeout', timeoutSeconds },
       (error, reply) => {
@@ -129,5 +136,5 @@ function found(command: Command['kind'], success: Reply['kind'], done: Done<bool
 
 export const beanlabDriver: Driver = {
   name: 'beanlab',
-  connect: async (address) => new BeanlabConnection(await Client.connect({ ...address, timeoutMs: REQUEST_TIMEOUT_MS })),
+  connect: async (address, timeoutMs = REQUEST_TIMEOUT_MS) => new BeanlabConnection(await Client.connect({ ...address, timeoutMs }), timeoutMs),
 };

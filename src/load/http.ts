@@ -4,6 +4,14 @@
 // as usual. The report then shows the HTTP latency next to the jobs' completion latency.
 // autocannon's own coordinated-omission correction uses the wrong unit when a rate is set, so it
 // is turned off and the correction is made here (src/metrics/load-correction.ts).
+// autocannon's connections wait for each answer before sending the next request, so a server
+// stall holds requests back, and it drops the quota of a second it could not use: the jobs of
+// those requests would be timed from when they finally arrived, or not at all. So every job is
+// timed from its intended start: the k-th request of an endpoint was due k/rate seconds after
+// the endpoint started (the constant rate asked for), and a job starts at the earlier of that
+// and its arrival (autocannon sends each second's quota in a burst at its start, ahead of the
+// schedule). Requests the schedule called for that never arrived are counted (neverSent) and
+// recorded in the HTTP latency at their age at the end.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon, { type Instance } from 'autocannon';
@@ -14,7 +22,7 @@ import { recordCorrected } from '../metrics/load-correction.js';
 import type { LoadDetails } from '../metrics/load-result.js';
 import type { Random } from '../scenario/random.js';
 import { encodeBody } from './body.js';
-import { REQUEST_TIMEOUT_MS } from './driver.js';
+import { noAnswer } from './outstanding.js';
 import { PlanError, streamRandom, type ProducerPlan } from './plan.js';
 import type { ProducerContext, ProducerSide } from './producers.js';
 
@@ -24,6 +32,14 @@ interface Endpoint {
   next: number;
   random: Random;
   ratePerSecond: number;
+  /** When autocannon was started on it (run clock); the schedule's time zero. */
+  startUs: number;
+  /** Requests that arrived so far: the next one is request number `arrived` of the schedule. */
+  arrived: number;
+  /** The most requests it may send (scenario jobs), if bounded by a count. */
+  amount: number | undefined;
+  /** When its schedule ends (run clock), if bounded by time. */
+  stopUs: number;
 }
 
 export class HttpProducers implements ProducerSide {
@@ -48,9 +64,19 @@ export class HttpProducers implements ProducerSide {
     const endpoints: Endpoint[] = [];
     for (const p of ctx.plan.producers) {
       if (p.spec.arrival.process !== 'constant') throw new PlanError('load.http needs producers with a constant arrival rate');
-      const clients = await Promise.all(Array.from({ length: ctx.plan.connections }, () => Client.connect({ ...address, timeoutMs: REQUEST_TIMEOUT_MS })));
+      const clients = await Promise.all(Array.from({ length: ctx.plan.connections }, () => Client.connect({ ...address, timeoutMs: ctx.requestTimeoutMs })));
       if (p.tubeName !== 'default') await Promise.all(clients.map((c) => c.use(p.tubeName)));
-      endpoints.push({ plan: p, clients, next: 0, random: streamRandom(ctx.seed, p.index), ratePerSecond: p.spec.arrival.ratePerSecond });
+      endpoints.push({
+        plan: p,
+        clients,
+        next: 0,
+        random: streamRandom(ctx.seed, p.index),
+        ratePerSecond: p.spec.arrival.ratePerSecond,
+        startUs: 0,
+        arrived: 0,
+        amount: undefined,
+        stopUs: Infinity,
+      });
     }
     let self: HttpProducers | undefined;
     const server = http.createServer((req, res) => self!.handle(req, res));
@@ -78,6 +104,10 @@ export class HttpProducers implements ProducerSide {
           const amount = spec.jobs ?? (this.endpoints.length === 1 && Number.isFinite(plan.jobsLimit) ? plan.jobsLimit : undefined);
           const connections = Math.max(1, Math.min(httpConnections, Math.floor(endpoint.ratePerSecond)));
           const rate = Math.max(1, Math.round(endpoint.ratePerSecond));
+          endpoint.ratePerSecond = rate;
+          endpoint.amount = amount;
+          endpoint.stopUs = amount !== undefined ? Infinity : stopUs;
+          endpoint.startUs = this.ctx.clock.nowUs();
           // autocannon paces each connection at rate/connections requests per second.
           const expectedIntervalUs = (1e6 * connections) / rate;
           const instance = autocannon(
@@ -88,7 +118,7 @@ export class HttpProducers implements ProducerSide {
               overallRate: rate,
               ...(amount !== undefined ? { amount } : { duration: stopUs / 1e6 }),
               ignoreCoordinatedOmission: true,
-              timeout: REQUEST_TIMEOUT_MS / 1000,
+              timeout: this.ctx.requestTimeoutMs / 1000,
             },
             (error, result) => {
               if (error) this.ctx.fail(error);
@@ -127,9 +157,35 @@ export class HttpProducers implements ProducerSide {
     await Promise.all(this.endpoints.flatMap((e) => e.clients.map((c) => c.close())));
   }
 
-  summary(): NonNullable<LoadDetails['http']> {
+  /**
+   * The HTTP figures at the end of the run (endUs): requests the schedule called for up to then
+   * that never arrived are counted and recorded at their age.
+   */
+  summary(endUs: number): NonNullable<LoadDetails['http']> {
     const rate = this.endpoints.reduce((sum, e) => sum + e.ratePerSecond, 0);
-    return { requests: this.requests, non2xx: this.non2xx, errors: this.errors, targetRatePerSecond: rate, latencyUs: this.latencyUs.summary() };
+    let scheduled = 0;
+    let neverSent = 0;
+    for (const e of this.endpoints) {
+      const intervalUs = 1e6 / e.ratePerSecond;
+      const untilUs = Math.min(endUs, e.stopUs, this.finishedUs ?? endUs);
+      // Requests k = 0, 1, ... due before untilUs.
+      let due = Math.max(0, Math.ceil((untilUs - e.startUs) / intervalUs));
+      if (e.amount !== undefined) due = Math.min(due, e.amount);
+      scheduled += due;
+      for (let k = e.arrived; k < due; k++) {
+        neverSent += 1;
+        this.latencyUs.record(Math.max(0, Math.round(endUs - (e.startUs + k * intervalUs))));
+      }
+    }
+    return {
+      requests: this.requests,
+      non2xx: this.non2xx,
+      errors: this.errors,
+      targetRatePerSecond: rate,
+      scheduled,
+      neverSent,
+      latencyUs: this.latencyUs.summary(),
+    };
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -147,20 +203,28 @@ export class HttpProducers implements ProducerSide {
       return;
     }
     const p = endpoint.plan;
+    // Its intended start: when the constant rate called for it, unless it came earlier.
+    const intendedUs = endpoint.startUs + (endpoint.arrived * 1e6) / endpoint.ratePerSecond;
+    endpoint.arrived += 1;
+    const startUs = Math.min(arrivedUs, intendedUs);
     const choice = p.priority(endpoint.random);
-    const delaySeconds = p.delaySeconds(endpoint.random, arrivedUs);
+    const delaySeconds = p.delaySeconds(endpoint.random, startUs);
     const group = p.tube * plan.classNames.length + choice.classIndex;
-    const dueUs = arrivedUs + delaySeconds * 1e6;
-    const body = encodeBody({ dueUs, group, pri: choice.pri }, p.bodyBytes(endpoint.random));
+    const dueUs = startUs + delaySeconds * 1e6;
+    const body = encodeBody({ run: this.ctx.runToken, dueUs, group, pri: choice.pri }, p.bodyBytes(endpoint.random));
     const client = endpoint.clients[endpoint.next++ % endpoint.clients.length];
     this.outstanding += 1;
+    const pending = this.ctx.pendingPuts;
+    const seq = pending.begin(startUs, group);
     client.put(body, { pri: choice.pri, delaySeconds, ttrSeconds: p.spec.ttrSeconds }).then(
       (id) => {
-        tracker.putAcked(id, group, dueUs, p.spec.ttrSeconds, arrivedUs, clock.nowUs());
+        pending.end(seq);
+        tracker.putAcked(id, group, dueUs, p.spec.ttrSeconds, startUs, clock.nowUs());
         res.writeHead(201, { 'content-type': 'text/plain' }).end(`${id}\n`);
         this.settle();
       },
       (error: unknown) => {
+        if (!(error instanceof Error && noAnswer(error))) pending.end(seq);
         res.writeHead(503).end();
         this.settle();
         if (!this.stopped) this.ctx.fail(error);

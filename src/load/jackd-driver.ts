@@ -11,11 +11,13 @@
 //  - pauseTube() writes no CR LF, so the server never answers and the promise never
 //    resolves: this driver never pauses tubes.
 //  - errors arrive as `Error('NOT_FOUND')`, `Error('TIMED_OUT')` ...: mapped back to results.
-//  - no request has a timeout: every call here races one, and a timeout closes the connection.
+//  - no request has a timeout: every call here races one, and a timeout closes the connection
+//    (a ConnectionError, like beanlab's client gives, so unanswered operations count alike).
 //  - its types describe an ES module while the package sets `module.exports = JackdClient`:
 //    the default import is the class itself at run time.
 import type { Socket } from 'node:net';
 import jackdModule from 'jackd';
+import { ConnectionError } from '../client/client.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
 import { REQUEST_TIMEOUT_MS } from './driver.js';
 
@@ -31,9 +33,10 @@ class JackdConnection implements QueueConnection {
   constructor(
     private readonly jackd: JackdClient,
     private readonly address: string,
+    private readonly timeoutMs: number,
   ) {
-    jackd.socket.on('close', () => this.fail(new Error(`${address}: connection closed`)));
-    jackd.socket.on('error', (error: Error) => this.fail(new Error(`${address}: ${error.message}`)));
+    jackd.socket.on('close', () => this.fail(new ConnectionError(`${address}: connection closed`)));
+    jackd.socket.on('error', (error: Error) => this.fail(new ConnectionError(`${address}: ${error.message}`)));
   }
 
   use(tube: string): Promise<void> {
@@ -65,7 +68,7 @@ class JackdConnection implements QueueConnection {
           throw error;
         }
       },
-      timeoutSeconds * 1000 + REQUEST_TIMEOUT_MS,
+      timeoutSeconds * 1000 + this.timeoutMs,
     );
     answer(reserved, done);
   }
@@ -91,7 +94,7 @@ class JackdConnection implements QueueConnection {
   }
 
   async close(): Promise<void> {
-    this.fail(new Error(`${this.address}: client closed the connection`));
+    this.fail(new ConnectionError(`${this.address}: client closed the connection`));
     const socket: Socket = this.jackd.socket;
     if (socket.destroyed) return;
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -99,13 +102,13 @@ class JackdConnection implements QueueConnection {
     await closed;
   }
 
-  private run<T>(command: string, call: () => Promise<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+  private run<T>(command: string, call: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     const next = this.chain.then(() => {
       if (this.failure) throw this.failure;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const error = new Error(`${this.address}: no reply to ${command} within ${timeoutMs} ms (jackd)`);
+          const error = new ConnectionError(`${this.address}: no reply to ${command} within ${timeoutMs} ms (jackd)`);
           this.fail(error);
           this.jackd.socket.destroy();
           reject(error);
@@ -156,7 +159,7 @@ async function found(call: Promise<void>): Promise<boolean> {
 
 export const jackdDriver: Driver = {
   name: 'jackd',
-  connect: async (address) => {
+  connect: async (address, timeoutMs = REQUEST_TIMEOUT_MS) => {
     // jackd 2.2 dials host and port only.
     if (address.path !== undefined) throw new Error(`unix:${address.path}: the jackd driver connects over TCP only (jackd 2.2 has no UNIX-socket option)`);
     const { host, port } = address;
@@ -165,8 +168,8 @@ export const jackdDriver: Driver = {
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         jackd.socket.destroy();
-        reject(new Error(`${host}:${port}: no connection after ${REQUEST_TIMEOUT_MS} ms`));
-      }, REQUEST_TIMEOUT_MS);
+        reject(new ConnectionError(`${host}:${port}: no connection after ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     try {
       await Promise.race([jackd.connect({ host, port }), timedOut]);
@@ -174,6 +177,6 @@ export const jackdDriver: Driver = {
       clearTimeout(timer);
     }
     jackd.socket.setNoDelay(true);
-    return new JackdConnection(jackd, `${host}:${port}`);
+    return new JackdConnection(jackd, `${host}:${port}`, timeoutMs);
   },
 };

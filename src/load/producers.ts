@@ -1,19 +1,24 @@
 // Producers over real connections. Open loop: puts follow the scenario's arrival process and
 // each is timed from the moment it was MEANT to be sent, so a server stall shows up as latency
-// of every put that should have gone out during it (no coordinated omission). Closed loop: each
-// connection keeps `pipeline` puts outstanding and sends the next as soon as one is answered,
-// for maximum throughput; those are timed from when they were sent.
+// of every put that should have gone out during it (no coordinated omission). The scheduler
+// sleeps on a timer until the next put is due and then sends every put due by then: it never
+// spins (a spinning scheduler kept a core busy at 1,000 puts/s). A timer wakes up to a
+// millisecond late, so puts go out up to that late; how late is measured (harness sendLagUs)
+// and counted in their latency, since they are timed from their intended time. Closed loop:
+// each connection keeps `pipeline` puts outstanding and sends the next as soon as one is
+// answered, for maximum throughput; those are timed from when they were sent. Every put still
+// unanswered at the end of the run is counted and recorded at its age (outstanding.ts).
 import { createArrivals, type ArrivalProcess } from '../scenario/arrivals.js';
 import type { Random } from '../scenario/random.js';
 import { encodeBody } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Driver, QueueConnection } from './driver.js';
+import type { HarnessMonitor } from './harness.js';
+import { noAnswer, type OutstandingOps } from './outstanding.js';
 import { streamRandom, type LoadPlan, type ProducerPlan } from './plan.js';
 import type { JobTracker } from './tracker.js';
 import type { Address } from '../target/address.js';
 
-/** Below this, the scheduler waits by yielding to the event loop rather than with a timer (≈1 ms late). */
-const SPIN_WINDOW_US = 1500;
 /** Open loop: at most this many puts are issued in one scheduler turn, so replies get read in between. */
 const MAX_PUTS_PER_TURN = 2000;
 
@@ -22,6 +27,12 @@ export interface ProducerContext {
   clock: RunClock;
   tracker: JobTracker;
   seed: number;
+  /** This run's body token (body.ts). */
+  runToken: number;
+  /** Puts sent and not yet answered. */
+  pendingPuts: OutstandingOps;
+  requestTimeoutMs: number;
+  harness: HarnessMonitor;
   /** Any failure ends the run (a lost connection, an unexpected reply). */
   fail(error: unknown): void;
 }
@@ -70,7 +81,7 @@ export class Producers implements ProducerSide {
     const producers = new Producers(ctx);
     const { plan } = ctx;
     for (const p of plan.producers) {
-      const conns = await Promise.all(Array.from({ length: plan.connections }, () => driver.connect(address)));
+      const conns = await Promise.all(Array.from({ length: plan.connections }, () => driver.connect(address, ctx.requestTimeoutMs)));
       producers.running.push({
         plan: p,
         conns,
@@ -128,9 +139,11 @@ export class Producers implements ProducerSide {
     if (this.stopped) return;
     let budget = MAX_PUTS_PER_TURN;
     const nowUs = this.ctx.clock.nowUs();
+    const sendLagUs = this.ctx.harness.sendLagUs;
     let earliestUs = Infinity;
     for (const p of this.running) {
       while (p.nextUs <= nowUs && budget > 0 && !this.stopped) {
+        sendLagUs.record(Math.round(nowUs - p.nextUs));
         this.put(p, p.nextUs, null);
         budget -= 1;
         this.advance(p);
@@ -142,9 +155,14 @@ export class Producers implements ProducerSide {
       this.finish();
       return;
     }
+    // A full budget means puts are already due: go round again after the replies are read.
+    if (budget === 0) {
+      this.immediate = setImmediate(() => this.schedule());
+      return;
+    }
+    // Rounded up: a timer armed for less than the wait would wake before the put is due.
     const waitUs = earliestUs - this.ctx.clock.nowUs();
-    if (budget === 0 || waitUs < SPIN_WINDOW_US) this.immediate = setImmediate(() => this.schedule());
-    else this.timer = setTimeout(() => this.schedule(), Math.floor((waitUs - SPIN_WINDOW_US) / 1000));
+    this.timer = setTimeout(() => this.schedule(), Math.max(0, Math.ceil(waitUs / 1000)));
   }
 
   // ---- closed loop -----------------------------------------------------------------------
@@ -174,18 +192,23 @@ export class Producers implements ProducerSide {
     const delaySeconds = p.plan.delaySeconds(p.random, intendedUs);
     const group = p.plan.tube * plan.classNames.length + choice.classIndex;
     const dueUs = intendedUs + delaySeconds * 1e6;
-    const body = encodeBody({ dueUs, group, pri: choice.pri }, p.plan.bodyBytes(p.random));
+    const body = encodeBody({ run: this.ctx.runToken, dueUs, group, pri: choice.pri }, p.plan.bodyBytes(p.random));
     const conn = closedLoopConn ?? p.conns[p.nextConn++ % p.conns.length];
     p.issued += 1;
     this.issuedTotal += 1;
     this.outstanding += 1;
     if (this.issuedTotal >= plan.jobsLimit) for (const other of this.running) other.limit = Math.min(other.limit, other.issued);
+    const pending = this.ctx.pendingPuts;
+    const seq = pending.begin(intendedUs, group);
     conn.put(body, choice.pri, delaySeconds, spec.ttrSeconds, (error, id) => {
       if (error) {
+        // No answer: it stays pending, to be counted unanswered at the end.
+        if (!noAnswer(error)) pending.end(seq);
         this.settle();
         if (!this.stopped) this.ctx.fail(error);
         return;
       }
+      pending.end(seq);
       // One clock reading: the put's answer time, and the send time of the put that follows it.
       const nowUs = clock.nowUs();
       tracker.putAcked(id!, group, dueUs, spec.ttrSeconds, intendedUs, nowUs);

@@ -4,6 +4,7 @@ import { LatencyHistogram } from '../metrics/histogram.js';
 import { repeatSampleOf } from '../metrics/load-merge.js';
 import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
 import { RESULT_VERSION, sumJobCounts, type Breakdown, type RunResult } from '../metrics/result.js';
+import { isSound } from '../metrics/load-verdict.js';
 import { evaluateSlos } from '../metrics/slo.js';
 import type { Fates } from './accounting.js';
 import type { LoadPlan } from './plan.js';
@@ -19,10 +20,12 @@ export interface RunFacts {
   durationUs: number;
   /** How long the producers were putting. */
   producingUs: number;
+  /** Jobs completed by the end of the producing phase. */
+  completedWhileProducing: number;
   ttrExpiries: number;
   serverCpuSeconds: number | null;
   loadgenCpuSeconds: number;
-  details: Pick<LoadDetails, 'target' | 'driver' | 'producerConnections' | 'workerConnections' | 'interrupted' | 'errors' | 'http'>;
+  details: Pick<LoadDetails, 'target' | 'driver' | 'producerConnections' | 'workerConnections' | 'interrupted' | 'errors' | 'http' | 'unanswered' | 'harness'>;
 }
 
 export function buildResult(facts: RunFacts): LoadResult {
@@ -68,7 +71,8 @@ export function buildResult(facts: RunFacts): LoadResult {
       crashes: tracker.crashes,
       kicked: tracker.kicked,
     },
-    throughput: { jobsPerSecond: perSecond(all.jobs.completed, durationUs), putsPerSecond: perSecond(all.jobs.put, facts.producingUs) },
+    // Both rates over the producing window: the drain's length swings with retry backoff.
+    throughput: { jobsPerSecond: perSecond(facts.completedWhileProducing, facts.producingUs), putsPerSecond: perSecond(all.jobs.put, facts.producingUs) },
     latency: all.latency,
     byTube,
     byPriority,
@@ -81,6 +85,7 @@ export function buildResult(facts: RunFacts): LoadResult {
     targetRatePerSecond: plan.targetRatePerSecond,
     achievedRatePerSecond: perSecond(all.jobs.put, facts.producingUs),
     producingUs: Math.round(facts.producingUs),
+    completedWhileProducing: facts.completedWhileProducing,
     pipeline: plan.mode === 'closed' ? plan.pipeline : 1,
     cpu: {
       serverSeconds: facts.serverCpuSeconds === null ? null : round3(facts.serverCpuSeconds),
@@ -94,12 +99,21 @@ export function buildResult(facts: RunFacts): LoadResult {
       duplicatedIds: [...tracker.duplicatedIds],
       duplicateDeliveries: tracker.duplicateDeliveries,
       foreignJobs: tracker.foreignJobs,
+      idCollisions: tracker.collisionLost.reduce((a, b) => a + b, 0),
+      unverifiedIds: fates.unverifiedIds,
+      unverifiedReason: fates.unverifiedReason,
+      undeleted: fates.undeleted,
+      undeletedIds: fates.undeletedIds,
+      undeletedByState: fates.undeletedByState,
+      completedChecked: fates.completedChecked,
+      completedTotal: fates.completedTotal,
+      tubeMismatches: fates.tubeMismatches,
+      notes: fates.notes,
     },
     repeats: [repeatSampleOf(measured, httpUs)],
   };
   const slo = evaluateSlos(measured, plan.scenario.slos);
-  const sound = load.errors.length === 0 && all.jobs.lost === 0 && tracker.duplicateDeliveries === 0;
-  return { ...measured, kind: 'load', slo, pass: sound && slo.every((s) => s.pass), load };
+  return { ...measured, kind: 'load', slo, pass: isSound(measured.jobs, load) && slo.every((s) => s.pass), load };
 }
 
 function round3(value: number): number {

@@ -3,19 +3,26 @@
 // delete, or on a failure release with backoff or bury; sometimes crash (hang or disconnect)
 // and come back after a restart delay. Each worker is driven by its replies (callbacks, no
 // promise per job). With no service time the delete and the next reserve leave in one write,
-// which is how a closed-loop put/reserve/delete cycle reaches full speed.
+// which is how a closed-loop put/reserve/delete cycle reaches full speed. Service times are
+// timed with Deadlines (timer.ts), which never fire early; the time each job really took next
+// to the time it was configured to take goes to the harness monitor.
 import type { WorkerPoolSpec } from '../scenario/schema.js';
 import type { Random } from '../scenario/random.js';
 import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../scenario/service.js';
 import { decodeBody, type BodyFields } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
+import type { HarnessMonitor } from './harness.js';
+import { noAnswer, type OutstandingOps } from './outstanding.js';
 import { streamRandom, type LoadPlan } from './plan.js';
+import { Deadline } from './timer.js';
 import type { JobTracker } from './tracker.js';
 import type { Address } from '../target/address.js';
 
 /** Idle workers come back from reserve this often, so a stop never waits on the server. */
 const RESERVE_TIMEOUT_SECONDS = 1;
+/** A reserve unanswered this long past its timeout counts as unanswered at the end of a run. */
+const RESERVE_GRACE_US = 1_000_000;
 /** A job the run did not put has no priority we know; it goes back at beanstalkd's default. */
 const FOREIGN_PRIORITY = 1024;
 export interface WorkerContext {
@@ -25,6 +32,10 @@ export interface WorkerContext {
   seed: number;
   driver: Driver;
   address: Address;
+  requestTimeoutMs: number;
+  harness: HarnessMonitor;
+  /** delete, release, bury and touch requests (and the kickers' kicks) not yet answered. */
+  pendingOps: OutstandingOps;
   fail(error: unknown): void;
 }
 
@@ -44,7 +55,9 @@ class Worker {
   private acksOutstanding = 0;
   private acksSettled: (() => void) | undefined;
   /** Start delay, service times, touches and restarts: a stop clears them. */
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<NodeJS.Timeout | Deadline>();
+  /** When the reserve in flight was sent; -1 when it was answered. Kept when it failed unanswered. */
+  reserveSentUs = -1;
 
   constructor(
     private readonly index: number,
@@ -54,7 +67,7 @@ class Worker {
   ) {}
 
   async connect(): Promise<void> {
-    const conn = await this.ctx.driver.connect(this.ctx.address);
+    const conn = await this.ctx.driver.connect(this.ctx.address, this.ctx.requestTimeoutMs);
     for (const tube of this.pool.spec.watch) await conn.watch(tube);
     if (!this.pool.spec.watch.includes('default')) await conn.ignore('default');
     // A restart that finishes after stop() would otherwise leave its connection open.
@@ -70,7 +83,10 @@ class Worker {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) {
+      if (timer instanceof Deadline) timer.cancel();
+      else clearTimeout(timer);
+    }
     this.timers.clear();
     if (this.acksOutstanding > 0) await new Promise<void>((resolve) => (this.acksSettled = resolve));
     await Promise.all([this.conn, ...this.hung].map((c) => c?.close()));
@@ -86,12 +102,15 @@ class Worker {
     if (conn === undefined || this.stopping || this.occupied) return;
     this.occupied = true;
     const sentUs = this.ctx.clock.nowUs();
+    this.reserveSentUs = sentUs;
     conn.reserveWithTimeout(RESERVE_TIMEOUT_SECONDS, (error, job) => {
       this.occupied = false;
       if (error) {
+        if (!noAnswer(error)) this.reserveSentUs = -1;
         if (!this.stopping) this.ctx.fail(error);
         return;
       }
+      this.reserveSentUs = -1;
       if (this.stopping) return;
       try {
         if (job) this.work(conn, job, sentUs);
@@ -131,6 +150,7 @@ class Worker {
         clearInterval(touches);
         this.timers.delete(touches);
       }
+      this.ctx.harness.service(workUs, clock.nowUs() - startUs);
       this.occupied = false;
       this.finish(conn, job.id, fields!, startUs, crash);
       this.reserve();
@@ -187,24 +207,28 @@ class Worker {
   /** The callback of a delete/release/bury/touch, counted so that a stop waits for its answer. */
   private acked<T>(onAnswer: (result: T) => void): Done<T> {
     this.acksOutstanding += 1;
+    const pending = this.ctx.pendingOps;
+    const seq = pending.begin(this.ctx.clock.nowUs(), 0);
     return (error, result) => {
       this.acksOutstanding -= 1;
       if (error) {
+        if (!noAnswer(error)) pending.end(seq);
         if (!this.stopping) this.ctx.fail(error);
       } else {
+        pending.end(seq);
         onAnswer(result!);
       }
       if (this.acksOutstanding === 0) this.acksSettled?.();
     };
   }
 
-  /** Runs `then` after durationUs, unless the worker is stopped first. */
+  /** Runs `then` once durationUs have passed (never sooner), unless the worker is stopped first. */
   private after(durationUs: number, then: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    const deadline: Deadline = new Deadline(this.ctx.clock, this.ctx.clock.nowUs() + durationUs, () => {
+      this.timers.delete(deadline);
       if (!this.stopping) then();
-    }, Math.round(durationUs / 1000));
-    this.timers.add(timer);
+    });
+    this.timers.add(deadline);
   }
 }
 
@@ -233,6 +257,20 @@ export class Workers {
 
   get count(): number {
     return this.workers.length;
+  }
+
+  /** Reserves unanswered well past their timeout at nowUs: how many, and when the oldest was sent. */
+  overdueReserves(nowUs: number): { count: number; oldestUs: number | undefined } {
+    let count = 0;
+    let oldestUs: number | undefined;
+    for (const w of this.workers) {
+      const sentUs = w.reserveSentUs;
+      if (sentUs >= 0 && nowUs - sentUs > RESERVE_TIMEOUT_SECONDS * 1e6 + RESERVE_GRACE_US) {
+        count += 1;
+        if (oldestUs === undefined || sentUs < oldestUs) oldestUs = sentUs;
+      }
+    }
+    return { count, oldestUs };
   }
 
   start(): void {

@@ -9,7 +9,10 @@
 // declared only when the median change AND the whole interval lie beyond the threshold, so noise
 // alone does not fail a build; a median beyond the threshold with an interval that straddles it
 // (or that too few samples leave unbounded: 5 per side for the default table) is reported as
-// inconclusive. With one sample per side (a deterministic `sim` result, say) the median decides alone.
+// inconclusive. Only deterministic results (two `sim` results) may let one sample per side decide
+// on its median alone: a single load run is one draw of noise, and never a REGRESSION by itself.
+// A metric measured on one side only, or a relative change from a baseline of zero, is n/a: it
+// has no change to judge. Results of different kinds or scenarios are refused (comparabilityProblem).
 import type { RunResult } from './result.js';
 import type { LatencyStats, LoadResult, RepeatSample } from './load-result.js';
 import { repeatSampleOf } from './load-merge.js';
@@ -76,20 +79,24 @@ export function parseThresholds(text: string): Threshold[] {
     });
 }
 
-export type Verdict = 'ok' | 'improved' | 'inconclusive' | 'regression';
+/** n/a: measured on one side only, or a relative change from a zero baseline. */
+export type Verdict = 'ok' | 'improved' | 'inconclusive' | 'regression' | 'n/a';
 
 export interface ComparisonRow {
   metric: string;
   unit: 'us' | '/s';
+  /** NaN when that side did not measure it. */
   baselineMedian: number;
   currentMedian: number;
-  /** Relative change (0.12 = +12%), or microseconds for absolute thresholds. */
+  /** Relative change (0.12 = +12%), or microseconds for absolute thresholds; NaN when n/a. */
   change: number;
   low: number;
   high: number;
   limit: number;
   absolute: boolean;
   verdict: Verdict;
+  /** Why the verdict is n/a. */
+  reason?: string;
   samples: [baseline: number, current: number];
 }
 
@@ -99,6 +106,18 @@ export interface Comparison {
   regression: boolean;
   /** Samples per side a bounded interval needs at this table's confidence. */
   samplesNeeded: number;
+  /** Both sides deterministic (sim): one sample per side may decide alone. */
+  deterministic: boolean;
+}
+
+/**
+ * Why two results should not be compared (different kinds, or scenarios), or undefined when
+ * they may be. The CLI refuses them unless told --force.
+ */
+export function comparabilityProblem(baseline: RunResult | LoadResult, current: RunResult | LoadResult): string | undefined {
+  if (baseline.kind !== current.kind) return `the baseline is a ${baseline.kind} result and the current one a ${current.kind} result`;
+  if (baseline.scenario !== current.scenario) return `the results are of different scenarios: ${baseline.scenario} and ${current.scenario}`;
+  return undefined;
 }
 
 /** The samples a result offers: its repeats, or the whole result as one. */
@@ -109,13 +128,15 @@ export function samplesOf(result: RunResult | LoadResult): RepeatSample[] {
 }
 
 export function compareResults(baseline: RunResult | LoadResult, current: RunResult | LoadResult, thresholds: readonly Threshold[]): Comparison {
-  return compareSamples(samplesOf(baseline), samplesOf(current), thresholds, false);
+  // A sim result is the same bytes for the same seed: its one sample is the whole truth.
+  const deterministic = baseline.clock === 'virtual' && current.clock === 'virtual';
+  return compareSamples(samplesOf(baseline), samplesOf(current), thresholds, false, deterministic);
 }
 
 /** An A/B result: its own repeats against the baseline repeats measured alternately with them. */
 export function compareAb(result: LoadResult, thresholds: readonly Threshold[]): Comparison {
   if (!result.load.ab) throw new RangeError('not an A/B result (no load.ab)');
-  return compareSamples(result.load.ab.baseline, result.load.repeats, thresholds, true);
+  return compareSamples(result.load.ab.baseline, result.load.repeats, thresholds, true, false);
 }
 
 export function compareSamples(
@@ -123,31 +144,38 @@ export function compareSamples(
   current: readonly RepeatSample[],
   thresholds: readonly Threshold[],
   paired: boolean,
+  deterministic = false,
 ): Comparison {
   const pairedOk = paired && baseline.length === current.length;
   const metrics = thresholds.flatMap((threshold) => metricsOf(threshold, baseline, current).map((m) => ({ threshold, m })));
   // Bonferroni: the table as a whole, not each row, gets a 5% chance of a false alarm.
-  const tailProbability = FAMILY_ERROR / 2 / Math.max(1, metrics.length);
+  const judged = metrics.filter(({ m: [, pick] }) => measuredEverywhere(pick, baseline, current)).length;
+  const tailProbability = FAMILY_ERROR / 2 / Math.max(1, judged);
   const rows = metrics.map(({ threshold, m: [metric, pick, unit] }) =>
-    compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability),
+    measuredEverywhere(pick, baseline, current)
+      ? compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability, deterministic)
+      : missingRow(metric, unit, baseline.map(pick), current.map(pick), threshold),
   );
   return {
     method: pairedOk ? 'paired' : 'unpaired',
     rows,
     regression: rows.some((r) => r.verdict === 'regression'),
     samplesNeeded: minSamplesPerSide(tailProbability),
+    deterministic,
   };
 }
 
 type Pick = (s: RepeatSample) => number | undefined;
 
-/** The metrics a threshold applies to that both sides measured. */
+function measuredEverywhere(pick: Pick, baseline: readonly RepeatSample[], current: readonly RepeatSample[]): boolean {
+  return [...baseline, ...current].every((s) => pick(s) !== undefined);
+}
+
+/** The metrics a threshold applies to that at least one side measured. */
 function metricsOf(threshold: Threshold, baseline: readonly RepeatSample[], current: readonly RepeatSample[]): Array<[string, Pick, 'us' | '/s']> {
-  const everywhere = (pick: Pick) => [...baseline, ...current].every((s) => pick(s) !== undefined);
+  const anywhere = (pick: Pick) => [...baseline, ...current].some((s) => pick(s) !== undefined);
   if (threshold.kind === 'rate') {
-    return threshold.rates
-      .map((rate): [string, Pick, '/s'] => [rate, (s) => s[rate], '/s'])
-      .filter(([, pick]) => baseline.some((s) => (pick(s) ?? 0) > 0));
+    return threshold.rates.map((rate): [string, Pick, '/s'] => [rate, (s) => s[rate], '/s']).filter(([, pick]) => anywhere(pick));
   }
   return threshold.latencies
     .map((name): [string, Pick, 'us'] => {
@@ -158,7 +186,27 @@ function metricsOf(threshold: Threshold, baseline: readonly RepeatSample[], curr
       };
       return [`${name}.${threshold.stat}`, pick, 'us'];
     })
-    .filter(([, pick]) => everywhere(pick));
+    .filter(([, pick]) => anywhere(pick));
+}
+
+/** A metric some samples lack: shown, with what there is, and judged n/a. */
+function missingRow(metric: string, unit: 'us' | '/s', baseline: Array<number | undefined>, current: Array<number | undefined>, threshold: Threshold): ComparisonRow {
+  const present = (values: Array<number | undefined>) => values.filter((v): v is number => v !== undefined);
+  const side = present(baseline).length < baseline.length ? 'baseline' : 'current result';
+  return {
+    metric,
+    unit,
+    baselineMedian: median(present(baseline)),
+    currentMedian: median(present(current)),
+    change: NaN,
+    low: NaN,
+    high: NaN,
+    limit: threshold.limit,
+    absolute: threshold.absolute,
+    verdict: 'n/a',
+    reason: `not measured in the ${side}`,
+    samples: [present(baseline).length, present(current).length],
+  };
 }
 
 function compareMetric(
@@ -169,15 +217,21 @@ function compareMetric(
   threshold: Threshold,
   paired: boolean,
   tailProbability: number,
+  deterministic: boolean,
 ): ComparisonRow {
   const absolute = threshold.absolute;
+  if (!absolute && median(baseline) === 0 && median(current) !== 0) {
+    // No relative change from nothing (a rate of 0/s, a latency under a microsecond).
+    return { ...missingRow(metric, unit, baseline, current, threshold), reason: 'the baseline is 0: no relative change' };
+  }
   // Relative changes are compared in log space, where a halving and a doubling are symmetric.
   const scale = (v: number) => (absolute ? v : Math.log(Math.max(v, MIN_VALUE)));
   const b = baseline.map(scale);
   const c = current.map(scale);
   const estimate = paired ? median(c.map((v, i) => v - b[i])) : median(c) - median(b);
-  // One sample per side: no noise estimate, the point decides (exact for deterministic results).
-  const [lowRaw, highRaw] = b.length === 1 && c.length === 1 ? [estimate, estimate] : shiftInterval(b, c, tailProbability);
+  // One sample per side of a deterministic result: no noise, the point decides. Otherwise one
+  // sample is one draw of the noise, and the interval (unbounded for too few) decides.
+  const [lowRaw, highRaw] = deterministic && b.length === 1 && c.length === 1 ? [estimate, estimate] : shiftInterval(b, c, tailProbability);
   // An unbounded side (too few samples) stays ±Infinity, in either unit.
   const toChange = (v: number) => (absolute || !Number.isFinite(v) ? v : Math.exp(v) - 1);
   const change = toChange(estimate);

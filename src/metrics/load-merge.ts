@@ -9,6 +9,8 @@ import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'h
 import type { HistogramSummary } from './histogram.js';
 import type { Breakdown, EventCounts, JobCounts, LatencySet, RunResult } from './result.js';
 import { evaluateSlos, type SloSpec } from './slo.js';
+import { harnessWarnings } from './load-harness.js';
+import { isSound } from './load-verdict.js';
 import type { QueueSeries } from './timeseries.js';
 import { latencyStats, MAX_LISTED_IDS, type LoadDetails, type LoadResult, type LoadSeries, type RepeatSample } from './load-result.js';
 
@@ -43,10 +45,11 @@ export function mergeHistograms(parts: readonly HistogramSummary[]): HistogramSu
   return summary;
 }
 
-function sumFields<T extends Record<string, number>>(parts: readonly T[]): T {
-  const out = { ...parts[0] };
-  for (const part of parts.slice(1)) for (const key of Object.keys(out) as Array<keyof T>) (out[key] as number) += part[key];
-  return out;
+/** Field by field sums; a field some parts lack (an optional count, such as jobs.unverified) counts 0 there. */
+function sumFields<T extends Partial<Record<string, number>>>(parts: readonly T[]): T {
+  const out = {} as Record<string, number>;
+  for (const part of parts) for (const [key, value] of Object.entries(part)) out[key] = (out[key] ?? 0) + (value ?? 0);
+  return out as T;
 }
 
 function mergeLatency(parts: readonly LatencySet[]): LatencySet {
@@ -158,15 +161,23 @@ function mergeDetails(parts: readonly LoadResult[], mode: MergeMode, durationUs:
       loadgenPercent: durationUs > 0 ? round3((loadgenSeconds * 1e8) / durationUs) : 0,
     },
     series: mergeLoadSeries(details.map((d) => d.series), durations, mode),
-    integrity: {
-      lostIds: details.flatMap((d) => d.integrity.lostIds).slice(0, MAX_LISTED_IDS),
-      duplicatedIds: details.flatMap((d) => d.integrity.duplicatedIds).slice(0, MAX_LISTED_IDS),
-      duplicateDeliveries: sum((d) => d.integrity.duplicateDeliveries),
-      foreignJobs: sum((d) => d.integrity.foreignJobs),
-    },
+    integrity: mergeIntegrity(details.map((d) => d.integrity)),
     // Concurrent parts' repeats cannot be combined exactly, so the merged run is one sample.
     repeats: mode === 'sequential' ? details.flatMap((d) => d.repeats) : [repeatSampleOf(merged)],
   };
+  if (details.every((d) => d.completedWhileProducing !== undefined)) out.completedWhileProducing = sum((d) => d.completedWhileProducing!);
+  const unanswered = mergeUnanswered(details, durations, mode);
+  if (unanswered) out.unanswered = unanswered;
+  const harnesses = details.flatMap((d) => (d.harness ? [d.harness] : []));
+  if (harnesses.length > 0) {
+    const figures = {
+      serviceConfiguredUs: mergeHistograms(harnesses.map((h) => h.serviceConfiguredUs)),
+      serviceMeasuredUs: mergeHistograms(harnesses.map((h) => h.serviceMeasuredUs)),
+      sendLagUs: mergeHistograms(harnesses.map((h) => h.sendLagUs)),
+      eventLoopLagUs: mergeHistograms(harnesses.map((h) => h.eventLoopLagUs)),
+    };
+    out.harness = { ...figures, warnings: harnessWarnings(figures) };
+  }
   const https = details.flatMap((d) => (d.http ? [d.http] : []));
   if (https.length > 0) {
     out.http = {
@@ -176,6 +187,8 @@ function mergeDetails(parts: readonly LoadResult[], mode: MergeMode, durationUs:
       targetRatePerSecond: mode === 'concurrent' ? https.reduce((s, h) => s + h.targetRatePerSecond, 0) : https[0].targetRatePerSecond,
       latencyUs: mergeHistograms(https.map((h) => h.latencyUs)),
     };
+    if (https.every((h) => h.scheduled !== undefined)) out.http.scheduled = https.reduce((s, h) => s + h.scheduled!, 0);
+    if (https.every((h) => h.neverSent !== undefined)) out.http.neverSent = https.reduce((s, h) => s + h.neverSent!, 0);
     if (mode === 'concurrent') out.repeats = [repeatSampleOf(merged, out.http.latencyUs)];
   }
   const abs = details.flatMap((d) => (d.ab ? [d.ab] : []));
@@ -183,17 +196,56 @@ function mergeDetails(parts: readonly LoadResult[], mode: MergeMode, durationUs:
   return out;
 }
 
+type Integrity = LoadDetails['integrity'];
+
+function mergeIntegrity(parts: readonly Integrity[]): Integrity {
+  const total = (f: (i: Integrity) => number | undefined) => parts.reduce((s, i) => s + (f(i) ?? 0), 0);
+  const ids = (f: (i: Integrity) => number[] | undefined) => parts.flatMap((i) => f(i) ?? []).slice(0, MAX_LISTED_IDS);
+  return {
+    lostIds: ids((i) => i.lostIds),
+    duplicatedIds: ids((i) => i.duplicatedIds),
+    duplicateDeliveries: total((i) => i.duplicateDeliveries),
+    foreignJobs: total((i) => i.foreignJobs),
+    idCollisions: total((i) => i.idCollisions),
+    unverifiedIds: ids((i) => i.unverifiedIds),
+    unverifiedReason: parts.find((i) => i.unverifiedReason)?.unverifiedReason ?? null,
+    undeleted: total((i) => i.undeleted),
+    undeletedIds: ids((i) => i.undeletedIds),
+    undeletedByState: sumFields(parts.map((i) => i.undeletedByState ?? {})),
+    completedChecked: total((i) => i.completedChecked),
+    completedTotal: total((i) => i.completedTotal),
+    tubeMismatches: parts.flatMap((i) => i.tubeMismatches ?? []),
+    notes: parts.flatMap((i) => i.notes ?? []),
+  };
+}
+
+/** Unanswered operations add up; `sinceUs` is the earliest, on the merged run's time line. */
+function mergeUnanswered(details: readonly LoadDetails[], durationsUs: readonly number[], mode: MergeMode): LoadDetails['unanswered'] {
+  const present = details.filter((d) => d.unanswered !== undefined);
+  if (present.length === 0) return undefined;
+  let sinceUs: number | null = null;
+  let offsetUs = 0;
+  details.forEach((d, i) => {
+    const since = d.unanswered?.sinceUs;
+    if (since !== undefined && since !== null) {
+      const at = since + (mode === 'sequential' ? offsetUs : 0);
+      sinceUs = sinceUs === null ? at : Math.min(sinceUs, at);
+    }
+    offsetUs += durationsUs[i];
+  });
+  const sum = (f: (u: NonNullable<LoadDetails['unanswered']>) => number) => present.reduce((s, d) => s + f(d.unanswered!), 0);
+  return { total: sum((u) => u.total), puts: sum((u) => u.puts), workerOps: sum((u) => u.workerOps), sinceUs };
+}
+
 /** The numbers of one run that compare looks at. */
 export function repeatSampleOf(result: Omit<RunResult, 'slo' | 'pass'>, httpUs?: HistogramSummary): RepeatSample {
   const latency: RepeatSample['latency'] = {};
   for (const [key, h] of Object.entries(result.latency)) if (h) latency[key] = latencyStats(h);
   if (httpUs) latency.httpUs = latencyStats(httpUs);
-  return {
-    durationUs: result.durationUs,
-    jobsPerSecond: result.throughput.jobsPerSecond,
-    putsPerSecond: result.throughput.putsPerSecond ?? 0,
-    latency,
-  };
+  const sample: RepeatSample = { durationUs: result.durationUs, jobsPerSecond: result.throughput.jobsPerSecond, latency };
+  // A result that does not measure puts per second (sim) has none to compare, not zero.
+  if (result.throughput.putsPerSecond !== undefined) sample.putsPerSecond = result.throughput.putsPerSecond;
+  return sample;
 }
 
 /**
@@ -206,7 +258,12 @@ export function mergeLoadResults(parts: readonly LoadResult[], mode: MergeMode, 
   const durationUs = mode === 'concurrent' ? Math.max(...durations) : durations.reduce((a, b) => a + b, 0);
   const jobs = sumFields<JobCounts>(parts.map((p) => p.jobs));
   const producing = parts.map((p) => p.load.producingUs);
+  const producingUs = mode === 'concurrent' ? Math.max(...producing) : producing.reduce((a, b) => a + b, 0);
   const perSecond = (n: number, us: number) => (us === 0 ? 0 : round3((n * 1e6) / us));
+  // Rates over the producing window, as each part measured them (older results: over the run).
+  const whileProducing = parts.every((p) => p.load.completedWhileProducing !== undefined)
+    ? perSecond(parts.reduce((s, p) => s + p.load.completedWhileProducing!, 0), producingUs)
+    : perSecond(jobs.completed, durationUs);
   const measured: Omit<RunResult, 'slo' | 'pass'> = {
     kind: 'load',
     version: parts[0].version,
@@ -217,10 +274,7 @@ export function mergeLoadResults(parts: readonly LoadResult[], mode: MergeMode, 
     drainUs: Math.max(...parts.map((p) => p.drainUs)),
     jobs,
     events: sumFields<EventCounts>(parts.map((p) => p.events)),
-    throughput: {
-      jobsPerSecond: perSecond(jobs.completed, durationUs),
-      putsPerSecond: perSecond(jobs.put, mode === 'concurrent' ? Math.max(...producing) : producing.reduce((a, b) => a + b, 0)),
-    },
+    throughput: { jobsPerSecond: whileProducing, putsPerSecond: perSecond(jobs.put, producingUs) },
     latency: mergeLatency(parts.map((p) => p.latency)),
     byTube: mergeBreakdowns(parts.map((p) => p.byTube)),
     byPriority: mergeBreakdowns(parts.map((p) => p.byPriority)),
@@ -228,8 +282,7 @@ export function mergeLoadResults(parts: readonly LoadResult[], mode: MergeMode, 
   };
   const load = mergeDetails(parts, mode, durationUs, measured);
   const slo = slos ? evaluateSlos(measured, slos) : [];
-  const sound = load.errors.length === 0 && jobs.lost === 0 && load.integrity.duplicateDeliveries === 0;
-  const pass = sound && (slos ? slo.every((s) => s.pass) : parts.every((p) => p.pass));
+  const pass = isSound(jobs, load) && (slos ? slo.every((s) => s.pass) : parts.every((p) => p.pass));
   return { ...measured, kind: 'load', slo, pass, load };
 }
 

@@ -14,8 +14,10 @@ export const latencyStatsSchema = histogramSummarySchema.omit({ hdr: true });
 /** One repeat of a run, reduced to what regression gates compare. */
 export const repeatSampleSchema = z.object({
   durationUs: micros,
+  /** Load runs: jobs completed per second while producers ran (sim: over the whole run). */
   jobsPerSecond: z.number().min(0),
-  putsPerSecond: z.number().min(0),
+  /** Absent for results that do not measure it (sim). */
+  putsPerSecond: z.number().min(0).optional(),
   /** Keyed like result.latency (putUs, queueWaitUs, serviceUs, endToEndUs) plus httpUs. */
   latency: z.record(z.string(), latencyStatsSchema),
 });
@@ -43,6 +45,8 @@ export const loadDetailsSchema = z.object({
   achievedRatePerSecond: z.number().min(0),
   /** How long the producers were putting (the rest of the run is draining). */
   producingUs: micros,
+  /** Jobs completed while producers were putting: throughput.jobsPerSecond is these over producingUs. */
+  completedWhileProducing: count.optional(),
   producerConnections: count,
   workerConnections: count,
   pipeline: count,
@@ -65,7 +69,49 @@ export const loadDetailsSchema = z.object({
     duplicateDeliveries: count,
     /** Jobs reserved from the scenario's tubes that this run did not put. */
     foreignJobs: count,
+    /** Puts acknowledged with an id the server still held another job under (counted in jobs.lost). */
+    idCollisions: count.optional(),
+    /** Jobs the final audit could not ask about (first 100 ids), and why. */
+    unverifiedIds: z.array(count).optional(),
+    unverifiedReason: z.string().nullable().optional(),
+    /** Jobs a worker deleted (the server answered DELETED) that the server still held at the end. */
+    undeleted: count.optional(),
+    undeletedIds: z.array(count).optional(),
+    /** Their states on the server (delayed, ready, ...), with how many in each. */
+    undeletedByState: z.record(z.string(), count).optional(),
+    /** Completed jobs the audit checked for being gone, out of completedTotal. */
+    completedChecked: count.optional(),
+    completedTotal: count.optional(),
+    /** Tubes holding other than the jobs the run reported left in them. */
+    tubeMismatches: z.array(z.string()).optional(),
+    /** What the audit noticed that fails nothing by itself. */
+    notes: z.array(z.string()).optional(),
   }),
+  /**
+   * Operations sent that got no answer by the end of the run (the server stopped answering or
+   * the connection failed). Their latencies are recorded at their age at the end.
+   */
+  unanswered: z
+    .object({
+      total: count,
+      puts: count,
+      /** reserve (past its timeout), delete, release, bury, touch, kick. */
+      workerOps: count,
+      /** When the oldest unanswered operation was sent (run clock): the server stopped answering then. */
+      sinceUs: micros.nullable(),
+    })
+    .optional(),
+  /** Whether the load generator distorted its own load (src/metrics/load-harness.ts). */
+  harness: z
+    .object({
+      serviceConfiguredUs: histogramSummarySchema,
+      serviceMeasuredUs: histogramSummarySchema,
+      /** Open loop: how late each put was sent after its intended time. */
+      sendLagUs: histogramSummarySchema,
+      eventLoopLagUs: histogramSummarySchema,
+      warnings: z.array(z.string()),
+    })
+    .optional(),
   repeats: z.array(repeatSampleSchema),
   http: z
     .object({
@@ -73,6 +119,9 @@ export const loadDetailsSchema = z.object({
       non2xx: count,
       errors: count,
       targetRatePerSecond: z.number().min(0),
+      /** Requests the constant rate called for over the run, and those autocannon never sent (its connections were waiting). */
+      scheduled: count.optional(),
+      neverSent: count.optional(),
       /** Coordinated-omission corrected (see src/metrics/load-correction.ts). */
       latencyUs: histogramSummarySchema,
     })

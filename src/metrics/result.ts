@@ -36,8 +36,13 @@ export const jobCountsSchema = z.object({
   completed: count,
   /** Buried when the run ended. */
   buried: count,
-  /** Put and acknowledged, yet neither completed nor held by the server at the end. */
+  /** Put and acknowledged, yet the server answered at the end that it no longer had them. */
   lost: count,
+  /**
+   * Load runs only: acknowledged jobs the final audit could not ask the server about (it stopped
+   * answering, or was gone); neither lost nor kept as far as anyone can tell.
+   */
+  unverified: count.optional(),
   /** Jobs whose work ran more than once (TTR expiry, crashed worker), retries excluded. */
   duplicated: count,
   /** Still ready, delayed or reserved when the run ended (bounded runs that did not drain). */
@@ -154,11 +159,14 @@ export interface GroupFates {
   buried: ArrayLike<number>;
   lost: ArrayLike<number>;
   remaining: ArrayLike<number>;
+  /** Load runs only. */
+  unverified?: ArrayLike<number>;
 }
 
 /** The job counts of `members`, a subset of `groups`: their totals plus their fates. */
 export function sumJobCounts<G extends GroupTotals>(members: readonly G[], groups: readonly G[], fates: GroupFates): JobCounts {
   const jobs: JobCounts = { put: 0, completed: 0, buried: 0, lost: 0, duplicated: 0, remaining: 0 };
+  if (fates.unverified) jobs.unverified = 0;
   for (const g of members) {
     const index = groups.indexOf(g);
     jobs.put += g.put;
@@ -167,6 +175,7 @@ export function sumJobCounts<G extends GroupTotals>(members: readonly G[], group
     jobs.buried += fates.buried[index];
     jobs.lost += fates.lost[index];
     jobs.remaining += fates.remaining[index];
+    if (fates.unverified) jobs.unverified! += fates.unverified[index];
   }
   return jobs;
 }

@@ -4,7 +4,7 @@ import type { Comparison, ComparisonRow } from '../metrics/compare.js';
 import { markdownTable } from './format.js';
 import { formatUs } from './format.js';
 
-const VERDICT_TEXT = { ok: 'ok', improved: 'improved', inconclusive: 'inconclusive (noise)', regression: '**REGRESSION**' } as const;
+const VERDICT_TEXT = { ok: 'ok', improved: 'improved', inconclusive: 'inconclusive (noise)', regression: '**REGRESSION**', 'n/a': 'n/a' } as const;
 
 export function compareMarkdown(comparison: Comparison, title = 'beanlab compare'): string {
   const regressions = comparison.rows.filter((r) => r.verdict === 'regression').length;
@@ -21,26 +21,34 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
         r.metric,
         value(r, r.baselineMedian),
         value(r, r.currentMedian),
-        change(r, r.change),
-        Number.isFinite(r.low) ? `${change(r, r.low)} .. ${change(r, r.high)}` : 'too few samples',
+        Number.isNaN(r.change) ? 'n/a' : change(r, r.change),
+        Number.isNaN(r.low) ? '-' : Number.isFinite(r.low) ? `${change(r, r.low)} .. ${change(r, r.high)}` : 'too few samples',
         limit(r),
         `${r.samples[0]} / ${r.samples[1]}`,
-        VERDICT_TEXT[r.verdict],
+        r.verdict === 'n/a' ? `n/a (${r.reason})` : VERDICT_TEXT[r.verdict],
       ]),
     ),
     '',
     `Medians over repeats; ${method}. A regression is flagged only when the median change and the whole 95% interval lie beyond the limit. ` +
-      `The interval is the distribution-free one of the Mann-Whitney test, corrected for the ${comparison.rows.length} rows; ` +
-      `it needs ${comparison.samplesNeeded} samples per side (--repeat ${comparison.samplesNeeded}); with one sample per side the median decides alone.`,
+      `The interval is the distribution-free one of the Mann-Whitney test, corrected for the ${comparison.rows.filter((r) => r.verdict !== 'n/a').length} rows judged; ` +
+      `it needs ${comparison.samplesNeeded} samples per side (--repeat ${comparison.samplesNeeded}). ` +
+      (comparison.deterministic
+        ? 'Both results are deterministic (sim), so one sample per side decides on its median alone.'
+        : 'A single load run is one draw of the noise: it never makes a regression on its own.'),
   ];
-  const short = comparison.rows.filter((r) => !Number.isFinite(r.low) && r.verdict === 'inconclusive');
+  const short = comparison.rows.filter((r) => !Number.isFinite(r.low) && !Number.isNaN(r.low) && r.verdict === 'inconclusive');
   if (short.length > 0) {
-    out.push('', `Inconclusive for lack of samples: ${short.map((r) => r.metric).join(', ')}. Run with --repeat ${comparison.samplesNeeded} for a verdict.`);
+    out.push(
+      '',
+      `Inconclusive for lack of samples (${Math.min(...short.map((r) => Math.min(...r.samples)))} per side): ${short.map((r) => r.metric).join(', ')}. ` +
+        `Run with --repeat ${comparison.samplesNeeded} for a verdict (${comparison.samplesNeeded} samples per side).`,
+    );
   }
   return out.join('\n') + '\n';
 }
 
 function value(row: ComparisonRow, v: number): string {
+  if (Number.isNaN(v)) return 'n/a';
   return row.unit === 'us' ? formatUs(v) : `${Math.round(v * 10) / 10}/s`;
 }
 

@@ -22,6 +22,18 @@ function histogramCells(h: HistogramSummary): string[] {
   return [h.p50, h.p90, h.p99, h.p999, h.mean, h.max].map(formatUs).concat(String(h.count));
 }
 
+/**
+ * What the latency table leaves out. Closed loop: a put is timed from when it was sent, and it
+ * is sent only when an earlier one was answered, so the time it waited for that is in no figure.
+ */
+export function latencyNote(result: LoadResult): string | undefined {
+  if (result.load.mode !== 'closed') return undefined;
+  return (
+    'closed loop: each put is timed from when it was sent, and it waited for a free pipeline slot first; ' +
+    'that waiting time is left out of every percentile, so a server stall shows only in max'
+  );
+}
+
 export const RATE_COLUMNS = ['per second', 'target', 'achieved', 'low 2.5%', 'median', 'high 97.5%'];
 
 /** Puts and completions per second: the overall rates next to the spread of the per-second samples. */
@@ -38,6 +50,7 @@ export function rateRows(result: LoadResult): string[][] {
   const target = result.load.targetRatePerSecond;
   return [
     ['puts', target === null ? 'max (closed loop)' : String(target), String(result.load.achievedRatePerSecond), ...spread(s.putsPerSecond)],
+    // Over the producing window, like puts: the drain's length swings with retry backoff.
     ['jobs completed', '-', String(result.throughput.jobsPerSecond), ...spread(s.completedPerSecond)],
   ];
 }
@@ -51,7 +64,8 @@ export function headline(result: LoadResult): string {
 
 export function jobsLine(result: LoadResult): string {
   const j = result.jobs;
-  return `jobs: ${j.put} put, ${j.completed} completed, ${j.buried} buried, ${j.remaining} still queued, ${j.lost} lost, ${j.duplicated} run more than once`;
+  const unverified = j.unverified === undefined ? '' : `, ${j.unverified} unverified`;
+  return `jobs: ${j.put} put, ${j.completed} completed, ${j.buried} buried, ${j.remaining} still queued, ${j.lost} lost${unverified}, ${j.duplicated} run more than once`;
 }
 
 export function eventsLine(result: LoadResult): string {
@@ -65,17 +79,72 @@ export function cpuLine(result: LoadResult): string {
   return `CPU: server ${server}; load generator ${c.loadgenPercent}% of a core (${c.loadgenSeconds} s)`;
 }
 
-/** Everything that makes the run untrustworthy or failed beyond its SLOs; empty when sound. */
+/**
+ * How the load generator kept to the load asked of it: how late open-loop puts went out (put
+ * latencies are timed from the intended time, so they include it), worker service measured
+ * against configured, and the event loop's lag. Undefined for results without these figures.
+ */
+export function harnessLine(result: LoadResult): string | undefined {
+  const h = result.load.harness;
+  if (!h) return undefined;
+  const parts: string[] = [];
+  if (h.sendLagUs.count > 0) parts.push(`puts sent ${formatUs(h.sendLagUs.p50)} late (p50), ${formatUs(h.sendLagUs.p99)} (p99)`);
+  if (h.serviceConfiguredUs.count > 0) {
+    parts.push(`worker service ${formatUs(h.serviceMeasuredUs.mean)} for ${formatUs(h.serviceConfiguredUs.mean)} configured (mean)`);
+  }
+  if (h.eventLoopLagUs.count > 0) parts.push(`event-loop lag ${formatUs(h.eventLoopLagUs.p99)} (p99)`);
+  return parts.length === 0 ? undefined : `load generator: ${parts.join('; ')}`;
+}
+
+/**
+ * Everything that makes the run untrustworthy or failed beyond its SLOs, then warnings and notes;
+ * empty when sound. The words are the README's: lost, unverified, duplicated, unanswered.
+ */
 export function problemLines(result: LoadResult): string[] {
   const l = result.load;
+  const i = l.integrity;
   const lines = l.errors.map((e) => `error: ${e}`);
-  if (result.jobs.lost > 0) lines.push(`LOST: ${result.jobs.lost} acknowledged jobs are gone (ids ${l.integrity.lostIds.join(', ')}${result.jobs.lost > l.integrity.lostIds.length ? ', ...' : ''})`);
-  if (l.integrity.duplicateDeliveries > 0) {
-    lines.push(`DUPLICATED: ${l.integrity.duplicateDeliveries} deliveries of jobs still reserved or already deleted (ids ${l.integrity.duplicatedIds.join(', ')})`);
+  if (l.unanswered && l.unanswered.total > 0) {
+    const u = l.unanswered;
+    const since = u.sinceUs === null ? '' : `; the server stopped answering at ${(u.sinceUs / 1e6).toFixed(1)} s`;
+    lines.push(
+      `UNANSWERED: ${u.total} operations got no answer (${u.puts} puts, ${u.workerOps} worker operations)${since}; ` +
+        `their latencies are recorded at their age when the run ended`,
+    );
   }
-  if (l.integrity.foreignJobs > 0) lines.push(`note: ${l.integrity.foreignJobs} jobs this run did not put were reserved and released (a shared tube?)`);
+  if (result.jobs.lost > 0) {
+    const collisions = i.idCollisions ? `; ${i.idCollisions} of them acknowledged with an id the server gave another job it held` : '';
+    lines.push(`LOST: ${result.jobs.lost} acknowledged jobs are gone: the server answered that it no longer had them (ids ${listIds(i.lostIds, result.jobs.lost)})${collisions}`);
+  }
+  const unverified = result.jobs.unverified ?? 0;
+  if (unverified > 0) {
+    lines.push(`UNVERIFIED: ${unverified} acknowledged jobs could not be checked, so neither lost nor kept is known: ${i.unverifiedReason ?? 'no reason recorded'} (ids ${listIds(i.unverifiedIds ?? [], unverified)})`);
+  }
+  if ((i.undeleted ?? 0) > 0) {
+    const states = Object.entries(i.undeletedByState ?? {}).map(([state, n]) => `${n} ${state}`);
+    lines.push(
+      `NOT DELETED: ${i.undeleted} jobs answered DELETED are still on the server (${states.join(', ') || 'present'}; ids ${listIds(i.undeletedIds ?? [], i.undeleted!)})`,
+    );
+  }
+  for (const mismatch of i.tubeMismatches ?? []) lines.push(`TUBE: ${mismatch}`);
+  if (i.duplicateDeliveries > 0) {
+    lines.push(
+      `DUPLICATED: ${i.duplicatedIds.length}${i.duplicatedIds.length >= 100 ? '+' : ''} jobs handed out again while another worker held them ` +
+        `or after they were deleted (${i.duplicateDeliveries} deliveries; ids ${i.duplicatedIds.join(', ')})`,
+    );
+  }
+  if (l.http && (l.http.neverSent ?? 0) > 0) {
+    lines.push(`NOT SENT: ${l.http.neverSent} of ${l.http.scheduled} scheduled HTTP requests were never sent (the clients were waiting for answers); they are recorded at their age`);
+  }
   if (l.http && (l.http.errors > 0 || l.http.non2xx > 0)) lines.push(`HTTP: ${l.http.errors} errors, ${l.http.non2xx} non-2xx answers of ${l.http.requests} requests`);
+  for (const warning of l.harness?.warnings ?? []) lines.push(`warning: ${warning}`);
+  if (i.foreignJobs > 0) lines.push(`note: ${i.foreignJobs} jobs this run did not put were reserved and released (a shared tube?)`);
+  for (const note of i.notes ?? []) lines.push(`note: ${note}`);
   return lines;
+}
+
+function listIds(ids: readonly number[], total: number): string {
+  return `${ids.join(', ')}${total > ids.length ? ', ...' : ''}`;
 }
 
 export function sloRows(result: LoadResult): string[][] {

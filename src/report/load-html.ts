@@ -12,8 +12,10 @@ import {
   TUBE_COLUMNS,
   cpuLine,
   eventsLine,
+  harnessLine,
   headline,
   jobsLine,
+  latencyNote,
   latencyRows,
   problemLines,
   rateRows,
@@ -45,10 +47,11 @@ ${problems.length > 0 ? `<h2>Problems</h2><ul>${problems.map((p) => `<li>${escap
 ${slos.length > 0 ? `<h2>SLOs</h2>${htmlTable(['result', 'SLO', 'measured', 'limit'], slos)}` : ''}
 <h2>Latency</h2>
 ${htmlTable(LATENCY_COLUMNS, latencyRows(result))}
+${latencyNote(result) ? `<p>Note: ${escapeHtml(latencyNote(result)!)}.</p>` : ''}
 <h2>Throughput</h2>
 ${htmlTable(RATE_COLUMNS, rateRows(result))}
 <h2>Jobs</h2>
-<p>${escapeHtml(jobsLine(result))}.<br>${escapeHtml(eventsLine(result))}.<br>${escapeHtml(cpuLine(result))}.</p>
+<p>${escapeHtml(jobsLine(result))}.<br>${escapeHtml(eventsLine(result))}.<br>${escapeHtml(cpuLine(result))}.${harnessLine(result) ? `<br>${escapeHtml(harnessLine(result)!)}.` : ''}</p>
 ${htmlTable(TUBE_COLUMNS, tubeRows(result))}
 <h2>Charts</h2>
 <div id="charts"></div>

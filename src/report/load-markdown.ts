@@ -7,8 +7,10 @@ import {
   TUBE_COLUMNS,
   cpuLine,
   eventsLine,
+  harnessLine,
   headline,
   jobsLine,
+  latencyNote,
   latencyRows,
   problemLines,
   rateRows,
@@ -24,8 +26,12 @@ export function loadMarkdownReport(result: LoadResult): string {
   const slos = sloRows(result);
   if (slos.length > 0) out.push('## SLOs', '', markdownTable(['result', 'SLO', 'measured', 'limit'], slos), '');
   out.push('## Latency', '', markdownTable(LATENCY_COLUMNS, latencyRows(result)), '');
+  const note = latencyNote(result);
+  if (note) out.push(`Note: ${note}.`, '');
   out.push('## Throughput', '', markdownTable(RATE_COLUMNS, rateRows(result)), '');
   out.push('## Jobs', '', `${jobsLine(result)}.`, '', `${eventsLine(result)}.`, '', `${cpuLine(result)}.`, '');
+  const harness = harnessLine(result);
+  if (harness) out.push(`${harness}.`, '');
   out.push('### By tube', '', markdownTable(TUBE_COLUMNS, tubeRows(result)), '');
   const repeats = result.load.repeats;
   if (repeats.length > 1) {

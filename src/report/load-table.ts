@@ -7,8 +7,10 @@ import {
   TUBE_COLUMNS,
   cpuLine,
   eventsLine,
+  harnessLine,
   headline,
   jobsLine,
+  latencyNote,
   latencyRows,
   problemLines,
   rateRows,
@@ -26,20 +28,29 @@ export function boxTable(header: string[], rows: string[][]): string {
   return [rule('┌', '┬', '┐'), line(header), rule('├', '┼', '┤'), ...rows.map(line), rule('└', '┴', '┘')].join('\n');
 }
 
+/** A line of prose broken at spaces to fit the terminal; continuation lines are indented. */
+function wrapLine(text: string): string {
+  return wrapText(text, TERMINAL_COLUMNS, '  ').join('\n');
+}
+
 export function loadTerminalReport(result: LoadResult): string {
-  const out: string[] = [...wrapText(headline(result), TERMINAL_COLUMNS, '  '), ''];
+  const out: string[] = [wrapLine(headline(result)), ''];
   const latency = latencyRows(result);
   if (latency.length > 0) out.push(boxTable(LATENCY_COLUMNS, latency), '');
+  const note = latencyNote(result);
+  if (note) out.push(wrapLine(`note: ${note}`), '');
   out.push(boxTable(RATE_COLUMNS, rateRows(result)), '');
   if (Object.keys(result.byTube).length > 1) out.push(boxTable(TUBE_COLUMNS, tubeRows(result)), '');
-  out.push(jobsLine(result), eventsLine(result), cpuLine(result));
+  out.push(wrapLine(jobsLine(result)), wrapLine(eventsLine(result)), wrapLine(cpuLine(result)));
+  const harness = harnessLine(result);
+  if (harness) out.push(wrapLine(harness));
   const slos = sloRows(result);
   if (slos.length > 0) {
     out.push('', 'SLOs:');
-    for (const [pass, name, actual, limit] of slos) out.push(`  ${pass.toUpperCase().padEnd(4)}  ${name}: ${actual} (limit ${limit})`);
+    for (const [pass, name, actual, limit] of slos) out.push(wrapLine(`  ${pass.toUpperCase().padEnd(4)}  ${name}: ${actual} (limit ${limit})`));
   }
   const problems = problemLines(result);
-  if (problems.length > 0) out.push('', ...problems);
+  if (problems.length > 0) out.push('', ...problems.map((p) => wrapLine(p)));
   out.push('', verdict(result));
   return out.join('\n') + '\n';
 }

@@ -24,6 +24,13 @@ export interface SpawnOptions {
   /** How long to wait for the server to accept connections on its port or socket. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /**
+   * Start the server in a process group of its own, so that a terminal's Ctrl-C (sent to the
+   * whole foreground group) reaches the command that started it and not the server: a load run
+   * audits its jobs on the server after Ctrl-C, then stops it. It is still stopped when this
+   * process exits.
+   */
+  ownProcessGroup?: boolean;
 }
 
 const STDERR_CAP_BYTES = 16 * 1024;
@@ -101,7 +108,7 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
   // Paths are quoted for the shell (a TMPDIR may hold spaces); `unix:'/x y.sock'` is one word.
   const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', shellQuote(address.path)) : commandTemplate.replaceAll('{port}', String(address.port));
   const command = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
-  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.ownProcessGroup === true });
   track(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {

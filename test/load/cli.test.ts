@@ -69,17 +69,58 @@ describeWithBeanstalkd('beanlab load, compare and merge', (binary) => {
     const comparison = JSON.parse(readFileSync(sameJson, 'utf8'));
     expect(comparison).toMatchObject({ kind: 'comparison', regression: false, method: 'unpaired', threshold: 'p99=+10%,throughput=-5%' });
     expect(comparison.rows.find((r: { metric: string }) => r.metric === 'put.p99')).toMatchObject({ change: 0, verdict: 'ok', samples: [1, 1] });
+    // One load run per side never makes a regression, however different: say how many it takes.
     const slower = structuredClone(result);
     slower.load.repeats[0].latency.putUs.p99 *= 3;
     const slowerFile = join(dir, 'slower.json');
     writeFileSync(slowerFile, JSON.stringify(slower));
+    const single = await beanlab(['compare', resultFile, slowerFile, '--threshold', 'put.p99=+10%']);
+    expect(single.code, single.stdout).toBe(0);
+    expect(single.stdout).toMatch(/\| put\.p99 \|.*inconclusive/);
+    expect(single.stdout).toMatch(/Run with --repeat 4 for a verdict \(4 samples per side\)/);
+    // Five repeats a side, all three times slower: a regression.
+    const repeated = (r: LoadResult, factor: number) => {
+      const copy = structuredClone(r);
+      copy.load.repeats = [0.98, 0.99, 1, 1.01, 1.02].map((k) => {
+        const sample = structuredClone(r.load.repeats[0]);
+        sample.latency.putUs.p99 = r.load.repeats[0].latency.putUs.p99 * factor * k;
+        return sample;
+      });
+      return copy;
+    };
+    const baseFive = join(dir, 'base5.json');
+    const slowFive = join(dir, 'slow5.json');
+    writeFileSync(baseFive, JSON.stringify(repeated(result, 1)));
+    writeFileSync(slowFive, JSON.stringify(repeated(result, 3)));
     const markdown = join(dir, 'compare.md');
-    const flagged = await beanlab(['compare', resultFile, slowerFile, '--threshold', 'put.p99=+10%', '--markdown', markdown]);
+    const flagged = await beanlab(['compare', baseFive, slowFive, '--threshold', 'put.p99=+10%', '--markdown', markdown]);
     expect(flagged.code).toBe(1);
     expect(flagged.stdout).toMatch(/\| put\.p99 \|.*\*\*REGRESSION\*\*/);
     expect(readFileSync(markdown, 'utf8')).toBe(flagged.stdout);
     const bad = await beanlab(['compare', resultFile, slowerFile, '--threshold', 'p99=-3%']);
     expect(bad.code).toBe(2);
+  });
+
+  it('compare: refuses results of different kinds or scenarios (exit 2) unless --force', async () => {
+    const simFile = join(dir, 'sim.json');
+    const sim = await beanlab(['sim', scenarioFile, '--seed', '1', '--json', simFile]);
+    expect(sim.code, sim.stderr).not.toBe(2);
+    const refused = await beanlab(['compare', simFile, resultFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/the baseline is a sim result and the current one a load result: not comparable \(--force/);
+    const forced = await beanlab(['compare', simFile, resultFile, '--force']);
+    expect(forced.code, forced.stdout).toBe(0);
+    // The sim result has no puts per second: n/a, not a -100% regression.
+    expect(forced.stdout).toMatch(/\| putsPerSecond \| n\/a \|.*n\/a \(not measured in the baseline\)/);
+    expect(forced.stdout).not.toMatch(/REGRESSION/);
+    const other = structuredClone(result);
+    other.scenario = 'another';
+    const otherFile = join(dir, 'other.json');
+    writeFileSync(otherFile, JSON.stringify(other));
+    const scenarios = await beanlab(['compare', resultFile, otherFile]);
+    expect(scenarios.code).toBe(2);
+    expect(scenarios.stderr).toMatch(/different scenarios: tiny and another/);
   });
 
   it('merge: two results add up, histograms included', async () => {

@@ -73,9 +73,50 @@ describe('the verdict', () => {
     }
   });
 
-  it('decides on the medians alone with one sample per side', () => {
-    expect(compareSamples([sample(1000, 500)], [sample(1200, 500)], DEFAULT, false).regression).toBe(true);
-    expect(compareSamples([sample(1000, 500)], [sample(1050, 500)], DEFAULT, false).regression).toBe(false);
+  it('decides on the medians alone with one sample per side of deterministic (sim) results', () => {
+    expect(compareSamples([sample(1000, 500)], [sample(1200, 500)], DEFAULT, false, true).regression).toBe(true);
+    expect(compareSamples([sample(1000, 500)], [sample(1050, 500)], DEFAULT, false, true).regression).toBe(false);
+  });
+
+  it('never lets single load samples make a regression, and says how many samples it takes', () => {
+    // Two single runs of one scenario against one server differed this much (issue 9).
+    const c = compareSamples([sample(1000, 500)], [sample(1350, 360)], DEFAULT, false);
+    expect(c.regression).toBe(false);
+    expect(c.rows.map((r) => r.verdict)).toEqual(['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive']);
+    const markdown = compareMarkdown(c);
+    expect(markdown).toContain('no regression');
+    expect(markdown).toContain('Inconclusive for lack of samples (1 per side)');
+    expect(markdown).toContain('Run with --repeat 5 for a verdict (5 samples per side)');
+    expect(markdown).toContain('A single load run is one draw of the noise');
+  });
+
+  it('shows a metric measured on one side only as n/a, not as a -100% regression', () => {
+    const sim: RepeatSample = { ...sample(1000, 500) };
+    delete sim.putsPerSecond;
+    const c = compareSamples([sim], [sample(1000, 500)], DEFAULT, false, true);
+    const row = c.rows.find((r) => r.metric === 'putsPerSecond')!;
+    expect(row).toMatchObject({ verdict: 'n/a', reason: 'not measured in the baseline' });
+    expect(row.baselineMedian).toBeNaN();
+    expect(c.regression).toBe(false);
+    const markdown = compareMarkdown(c);
+    expect(markdown).toMatch(/\| putsPerSecond \| n\/a \| 500\/s \| n\/a \| - \|.*\| n\/a \(not measured in the baseline\) \|/);
+    expect(markdown).not.toContain('-100%');
+    const json = JSON.parse(comparisonJson(c, 'p99=+10%', 'a.json', 'b.json'));
+    expect(json.rows.find((r: { metric: string }) => r.metric === 'putsPerSecond')).toMatchObject({ baselineMedian: null, change: null, verdict: 'n/a' });
+  });
+
+  it('gives no relative change from a zero baseline instead of a huge percentage', () => {
+    const idle = { ...sample(1000, 500), putsPerSecond: 0 };
+    const base = [idle, idle, idle, idle, idle];
+    const busy = Array.from({ length: 5 }, () => sample(1000, 500));
+    const c = compareSamples(base, busy, parseThresholds('putsPerSecond=-5%,put.p99=+10%'), true);
+    expect(c.rows[0]).toMatchObject({ metric: 'putsPerSecond', verdict: 'n/a', reason: 'the baseline is 0: no relative change' });
+    const markdown = compareMarkdown(c);
+    expect(markdown).not.toMatch(/\d{4,}%/);
+    const zeroLatency = { ...sample(1000, 500), latency: { putUs: { count: 10, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 } } };
+    const slower = compareSamples([zeroLatency], [sample(3714999, 500)], parseThresholds('put.p99=+10%'), false, true);
+    expect(slower.rows[0].verdict).toBe('n/a');
+    expect(compareMarkdown(slower)).not.toMatch(/\d{4,}%/);
   });
 
   it('raises no false alarm on 1000 comparisons of equal servers with heavy-tailed noise', () => {

@@ -10,19 +10,20 @@ import { streamRandom } from '../../src/load/plan.js';
 
 describe('job bodies', () => {
   it('carry the due time, group and priority, padded to the asked size', () => {
-    const body = encodeBody({ dueUs: 1234567.4, group: 3, pri: 1024 }, 100);
+    const body = encodeBody({ run: 77, dueUs: 1234567.4, group: 3, pri: 1024 }, 100);
     expect(body.length).toBe(100);
-    expect(body.toString('latin1')).toMatch(/^beanlab 1234567 3 1024\n\.+$/);
-    expect(decodeBody(body)).toEqual({ dueUs: 1234567, group: 3, pri: 1024 });
+    expect(body.toString('latin1')).toMatch(/^beanlab 77 1234567 3 1024\n\.+$/);
+    expect(decodeBody(body)).toEqual({ run: 77, dueUs: 1234567, group: 3, pri: 1024 });
   });
 
   it('grow past a size smaller than the header, and refuse bodies they did not write', () => {
-    expect(encodeBody({ dueUs: 0, group: 0, pri: 0 }, 0).toString()).toBe('beanlab 0 0 0\n');
+    expect(encodeBody({ run: 5, dueUs: 0, group: 0, pri: 0 }, 0).toString()).toBe('beanlab 5 0 0 0\n');
     expect(decodeBody(Buffer.from('hello world'))).toBeUndefined();
-    expect(decodeBody(Buffer.from('beanlab 12 x 3\n'))).toBeUndefined();
-    expect(decodeBody(Buffer.from('beanlab 12 3\n'))).toBeUndefined();
+    expect(decodeBody(Buffer.from('beanlab 5 12 x 3\n'))).toBeUndefined();
+    expect(decodeBody(Buffer.from('beanlab 5 12 3\n'))).toBeUndefined();
+    expect(decodeBody(Buffer.from('beanlab 5 12 3 4 5\n'))).toBeUndefined();
     // jackd's JSON-encoded Buffer, the defect the jackd driver works around:
-    expect(decodeBody(Buffer.from(JSON.stringify(Buffer.from('beanlab 1 0 0\n'))))).toBeUndefined();
+    expect(decodeBody(Buffer.from(JSON.stringify(Buffer.from('beanlab 1 1 0 0\n'))))).toBeUndefined();
   });
 });
 
@@ -57,7 +58,7 @@ describe('merging encoded histograms', () => {
 });
 
 describe('the job tracker', () => {
-  const body = (group = 0) => ({ dueUs: 0, group, pri: 0 });
+  const body = (group = 0) => ({ run: 0, dueUs: 0, group, pri: 0 });
 
   it('counts a job once however its put reply and its reservation interleave', () => {
     const t = new JobTracker(100, 1, 1, 0);
@@ -100,14 +101,12 @@ describe('the job tracker', () => {
     expect(t.completedCount).toBe(1);
   });
 
-  it('flags two puts acknowledged with the same id, and ignores ids from before the run', () => {
-    const t = new JobTracker(10, 1, 1, 0);
-    t.putAcked(11, 0, 0, 60, 0, 1);
-    t.putAcked(11, 0, 0, 60, 0, 1);
-    expect(t.duplicatedIds).toEqual([11]);
-    expect(t.reserved(0, 5, body(), 0, 1)).toBe('foreign');
+  it('takes jobs of other runs and bodies it did not write as foreign', () => {
+    const t = new JobTracker(10, 1, 1, 0, 42);
+    expect(t.reserved(0, 5, { ...body(), run: 41 }, 0, 1)).toBe('foreign');
     expect(t.reserved(0, 12, undefined, 0, 1)).toBe('foreign');
     expect(t.foreignJobs).toBe(2);
+    expect(t.reserved(0, 13, { ...body(), run: 42 }, 0, 1)).toBe('first');
   });
 
   it('leaves jobs put during the warm-up out of the histograms but not out of the counts', () => {
