@@ -2,9 +2,13 @@
 // each is timed from the moment it was MEANT to be sent, so a server stall shows up as latency
 // of every put that should have gone out during it (no coordinated omission). The scheduler
 // sleeps on a timer until the next put is due and then sends every put due by then: it never
-// spins (a spinning scheduler kept a core busy at 1,000 puts/s). A timer wakes up to a
-// millisecond late, so puts go out up to that late; how late is measured (harness sendLagUs)
-// and counted in their latency, since they are timed from their intended time. Closed loop:
+// spins (a spinning scheduler kept a core busy at 1,000 puts/s). A timer has millisecond
+// granularity, so waking exactly on time is not possible without spinning; the scheduler wakes
+// up to EARLY_SEND_US before a put is due and sends it then, and an early put is timed from
+// when it went out (the server cannot answer before it has it). Waking for puts already due
+// sent 0.9 ms late at the median, which a put timed from its intended time counted as server
+// latency. A put that goes out late (a busy loop) is still timed from its intended time, and
+// how late is measured (harness sendLagUs). Closed loop:
 // each connection keeps `pipeline` puts outstanding and sends the next as soon as one is
 // answered, for maximum throughput; those are timed from when they were sent. Every put still
 // unanswered at the end of the run is counted and recorded at its age (outstanding.ts).
@@ -21,6 +25,8 @@ import type { Address } from '../target/address.js';
 
 /** Open loop: at most this many puts are issued in one scheduler turn, so replies get read in between. */
 const MAX_PUTS_PER_TURN = 2000;
+/** Open loop: a put due within this much of the scheduler's wake-up goes out with it (a timer's granularity). */
+const EARLY_SEND_US = 1000;
 
 export interface ProducerContext {
   plan: LoadPlan;
@@ -139,12 +145,14 @@ export class Producers implements ProducerSide {
     if (this.stopped) return;
     let budget = MAX_PUTS_PER_TURN;
     const nowUs = this.ctx.clock.nowUs();
+    const horizonUs = nowUs + EARLY_SEND_US;
     const sendLagUs = this.ctx.harness.sendLagUs;
     let earliestUs = Infinity;
     for (const p of this.running) {
-      while (p.nextUs <= nowUs && budget > 0 && !this.stopped) {
-        sendLagUs.record(Math.round(nowUs - p.nextUs));
-        this.put(p, p.nextUs, null);
+      while (p.nextUs <= horizonUs && budget > 0 && !this.stopped) {
+        // Late: timed from the intended time (no coordinated omission). Early: from now, when it goes out.
+        sendLagUs.record(Math.max(0, Math.round(nowUs - p.nextUs)));
+        this.put(p, Math.min(p.nextUs, nowUs), null);
         budget -= 1;
         this.advance(p);
       }
@@ -160,8 +168,8 @@ export class Producers implements ProducerSide {
       this.immediate = setImmediate(() => this.schedule());
       return;
     }
-    // Rounded up: a timer armed for less than the wait would wake before the put is due.
-    const waitUs = earliestUs - this.ctx.clock.nowUs();
+    // Waking up to EARLY_SEND_US early is fine: the put goes out then, and is timed from then.
+    const waitUs = earliestUs - EARLY_SEND_US - this.ctx.clock.nowUs();
     this.timer = setTimeout(() => this.schedule(), Math.max(0, Math.ceil(waitUs / 1000)));
   }
 
