@@ -10,6 +10,7 @@ import type { Command, JobId, Reply } from '../protocol/types.js';
 import { encodeCommand } from '../protocol/encode.js';
 import { parseStatsYaml, parseYamlList } from '../protocol/stats-yaml.js';
 import { ReplyReader } from './reply-reader.js';
+import { timeoutAfterIo } from './timeout.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -78,7 +79,8 @@ export class Client {
   private turnStartMs = 0;
   private readonly flushLater = (): void => this.flush();
   private readonly reader = new ReplyReader();
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the armed reply-deadline timer. */
+  private cancelTimer: (() => void) | undefined;
   private timerAtMs = Infinity;
   private failure: Error | undefined;
   private readonly closed: Promise<void>;
@@ -102,16 +104,16 @@ export class Client {
     const address = opts.path !== undefined ? `unix:${opts.path}` : `${host}:${opts.port}`;
     return new Promise((resolve, reject) => {
       const socket = opts.path !== undefined ? net.connect({ path: opts.path }) : net.connect({ host, port: opts.port });
-      const timer = setTimeout(() => {
+      const cancelTimeout = timeoutAfterIo(timeoutMs, () => {
         socket.destroy();
         reject(new ConnectionError(`${address}: no connection after ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       socket.once('error', (error) => {
-        clearTimeout(timer);
+        cancelTimeout();
         reject(new ConnectionError(`${address}: ${error.message}`));
       });
       socket.once('connect', () => {
-        clearTimeout(timer);
+        cancelTimeout();
         socket.removeAllListeners('error');
         resolve(new Client(socket, timeoutMs, address));
       });
@@ -343,14 +345,15 @@ export class Client {
   }
 
   private armTimer(atMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.timerAtMs = atMs;
-    this.timer = setTimeout(() => this.sweep(), Math.max(0, Math.ceil(atMs - performance.now())));
+    // After the turn's I/O: replies that arrived while the loop was blocked are read before the sweep.
+    this.cancelTimer = timeoutAfterIo(Math.max(0, Math.ceil(atMs - performance.now())), () => this.sweep());
   }
 
   /** Fails the connection if any request is past its deadline, else re-arms for the earliest. */
   private sweep(): void {
-    this.timer = undefined;
+    this.cancelTimer = undefined;
     this.timerAtMs = Infinity;
     const nowMs = performance.now();
     let earliestMs = Infinity;
@@ -375,8 +378,8 @@ export class Client {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     const pending = this.pending;
     const head = this.head;
     this.pending = [];

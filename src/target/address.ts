@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { timeoutAfterIo } from '../client/timeout.js';
 
 export interface TcpAddress {
   host: string;
@@ -70,11 +71,11 @@ export function canConnect(address: Address, timeoutMs: number): Promise<boolean
   return new Promise((resolve) => {
     const socket = net.createConnection(connectOptions(address));
     const done = (ok: boolean) => {
-      clearTimeout(timer);
+      cancelTimeout();
       socket.destroy();
       resolve(ok);
     };
-    const timer = setTimeout(() => done(false), timeoutMs);
+    const cancelTimeout = timeoutAfterIo(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });

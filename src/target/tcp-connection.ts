@@ -1,6 +1,7 @@
 // A raw connection over TCP (or a UNIX-domain socket), for the embedded server, spawned servers
 // and host:port or unix:PATH targets.
 import net from 'node:net';
+import { timeoutAfterIo } from '../client/timeout.js';
 import { connectOptions, formatAddress, type Address } from './address.js';
 import { QueuedConnection } from './connection.js';
 
@@ -19,16 +20,16 @@ export class TcpConnection extends QueuedConnection {
     return new Promise((resolve, reject) => {
       // allowHalfOpen: after our FIN (halfClose) we keep reading the server's replies.
       const socket = net.createConnection({ ...connectOptions(address), allowHalfOpen: true });
-      const timer = setTimeout(() => {
+      const cancelTimeout = timeoutAfterIo(timeoutMs, () => {
         socket.destroy();
         reject(new Error(`connect to ${label} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       socket.once('error', (error) => {
-        clearTimeout(timer);
+        cancelTimeout();
         reject(new Error(`cannot connect to ${label}: ${error.message}`));
       });
       socket.once('connect', () => {
-        clearTimeout(timer);
+        cancelTimeout();
         socket.removeAllListeners('error');
         socket.setNoDelay(true);
         resolve(new TcpConnection(socket));
