@@ -60,7 +60,7 @@ describe('beanlab conform', () => {
     it('prints each failure with expected, actual and replay; exit 1', async () => {
       const json = join(dir, 'fail.json');
       const report = join(dir, 'report');
-      const { code, out } = await conform(['--target', `127.0.0.1:${port}`, '--only', 'producer/put/basic-inserted', '--json', json, '--report', report]);
+      const { code, out } = await conform(['--target', `127.0.0.1:${port}`, '--only', 'producer/put/basic-inserted', '--json', json, '--report', report, '--verbose']);
       expect(code).toBe(1);
       expect(out).toContain('FAIL producer/put/basic-inserted-and-peek');
       // On a shared target the first thing each connection does is move into the case's tube namespace.
@@ -102,7 +102,7 @@ describe('beanlab conform', () => {
 });
 
 describe('formatConformanceTable', () => {
-  it('groups by section, marks failing sections and lists failures and skips', () => {
+  it('verbose: groups by section, marks failing sections and lists failures and skips', () => {
     const text = formatConformanceTable({
       target: 't',
       profile: '1.12',
@@ -114,7 +114,7 @@ describe('formatConformanceTable', () => {
         { id: 'a/y/two', section: 'a/y', status: 'fail', rule: 'r2', expected: 'line 3: A< X', actual: 'Y', replay: 'beanlab conform --only a/y/two\ncase a/y/two\nA< X', notes: ['SPEC: n'] },
         { id: 'b/x/three', section: 'b/x', status: 'skip', rule: 'r3', expected: '', actual: 'needs a fresh server' },
       ],
-    });
+    }, { verbose: true });
     expect(text).toBe(
       [
         'conformance: t, profile 1.12',

@@ -29,7 +29,7 @@ const RELEVANT: Record<string, RegExp> = {
 
 async function conform(options: Parameters<typeof runConform>[0]): Promise<{ code: number; text: string }> {
   let text = '';
-  const code = await runConform({ replayDir: 'reports/test-replays', ...options }, (t) => (text += t));
+  const code = await runConform({ replayDir: 'reports/test-replays', verbose: true, ...options }, (t) => (text += t));
   return { code, text };
 }
 
