@@ -136,7 +136,7 @@ export async function runCase(
   } catch (error) {
     return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`, CAUSES.unreachable);
   }
-  const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, namespace);
+  const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, namespace, caps);
   const boundMs = (opts.caseSlackMs ?? DEFAULT_CASE_SLACK_MS) + sleepingMs(c);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<StepFailure>((resolve) => {
@@ -202,6 +202,7 @@ class CaseRun {
     private readonly replyTimeoutMs: number,
     /** The case's tube namespace on a shared server; undefined on a fresh one. */
     private readonly namespace?: TubeNamespace,
+    private readonly caps: Capabilities = BEANSTALKD_CAPABILITIES,
   ) {}
 
   /** Runs the steps in order; returns the first failure, or undefined when all held. */
@@ -395,10 +396,12 @@ class CaseRun {
       if (event?.kind === 'reply' && event.reply.kind !== 'DELETED') notDeleted.push(id);
     }
     const stillThere: string[] = [];
+    // Whether the job is still there: peek, or stats-job on a server without peek.
+    const look = this.caps.missing.includes('peek') ? 'stats-job' : 'peek';
     for (const id of notDeleted) {
-      conn.send(Buffer.from(`peek ${id}\r\n`));
+      conn.send(Buffer.from(`${look} ${id}\r\n`));
       const event = await nextEvent(conn, this.replyTimeoutMs);
-      if (event?.kind === 'reply' && event.reply.kind === 'FOUND') stillThere.push(id);
+      if (event?.kind === 'reply' && (event.reply.kind === 'FOUND' || event.reply.kind === 'OK')) stillThere.push(id);
     }
     return stillThere;
   }

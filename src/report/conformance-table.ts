@@ -133,7 +133,7 @@ function areaTable(checks: readonly ConformanceCheckView[], withNotChecked: bool
 
 /** One entry per root cause: count, title, an example check and its replay command. */
 function causeLines(result: ConformanceResultView): string[] {
-  const causes = result.causes ?? [];
+  const causes = (result.causes ?? []).filter((c) => c.checks.length > 0);
   if (causes.length === 0) return [];
   const byId = new Map(result.checks.map((c) => [c.id, c]));
   const width = String(causes[0].checks.length).length;
@@ -178,10 +178,14 @@ function otherLines(result: ConformanceResultView, verbose: boolean): string[] {
     }
     const reasons = new Map<string, number>();
     for (const c of checks) reasons.set(c.actual, (reasons.get(c.actual) ?? 0) + 1);
+    if (reasons.size === 1) {
+      out.push('', clip(`${title}: ${checks.length} (${checks[0].actual})`, COLUMNS));
+      return;
+    }
     out.push('', `${title}: ${checks.length}`);
     for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) out.push(clip(`  ${String(n).padStart(3)}  ${reason}`, COLUMNS));
   };
-  listed('not-checked', 'not checked (the check needs a command the server lacks and is not about it)');
+  listed('not-checked', 'not checked (needs a command the server lacks, and is not about it)');
   const warned = result.checks.filter((c) => (c.warnings ?? []).length > 0);
   if (warned.length > 0) {
     out.push('', 'warnings (extensions beanstalkd does not have; not failures):');

@@ -412,7 +412,7 @@ export class Harness {
   private checkNoStrayReplies(): void {
     for (const slot of this.slots) {
       const event = slot?.raw.peek();
-      if (slot && event) this.fail(slot, 'nothing 100ms', describeEvent(event));
+      if (slot && event) this.fail(slot, 'nothing 100ms', describeEvent(event), { command: slot.waitingCommand ?? slot.lastCommand });
     }
   }
 
