@@ -163,11 +163,27 @@ function emitResults(
   log(results.length === 1 ? table(results[0]) : results.map(table).join('\n') + '\n' + formatConformanceMatrix(results));
   // A whole-suite run says what it cannot check; a run narrowed with --only is not about that.
   const notCovered = options.only ? undefined : notCoveredLines(results, choices);
-  if (notCovered) log(`\n${NOT_COVERED_TITLE}:\n${notCovered.map((line) => `  ${line}\n`).join('')}`);
+  if (notCovered) log(`\n${NOT_COVERED_TITLE}:\n${notCovered.map((line) => wrapLine(line, '  ', '      ')).join('')}`);
   const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
   if (options.report) writeReport(options.report, json, { seed, results, notCovered });
   return results.some((r) => r.failed > 0) ? exitCodes.failed : exitCodes.ok;
+}
+
+/** `text` as lines of at most 100 columns, broken at spaces outside single quotes (a command stays whole). */
+function wrapLine(text: string, first: string, rest: string): string {
+  const words = text.match(/(?:'[^']*'|[^ '])+/g) ?? [text];
+  const lines: string[] = [];
+  let line = first;
+  for (const word of words) {
+    if (line.trim() !== '' && line.length + 1 + word.length > 100) {
+      lines.push(line);
+      line = rest;
+    }
+    line += line.trim() === '' ? word : ` ${word}`;
+  }
+  lines.push(line);
+  return lines.map((l) => `${l}\n`).join('');
 }
 
 /** What the targets leave out; with several targets that differ, each line names its target. */

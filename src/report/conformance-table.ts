@@ -137,16 +137,31 @@ function causeLines(result: ConformanceResultView): string[] {
   if (causes.length === 0) return [];
   const byId = new Map(result.checks.map((c) => [c.id, c]));
   const width = String(causes[0].checks.length).length;
-  const out = ['', `causes of the ${result.failed} failed checks, most checks first (each failure in full: --verbose):`];
+  const out = ['', `causes of the ${result.failed} failed ${result.failed === 1 ? 'check' : 'checks'}, most checks first (each failure in full: --verbose):`];
   for (const cause of causes) {
     const n = cause.checks.length;
     const example = byId.get(cause.checks[0]);
     const more = n > 1 ? ` and ${n - 1} more` : '';
     out.push(clip(`  ${String(n).padStart(width)}  ${cause.title}: FAIL ${cause.checks[0]}${more}`, COLUMNS));
     const replay = example?.replay?.split('\n')[0];
-    if (replay) out.push(`  ${' '.repeat(width)}  replay: ${replay}`);
+    if (replay) out.push(...shellLines(`${' '.repeat(width + 4)}`, replay));
   }
   return out;
+}
+
+/** A command as shell lines of at most COLUMNS columns (continued with ` \\`), so it still pastes. */
+function shellLines(indent: string, command: string): string[] {
+  const lines: string[] = [];
+  let line = indent;
+  for (const word of shellWords(command)) {
+    if (line.trim() !== '' && line.length + 1 + word.length + 2 > COLUMNS) {
+      lines.push(`${line} \\`);
+      line = `${indent}  `;
+    }
+    line += line.trim() === '' ? word : ` ${word}`;
+  }
+  lines.push(line);
+  return lines;
 }
 
 function failureDetails(result: ConformanceResultView): string[] {
@@ -201,6 +216,24 @@ function otherLines(result: ConformanceResultView, verbose: boolean): string[] {
     out.push('', `notes: ${noted.length} checks where beanstalkd differs from protocol.txt (in the report; --verbose)`);
   }
   return out;
+}
+
+/** The words of a command line, a single-quoted part (`--spawn 'beanstalkd -p {port}'`) never split. */
+function shellWords(command: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quoted = false;
+  for (const ch of command) {
+    if (ch === "'") quoted = !quoted;
+    if (ch === ' ' && !quoted) {
+      if (word) words.push(word);
+      word = '';
+    } else {
+      word += ch;
+    }
+  }
+  if (word) words.push(word);
+  return words;
 }
 
 function clip(text: string, columns: number): string {

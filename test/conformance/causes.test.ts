@@ -116,7 +116,7 @@ describe('formatConformanceTable', () => {
     // Most checks first, each with one replay command.
     const counts = causeLines.map((l) => Number(l.trim().split(' ')[0]));
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
-    expect(lines.filter((l) => l.trim().startsWith('replay: beanlab replay'))).toHaveLength(12);
+    expect(lines.filter((l) => l.trim().startsWith('beanlab replay reports/replays/'))).toHaveLength(12);
   });
 
   it('prints every failure in full only with verbose', () => {
@@ -156,5 +156,21 @@ describe('reports list causes', () => {
     const html = formatConformanceHtml({ seed: 5, results: [result] });
     expect(html).toContain('<h2>Causes</h2>');
     expect(html).toContain('<td>2</td><td>reserve-with-timeout: a reply shape number 0 instead of another one</td>');
+  });
+});
+
+describe('a long replay command', () => {
+  it('is continued with backslashes within 100 columns, never inside a quoted argument', () => {
+    const spawn = "--spawn '/usr/local/bin/beanstalkd-with-a-long-name -b {binlog} -l 127.0.0.1 -p {port} -z 1000000'";
+    const replay = `beanlab replay reports/replays/worker__reserve-with-timeout__property-timeout.txt --profile 1.12 ${spawn}`;
+    const result = { ...bigResult(1, 1) };
+    result.checks = result.checks.map((c, i) => (i === 0 ? { ...c, replay: `${replay}\ncase x` } : c));
+    const lines = formatConformanceTable(result).split('\n');
+    const start = lines.findIndex((l) => l.includes('beanlab replay'));
+    const command = lines.slice(start, start + 3);
+    for (const line of command) expect(line.length, line).toBeLessThanOrEqual(100);
+    expect(command[0]).toMatch(/ \\$/);
+    const joined = command.join('\n').replace(/ \\\n +/g, ' ').trim();
+    expect(joined).toBe(replay);
   });
 });

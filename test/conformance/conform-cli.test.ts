@@ -71,6 +71,9 @@ describe('beanlab conform', () => {
       expect(readFileSync(replayFile, 'utf8')).toContain('case producer/put/basic-inserted-and-peek\n');
       const result = JSON.parse(readFileSync(json, 'utf8'));
       expect(result).toMatchObject({ target: `127.0.0.1:${port}`, passed: 0, failed: 1 });
+      // The JSON lists the root causes, and each failure names its own.
+      expect(result.causes).toEqual([{ key: 'isolation', title: expect.stringMatching(/^use \/ watch \/ ignore/), checks: ['producer/put/basic-inserted-and-peek'] }]);
+      expect(result.checks[0].cause).toBe('isolation');
       expect(result.checks[0].replay).toContain('case producer/put/basic-inserted-and-peek\n');
       expect(readFileSync(join(report, 'report.md'), 'utf8')).toContain('### `producer/put/basic-inserted-and-peek`');
       expect(readFileSync(join(report, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/);

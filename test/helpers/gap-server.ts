@@ -58,7 +58,7 @@ export function gapTarget(inner: TargetFactory, gaps: readonly Gap[]): TargetFac
   };
 }
 
-interface GapProxy {
+export interface GapProxy {
   address: { host: string; port: number };
   close(): Promise<void>;
 }
@@ -97,7 +97,8 @@ class ServerState {
   }
 }
 
-async function startGapProxy(session: Session, gaps: readonly Gap[], profile: Profile, maxJobSize: number): Promise<GapProxy> {
+/** A proxy on a free loopback port whose every connection is one of `session`'s, behind `gaps`. */
+export async function startGapProxy(session: Session, gaps: readonly Gap[], profile: Profile, maxJobSize: number): Promise<GapProxy> {
   const state = new ServerState(new Set(gaps));
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
