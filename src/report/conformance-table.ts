@@ -194,16 +194,17 @@ function otherLines(result: ConformanceResultView, verbose: boolean): string[] {
     const reasons = new Map<string, number>();
     for (const c of checks) reasons.set(c.actual, (reasons.get(c.actual) ?? 0) + 1);
     if (reasons.size === 1) {
-      out.push('', clip(`${title}: ${checks.length} (${checks[0].actual})`, COLUMNS));
+      out.push(clip(`${title}: ${checks.length} (${checks[0].actual})`, COLUMNS));
       return;
     }
-    out.push('', `${title}: ${checks.length}`);
+    out.push(`${title}: ${checks.length}`);
     for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) out.push(clip(`  ${String(n).padStart(3)}  ${reason}`, COLUMNS));
   };
-  listed('not-checked', 'not checked (needs a command the server lacks, and is not about it)');
+  if (verbose) listed('not-checked', 'not checked (needs a command the server lacks, and is not about it)');
+  else out.push(...notCheckedLine(result.checks));
   const warned = result.checks.filter((c) => (c.warnings ?? []).length > 0);
   if (warned.length > 0) {
-    out.push('', 'warnings (extensions beanstalkd does not have; not failures):');
+    out.push(...(verbose ? [''] : []), 'warnings (extensions beanstalkd does not have; not failures):');
     for (const c of warned) for (const w of c.warnings ?? []) out.push(clip(`  ${c.id}: ${w}`, verbose ? Infinity : COLUMNS));
   }
   listed('skip', 'skipped');
@@ -213,9 +214,33 @@ function otherLines(result: ConformanceResultView, verbose: boolean): string[] {
     out.push('', 'notes (beanstalkd differs from protocol.txt; the suite follows the server):');
     for (const check of noted) for (const note of check.notes ?? []) if (note.startsWith('SPEC:')) out.push(`  ${check.id}: ${note}`);
   } else if (noted.length > 0) {
-    out.push('', `notes: ${noted.length} checks where beanstalkd differs from protocol.txt (in the report; --verbose)`);
+    out.push(`notes: ${noted.length} checks where beanstalkd differs from protocol.txt (in the report; --verbose)`);
   }
-  return out;
+  // By default the one-line entries form one block.
+  return verbose || out.length === 0 ? out : ['', ...out];
+}
+
+/** Not-checked checks in one line: how many need each missing command (`needs peek, stats`). */
+function notCheckedLine(checks: readonly ConformanceCheckView[]): string[] {
+  const notChecked = checks.filter((c) => c.status === 'not-checked');
+  if (notChecked.length === 0) return [];
+  const perCommand = new Map<string, number>();
+  for (const c of notChecked) {
+    for (const command of c.actual.replace(/^needs /, '').split(', ')) perCommand.set(command, (perCommand.get(command) ?? 0) + 1);
+  }
+  const counts = [...perCommand].sort((a, b) => b[1] - a[1]).map(([command, n]) => `${command} ${n}`);
+  const line = `not checked: ${notChecked.length} (they use a command the server lacks: ${counts.join(', ')})`;
+  const lines: string[] = [];
+  let current = '';
+  for (const word of line.split(' ')) {
+    if (current && current.length + 1 + word.length > COLUMNS) {
+      lines.push(current);
+      current = `  ${word}`;
+    } else {
+      current = current ? `${current} ${word}` : word;
+    }
+  }
+  return [...lines, current];
 }
 
 /** The words of a command line, a single-quoted part (`--spawn 'beanstalkd -p {port}'`) never split. */
