@@ -34,6 +34,11 @@ export const CAUSES = {
   error: { key: 'error', title: 'the check could not run to its end (an error in the runner)' },
 } as const satisfies Record<string, Cause>;
 
+/** The cause of a check that ended in an error rather than a reply that differed. */
+export function errorCause(message: string): Cause {
+  return /connect to .* timed out|cannot connect|ECONNREFUSED|ECONNRESET/.test(message) ? CAUSES.unreachable : CAUSES.error;
+}
+
 export function missingCommand(command: string): Cause {
   return { key: `missing:${command}`, title: `${command} not implemented` };
 }

@@ -9,7 +9,7 @@ import type { Profile } from '../protocol/types.js';
 import { nextEvent, waitForEvent, type ConnEvent, type RawConnection } from '../target/connection.js';
 import type { Session, TargetFactory } from '../target/sessions.js';
 import { BEANSTALKD_CAPABILITIES, missingSubject, notCheckedReason, usesLiteralIds, type Capabilities } from './capabilities.js';
-import { CAUSES, causeOf, commandWord, SentLines, type Cause, type FailureFacts } from './causes.js';
+import { CAUSES, causeOf, commandWord, errorCause, SentLines, type Cause, type FailureFacts } from './causes.js';
 import { casePrefix, randomRunPrefix, sharedSkipReason, TubeNamespace } from './tube-namespace.js';
 import type { Expectation, MapValue, Step, Template, TranscriptCase } from './transcript.js';
 
@@ -155,7 +155,7 @@ export async function runCase(
     return run.warnings.length > 0 ? { ...passed, warnings: run.warnings } : passed;
   } catch (error) {
     if (error instanceof IsolationFailure) return fail(error.expected, error.actual, CAUSES.isolation);
-    return fail('the case to run', `error: ${message(error)}`, CAUSES.error);
+    return fail('the case to run', `error: ${message(error)}`, errorCause(message(error)));
   } finally {
     clearTimeout(timer);
     await session.close().catch(() => undefined);

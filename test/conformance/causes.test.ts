@@ -173,3 +173,12 @@ describe('a long replay command', () => {
     expect(joined).toBe(replay);
   });
 });
+
+describe('errorCause', () => {
+  it('tells a server that would not take a connection from an error of the runner', async () => {
+    const { errorCause } = await import('../../src/conformance/causes.js');
+    expect(errorCause('connect to 127.0.0.1:3 timed out after 2000 ms').key).toBe('unreachable');
+    expect(errorCause('cannot connect to 127.0.0.1:3: ECONNREFUSED').key).toBe('unreachable');
+    expect(errorCause('$a is not bound').key).toBe('error');
+  });
+});

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { Profile } from '../../protocol/types.js';
 import type { TargetFactory } from '../../target/sessions.js';
 import { BEANSTALKD_CAPABILITIES, subjectCommands, type Capabilities } from '../capabilities.js';
-import { CAUSES, causeOf } from '../causes.js';
+import { CAUSES, causeOf, errorCause } from '../causes.js';
 import type { CheckResult } from '../corpus-runner.js';
 import { PROPERTIES, opArbitrary, type PropertyDef } from './catalog.js';
 import { Harness, Mismatch, Unpredictable, type TraceStep } from './harness.js';
@@ -172,7 +172,9 @@ function failureResult(
     ...base,
     status: 'fail',
     // A property about a command the server lacks fails as that command's absence.
-    cause: causeOf(facts, caps, { missingSubject: caps.missing.find((m) => subject.has(m) && m === facts.command) }),
+    cause: mismatch
+      ? causeOf(facts, caps, { missingSubject: caps.missing.find((m) => subject.has(m) && m === facts.command) })
+      : errorCause(error instanceof Error ? error.message : String(error)),
     expected: `${where}${mismatch ? mismatch.expected : 'the sequence to run'}`,
     actual: mismatch ? mismatch.actual : `error: ${error instanceof Error ? error.message : String(error)}`,
     seed: opts.seed,
