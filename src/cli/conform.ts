@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { INTEGER_IDS_CHECK_ID, integerIdsCheck, probeCapabilities } from '../conformance/capabilities.js';
 import { loadCorpus } from '../conformance/corpus.js';
 import { runCorpus, type CheckResult } from '../conformance/corpus-runner.js';
 import { runProperties, selectedProperties } from '../conformance/properties/run.js';
@@ -42,6 +43,8 @@ export interface ConformOptions {
   mutation?: boolean;
   /** Where failing sequences are written when there is no --report directory. */
   replayDir?: string;
+  /** Every section and every failure in full in the terminal (default: one line per cause). */
+  verbose?: boolean;
 }
 
 /** Budgets of the generated layer: the default profile, and --quick. */
@@ -110,6 +113,7 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'corpus cases run at once on per-case servers', integer('--concurrency', 1), 8)
     .option('--fault <name[=value]>', `test the embedded server with a fault injected (${FAULTS.filter((f) => f.mutant).map((f) => f.name).join(', ')})`, collectFault)
     .option('--mutation', 'run the suite against the embedded server once per fault and print the mutation score')
+    .option('--verbose', 'print every section and every failure in full (default: one line per root cause)')
     .action(async (options: ConformOptions) => {
       process.exitCode = await runConform(options);
     });
@@ -155,14 +159,42 @@ function emitResults(
 ): number {
   const replayDir = options.report ? join(options.report, 'replays') : (options.replayDir ?? DEFAULT_REPLAY_DIR);
   results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
-  log(results.length === 1 ? formatConformanceTable(results[0]) : results.map((r) => formatConformanceTable(r)).join('\n') + '\n' + formatConformanceMatrix(results));
+  const table = (r: ConformanceResult) => formatConformanceTable(r, { verbose: options.verbose });
+  log(results.length === 1 ? table(results[0]) : results.map(table).join('\n') + '\n' + formatConformanceMatrix(results));
   // A whole-suite run says what it cannot check; a run narrowed with --only is not about that.
   const notCovered = options.only ? undefined : notCoveredLines(results, choices);
-  if (notCovered) log(`\n${NOT_COVERED_TITLE}:\n${notCovered.map((line) => `  ${line}\n`).join('')}`);
+  if (notCovered) log(notCoveredText(notCovered, Boolean(options.verbose)));
   const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
   if (options.report) writeReport(options.report, json, { seed, results, notCovered });
   return results.some((r) => r.failed > 0) ? exitCodes.failed : exitCodes.ok;
+}
+
+/**
+ * What the suite leaves out of testserv.c: every line with --verbose (and in the reports); by
+ * default the count and only the lines that say how to cover more.
+ */
+function notCoveredText(lines: string[], verbose: boolean): string {
+  const tests = lines.reduce((sum, line) => sum + Number(/^(\d+)/.exec(line)?.[1] ?? 0), 0);
+  const shown = verbose ? lines : lines.filter((line) => line.includes('--spawn') || line.includes('--target'));
+  const title = verbose || shown.length === lines.length ? NOT_COVERED_TITLE : `Not covered: ${tests} testserv.c tests this suite has no case for (all: --verbose, the report)`;
+  return `\n${title}:\n${shown.map((line) => wrapLine(line, '  ', '      ')).join('')}`;
+}
+
+/** `text` as lines of at most 100 columns, broken at spaces outside single quotes (a command stays whole). */
+function wrapLine(text: string, first: string, rest: string): string {
+  const words = text.match(/(?:'[^']*'|[^ '])+/g) ?? [text];
+  const lines: string[] = [];
+  let line = first;
+  for (const word of words) {
+    if (line.trim() !== '' && line.length + 1 + word.length > 100) {
+      lines.push(line);
+      line = rest;
+    }
+    line += line.trim() === '' ? word : ` ${word}`;
+  }
+  lines.push(line);
+  return lines.map((l) => `${l}\n`).join('');
 }
 
 /** What the targets leave out; with several targets that differ, each line names its target. */
@@ -181,7 +213,8 @@ function corpusFor(only: string | undefined): TranscriptCase[] {
     if (error instanceof TranscriptError) throw new UsageError(`corpus: ${error.message}`);
     throw error;
   }
-  if (only && !cases.some((c) => c.id.startsWith(only)) && selectedProperties(only).length === 0 && !STALE_SOCKET_CHECK_ID.startsWith(only)) {
+  const known = [STALE_SOCKET_CHECK_ID, INTEGER_IDS_CHECK_ID];
+  if (only && !cases.some((c) => c.id.startsWith(only)) && selectedProperties(only).length === 0 && !known.some((id) => id.startsWith(only))) {
     throw new UsageError(`no check id starts with '${only}'`);
   }
   return cases;
@@ -201,7 +234,7 @@ async function chooseTargets(options: ConformOptions): Promise<ChosenTarget[]> {
 }
 
 /** Both layers against one target; the corpus and the properties run at the same time. */
-async function runSuite(
+export async function runSuite(
   choice: ChosenTarget,
   cases: TranscriptCase[],
   seed: number,
@@ -210,6 +243,10 @@ async function runSuite(
 ): Promise<ConformanceResult> {
   const budget = options.quick ? BUDGETS.quick : BUDGETS.default;
   const maxJobSize = await serverMaxJobSize(choice.target, options.profile);
+  // Root causes first: what the server lacks is found once, before any check relies on it.
+  const tubeNonce = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+  const capabilities = await probeCapabilities(choice.target, { profile: options.profile, tube: `bl${tubeNonce}probe`, replyTimeoutMs: 2000 });
+  const idsCheck = !options.only || INTEGER_IDS_CHECK_ID.startsWith(options.only) ? [integerIdsCheck(capabilities)] : [];
   const total = cases.filter((c) => !options.only || c.id.startsWith(options.only)).length + selectedProperties(options.only).length;
   const bar = progressBar(total, choice.target.label);
   const progress = { tick: (check: CheckResult) => (bar.tick(), onCheck(check)), stop: bar.stop };
@@ -220,6 +257,7 @@ async function runSuite(
       concurrency: options.concurrency,
       replayArgs: choice.replayArgs,
       onResult: progress.tick,
+      capabilities,
     }),
     runProperties(choice.target, {
       profile: options.profile,
@@ -229,17 +267,18 @@ async function runSuite(
       timeLimitMs: budget.timeLimitMs,
       concurrency: 32,
       exclusive: Boolean(options.exclusive),
-      tubeNonce: `${process.pid.toString(36)}${Date.now().toString(36)}`,
+      tubeNonce,
       maxJobSize,
       only: options.only,
       onResult: progress.tick,
+      capabilities,
     }),
   ]).finally(progress.stop);
-  const checks: CheckResult[] = [...corpus, ...properties];
+  const checks: CheckResult[] = [...idsCheck.map((c) => ({ ...c, replay: `beanlab conform --only ${c.id} --profile ${options.profile}${choice.replayArgs ? ` ${choice.replayArgs}` : ''}` })), ...corpus, ...properties];
   if (choice.socketCommand && (!options.only || STALE_SOCKET_CHECK_ID.startsWith(options.only))) {
     checks.push(await checkStaleSocketReplaced(choice.socketCommand));
   }
-  return buildResult(choice.target.label, options.profile, checks, seed);
+  return buildResult(choice.target.label, options.profile, checks, seed, capabilities);
 }
 
 /** Checks done out of all, on stderr when it is a terminal (a default run takes most of a minute). */
@@ -272,7 +311,8 @@ async function serverMaxJobSize(target: TargetFactory, profileName: Profile): Pr
 
 /** Each failure's transcript goes to a file; its replay line then names that file. */
 function writeReplays(result: ConformanceResult, choice: ChosenTarget, dir: string, column?: number): void {
-  const failing = result.checks.filter((c) => c.status === 'fail' && c.replay);
+  // A check without a transcript (the probe's) keeps its `beanlab conform --only` line.
+  const failing = result.checks.filter((c) => c.status === 'fail' && c.replay?.includes('\n'));
   if (failing.length === 0) return;
   mkdirSync(dir, { recursive: true });
   for (const check of failing) {

@@ -76,6 +76,6 @@ export async function runReplay(
   const profile = options.profile ?? (cases[0].profiles?.length === 1 ? cases[0].profiles[0] : '1.12');
   const checks = await runCorpus(cases, choice.target, { profile, replayArgs: choice.replayArgs });
   const result = buildResult(choice.target.label, profile, checks);
-  log(formatConformanceTable(result));
+  log(formatConformanceTable(result, { verbose: true }));
   return result.failed > 0 ? exitCodes.failed : exitCodes.ok;
 }

@@ -8,10 +8,13 @@ import { parseStatsYaml, parseYamlList } from '../protocol/stats-yaml.js';
 import type { Profile } from '../protocol/types.js';
 import { nextEvent, waitForEvent, type ConnEvent, type RawConnection } from '../target/connection.js';
 import type { Session, TargetFactory } from '../target/sessions.js';
+import { BEANSTALKD_CAPABILITIES, missingSubject, notCheckedReason, usesLiteralIds, type Capabilities } from './capabilities.js';
+import { CAUSES, causeOf, commandWord, errorCause, SentLines, type Cause, type FailureFacts } from './causes.js';
 import { casePrefix, randomRunPrefix, sharedSkipReason, TubeNamespace } from './tube-namespace.js';
 import type { Expectation, MapValue, Step, Template, TranscriptCase } from './transcript.js';
 
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+/** `not-checked`: the check needs a command the server lacks and is not about it (capabilities.ts). */
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'not-checked';
 
 export interface CheckResult {
   id: string;
@@ -20,8 +23,12 @@ export interface CheckResult {
   rule: string;
   /** For a failure: the step that failed, as written, with bound ids filled in. For a skip: empty. */
   expected: string;
-  /** For a failure: what the server did. For a skip: why it was skipped. */
+  /** For a failure: what the server did. For a skip or not-checked: why. */
   actual: string;
+  /** For a failure: its root cause (causes.ts); the report groups failures by it. */
+  cause?: Cause;
+  /** Extensions the server has that beanstalkd does not (an extra stats field): never a failure. */
+  warnings?: string[];
   /** For a failure: the command that reruns only this case, then the case's transcript. */
   replay?: string;
   notes: string[];
@@ -45,10 +52,17 @@ export interface RunOptions {
   replayArgs?: string;
   /** Called as each case finishes (progress display). */
   onResult?: (result: CheckResult) => void;
+  /** What the server can do (capabilities.ts); default: everything beanstalkd can. */
+  capabilities?: Capabilities;
 }
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_REPLY_TIMEOUT_MS = 2000;
+/**
+ * A stats value that differs is read once more after this wait: a value that arrives late is
+ * reported as `stats lag behind the commands`, not against the rule the case checks.
+ */
+export const STATS_REREAD_MS = 1000;
 const DEFAULT_CASE_SLACK_MS = 10_000;
 /** What a `restart` step adds to that bound: stopping the server and starting it again. */
 const RESTART_ALLOWANCE_MS = 7000;
@@ -101,12 +115,17 @@ export async function runCase(
   const base = { id: c.id, section: c.section, rule: c.rule, notes: c.notes };
   const reason = skipReason(c, target, opts.profile);
   if (reason) return { ...base, status: 'skip', expected: '', actual: reason };
+  const caps = opts.capabilities ?? BEANSTALKD_CAPABILITIES;
+  const gap = notCheckedReason(c, caps, opts.profile);
+  if (gap) return { ...base, status: 'not-checked', expected: '', actual: gap };
   const namespace = target.freshPerCase ? undefined : new TubeNamespace(namespacePrefix ?? casePrefix(randomRunPrefix(), 0));
-  const fail = (expected: string, actual: string): CheckResult => ({
+  const context = { literalIds: usesLiteralIds(c), missingSubject: missingSubject(c, caps, opts.profile) };
+  const fail = (expected: string, actual: string, facts?: Omit<FailureFacts, 'expected' | 'actual'> | Cause): CheckResult => ({
     ...base,
     status: 'fail',
     expected,
     actual: namespace ? namespace.unmap(actual) : actual,
+    cause: facts && 'key' in facts ? facts : causeOf({ ...facts, expected: expected.replace(/^line \d+: (?:\[[^\]]*\] )?[^ ]*< /, ''), actual }, caps, context),
     replay: `beanlab conform --only ${c.id} --profile ${opts.profile}${opts.replayArgs ? ` ${opts.replayArgs}` : ''}\n${c.sourceText}`,
     transcript: c.sourceText,
   });
@@ -115,9 +134,9 @@ export async function runCase(
   try {
     session = await target.open({ profile: opts.profile, maxJobSize: c.server.maxJobSize, binlog: c.server.binlog });
   } catch (error) {
-    return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`);
+    return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`, CAUSES.unreachable);
   }
-  const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, namespace);
+  const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, namespace, caps);
   const boundMs = (opts.caseSlackMs ?? DEFAULT_CASE_SLACK_MS) + sleepingMs(c);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<StepFailure>((resolve) => {
@@ -127,15 +146,16 @@ export async function runCase(
     const outcome = await Promise.race([run.steps(c.steps, opts.profile), timeout]);
     run.abandon();
     if (namespace) await run.deleteJobs().catch(() => undefined);
-    if (outcome) return fail(outcome.expected, outcome.actual);
+    if (outcome) return fail(outcome.expected, outcome.actual, outcome.facts);
     const hazards = session.timingHazards();
     if (hazards.length > 0) {
-      return fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; '));
+      return fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; '), CAUSES.timing);
     }
-    return { ...base, status: 'pass', expected: '', actual: '' };
+    const passed: CheckResult = { ...base, status: 'pass', expected: '', actual: '' };
+    return run.warnings.length > 0 ? { ...passed, warnings: run.warnings } : passed;
   } catch (error) {
-    if (error instanceof IsolationFailure) return fail(error.expected, error.actual);
-    return fail('the case to run', `error: ${message(error)}`);
+    if (error instanceof IsolationFailure) return fail(error.expected, error.actual, CAUSES.isolation);
+    return fail('the case to run', `error: ${message(error)}`, errorCause(message(error)));
   } finally {
     clearTimeout(timer);
     await session.close().catch(() => undefined);
@@ -150,6 +170,8 @@ class StepFailure {
   constructor(
     readonly expected: string,
     readonly actual: string,
+    /** What the cause analysis needs beyond the texts: the command answered, the fields that differ. */
+    readonly facts: Omit<FailureFacts, 'expected' | 'actual'> = {},
   ) {}
 }
 
@@ -170,12 +192,17 @@ class CaseRun {
   private bindings = new Map<string, string>();
   /** Set when the case ran out of time: the remaining steps are not started. */
   private abandoned = false;
+  /** Per connection, the command lines not yet answered (for causes and the stats re-read). */
+  private sent = new Map<string, SentLines>();
+  /** Extensions seen (keys expectations): reported as warnings, never failures. */
+  readonly warnings: string[] = [];
 
   constructor(
     private readonly session: Session,
     private readonly replyTimeoutMs: number,
     /** The case's tube namespace on a shared server; undefined on a fresh one. */
     private readonly namespace?: TubeNamespace,
+    private readonly caps: Capabilities = BEANSTALKD_CAPABILITIES,
   ) {}
 
   /** Runs the steps in order; returns the first failure, or undefined when all held. */
@@ -195,9 +222,13 @@ class CaseRun {
 
   private async step(step: Step): Promise<StepFailure | undefined> {
     switch (step.kind) {
-      case 'send':
-        (await this.conn(step.conn)).send(this.render(step.bytes));
+      case 'send': {
+        const conn = await this.conn(step.conn);
+        const bytes = this.render(step.bytes);
+        this.sentOn(step.conn).push(bytes);
+        conn.send(bytes);
         return undefined;
+      }
       case 'open':
         await this.conn(step.conn);
         return undefined;
@@ -217,13 +248,15 @@ class CaseRun {
         // Every connection ends with the server; a name used after this opens a new one.
         await Promise.all([...this.conns.values()].map(async (conn) => (await conn).close()));
         this.conns.clear();
+        this.sent.clear();
         await this.session.restart!();
         return undefined;
       case 'nothing': {
         const conn = await this.conn(step.conn);
         await this.session.sleep(step.durationMs);
         const event = conn.peek();
-        return event ? new StepFailure(this.describe(step), describeEvent(event)) : undefined;
+        const command = commandWord(this.sentOn(step.conn).head());
+        return event ? new StepFailure(this.describe(step), describeEvent(event), { command }) : undefined;
       }
       case 'expect':
         return this.expect(step);
@@ -243,6 +276,8 @@ class CaseRun {
         if (bound) {
           conn.take();
           this.bindings = bound;
+          if (expectation.kind === 'keys') this.noteExtensions(expectation.keys, event, names[i]);
+          this.sentOn(names[i]).answered();
           if (step.alias) this.aliases.set(step.alias, names[i]);
           return undefined;
         }
@@ -261,7 +296,46 @@ class CaseRun {
           : 'no reply yet (virtual clock: a timed reply needs a sleep past its deadline first)';
       return conns.length > 1 ? `${names[i]}: ${seen}` : seen;
     });
-    return new StepFailure(this.describe(step), actual.join('; '));
+    const line = conns.length === 1 ? this.sentOn(names[0]).head() : undefined;
+    const event = conns.length === 1 ? conns[0].peek() : undefined;
+    const facts = { command: commandWord(line), fields: event && differingFields(expectation, event, this.bindings) };
+    if (line && event && (await this.statsArriveLate(conns[0], line, expectation, event))) {
+      return new StepFailure(this.describe(step), `${actual[0]}; ${STATS_REREAD_MS} ms later as expected: stats lag behind the commands`, { ...facts, statsLag: true });
+    }
+    return new StepFailure(this.describe(step), actual.join('; '), facts);
+  }
+
+  private sentOn(name: string): SentLines {
+    const real = this.aliases.get(name) ?? name;
+    let lines = this.sent.get(real);
+    if (!lines) this.sent.set(real, (lines = new SentLines()));
+    return lines;
+  }
+
+  /**
+   * A stats or stats-tube map that differs is read again once after STATS_REREAD_MS: whether
+   * the expected values arrive late (a server that caches stats) rather than never. Only the
+   * cause depends on it; the case fails either way.
+   */
+  private async statsArriveLate(conn: RawConnection, line: string, expect: Expectation, event: ConnEvent): Promise<boolean> {
+    const command = commandWord(line);
+    if (!this.session.realTime || expect.kind !== 'map' || event.kind !== 'reply' || event.reply.kind !== 'OK') return false;
+    if (command !== 'stats' && command !== 'stats-tube') return false;
+    conn.take();
+    await this.session.sleep(STATS_REREAD_MS);
+    conn.send(Buffer.from(`${line}\r\n`, 'latin1'));
+    const again = await nextEvent(conn, this.replyTimeoutMs);
+    // The re-read is one more `stats`: its own counter is one higher.
+    const adjusted: Expectation = command === 'stats' ? { ...expect, fields: expect.fields.map((f) => (f.key === 'cmd-stats' ? bumped(f) : f)) } : expect;
+    return again !== undefined && matchEvent(adjusted, again, this.bindings) !== undefined;
+  }
+
+  private noteExtensions(keys: readonly string[], event: ConnEvent, conn: string): void {
+    if (event.kind !== 'reply' || event.reply.kind !== 'OK') return;
+    const fields = safely(() => parseStatsYaml(Buffer.from(event.reply.kind === 'OK' ? event.reply.body : []).toString('latin1')));
+    const extra = [...(fields?.keys() ?? [])].filter((k) => !keys.includes(k));
+    const command = commandWord(this.sentOn(conn).head()) ?? 'the reply';
+    if (extra.length > 0) this.warnings.push(`extension: ${command} has ${extra.length === 1 ? 'a field' : 'fields'} beanstalkd does not send: ${extra.join(', ')}`);
   }
 
   private conn(name: string): Promise<RawConnection> {
@@ -322,10 +396,12 @@ class CaseRun {
       if (event?.kind === 'reply' && event.reply.kind !== 'DELETED') notDeleted.push(id);
     }
     const stillThere: string[] = [];
+    // Whether the job is still there: peek, or stats-job on a server without peek.
+    const look = this.caps.missing.includes('peek') ? 'stats-job' : 'peek';
     for (const id of notDeleted) {
-      conn.send(Buffer.from(`peek ${id}\r\n`));
+      conn.send(Buffer.from(`${look} ${id}\r\n`));
       const event = await nextEvent(conn, this.replyTimeoutMs);
-      if (event?.kind === 'reply' && event.reply.kind === 'FOUND') stillThere.push(id);
+      if (event?.kind === 'reply' && (event.reply.kind === 'FOUND' || event.reply.kind === 'OK')) stillThere.push(id);
     }
     return stillThere;
   }
@@ -365,6 +441,10 @@ export function matchEvent(
   }
   if (event.reply.kind !== 'OK') return undefined;
   const text = Buffer.from(event.reply.body).toString('latin1');
+  if (expect.kind === 'keys') {
+    const fields = safely(() => parseStatsYaml(text));
+    return fields && expect.keys.every((k) => fields.has(k)) ? new Map(bindings) : undefined;
+  }
   if (expect.kind === 'set') {
     const items = safely(() => parseYamlList(text));
     if (!items) return undefined;
@@ -384,6 +464,29 @@ export function matchEvent(
   return bound;
 }
 
+/** For a map (or keys) expectation the event failed: the listed fields that differ (or are missing). */
+function differingFields(expect: Expectation, event: ConnEvent, bindings: ReadonlyMap<string, string>): string[] | undefined {
+  if ((expect.kind !== 'map' && expect.kind !== 'keys') || event.kind !== 'reply' || event.reply.kind !== 'OK') return undefined;
+  const fields = safely(() => parseStatsYaml(Buffer.from(event.reply.kind === 'OK' ? event.reply.body : []).toString('latin1')));
+  if (!fields) return undefined;
+  if (expect.kind === 'keys') return expect.keys.filter((k) => !fields.has(k));
+  return expect.fields
+    .filter(({ key, value }) => {
+      const actual = fields.get(key);
+      return actual === undefined || matchMapValue(value, actual, new Map(bindings)) === undefined;
+    })
+    .map(({ key }) => key);
+}
+
+/** A numeric map value one higher (`cmd-stats=2` → `cmd-stats=3`); others unchanged. */
+function bumped(field: { key: string; value: MapValue }): { key: string; value: MapValue } {
+  const value = field.value;
+  if ('lo' in value) return { key: field.key, value: { lo: value.lo + 1, hi: value.hi + 1 } };
+  const text = value.template.every((p) => 'bytes' in p) ? value.template.map((p) => ('bytes' in p ? p.bytes.toString('latin1') : '')).join('') : '';
+  if (!/^\d+$/.test(text)) return field;
+  return { key: field.key, value: { template: [{ bytes: Buffer.from(String(Number(text) + 1), 'latin1') }] } };
+}
+
 function matchMapValue(value: MapValue, actual: string, bindings: Map<string, string>): Map<string, string> | undefined {
   if ('lo' in value) {
     const n = Number(actual);
@@ -392,7 +495,11 @@ function matchMapValue(value: MapValue, actual: string, bindings: Map<string, st
   return matchTemplate(value.template, actual, bindings, '');
 }
 
-/** Matches text against a template; unbound variables match a decimal number and bind it. */
+/**
+ * Matches text against a template; an unbound variable matches a job id and binds it. Ids are
+ * opaque tokens (printable, no spaces): beanstalkd's are decimal numbers, other servers' may be
+ * UUIDs, and the one check of the id format is capabilities.ts's.
+ */
 function matchTemplate(
   template: Template,
   text: string,
@@ -410,7 +517,7 @@ function matchTemplate(
       pattern += `\\k<${piece.variable}>`;
     } else {
       fresh.push(piece.variable);
-      pattern += `(?<${piece.variable}>\\d+)`;
+      pattern += `(?<${piece.variable}>[\\x21-\\x7e]+?)`;
     }
   }
   const m = new RegExp(`^${pattern}${escapeRegExp(suffix)}$`).exec(text);

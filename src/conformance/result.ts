@@ -1,5 +1,7 @@
 // The versioned JSON result of a conformance run; the terminal table is a pure function of it.
 import type { Profile } from '../protocol/types.js';
+import type { Capabilities } from './capabilities.js';
+import { groupCauses, type CauseGroup } from './causes.js';
 import type { CheckResult } from './corpus-runner.js';
 
 export interface ConformanceResult {
@@ -12,8 +14,23 @@ export interface ConformanceResult {
   passed: number;
   failed: number;
   skipped: number;
-  /** `notes` (SPEC: / DIFF: remarks from the case) is present only when the case has some. */
-  checks: Array<Pick<CheckResult, 'id' | 'section' | 'status' | 'rule' | 'expected' | 'actual' | 'replay'> & { notes?: string[] }>;
+  /** Checks that need a command the server lacks and are not about it (capabilities.ts). */
+  notChecked: number;
+  /** What the probe found before the checks ran; absent when nothing was probed. */
+  capabilities?: Capabilities;
+  /** The failing checks grouped by root cause, most checks first (causes.ts). */
+  causes: Array<Pick<CauseGroup, 'key' | 'title' | 'checks'>>;
+  /**
+   * `notes` (SPEC: / DIFF: remarks from the case), `cause` (of a failure, its key) and
+   * `warnings` (extensions) are present only when the check has some.
+   */
+  checks: Array<
+    Pick<CheckResult, 'id' | 'section' | 'status' | 'rule' | 'expected' | 'actual' | 'replay'> & {
+      notes?: string[];
+      cause?: string;
+      warnings?: string[];
+    }
+  >;
 }
 
 export function buildResult(
@@ -21,6 +38,7 @@ export function buildResult(
   profile: Profile,
   checks: readonly CheckResult[],
   seed: number | null = null,
+  capabilities?: Capabilities,
 ): ConformanceResult {
   const count = (status: CheckResult['status']) => checks.filter((c) => c.status === status).length;
   return {
@@ -31,7 +49,10 @@ export function buildResult(
     passed: count('pass'),
     failed: count('fail'),
     skipped: count('skip'),
-    checks: checks.map(({ id, section, status, rule, expected, actual, replay, notes }) => ({
+    notChecked: count('not-checked'),
+    ...(capabilities ? { capabilities: { ...capabilities, missing: [...capabilities.missing] } } : {}),
+    causes: groupCauses(checks).map(({ key, title, checks: ids }) => ({ key, title, checks: ids })),
+    checks: checks.map(({ id, section, status, rule, expected, actual, replay, notes, cause, warnings }) => ({
       id,
       section,
       status,
@@ -40,6 +61,8 @@ export function buildResult(
       actual,
       ...(replay === undefined ? {} : { replay }),
       ...(notes.length === 0 ? {} : { notes: [...notes] }),
+      ...(cause === undefined || status !== 'fail' ? {} : { cause: cause.key }),
+      ...(warnings === undefined || warnings.length === 0 ? {} : { warnings: [...warnings] }),
     })),
   };
 }

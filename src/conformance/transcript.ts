@@ -13,6 +13,8 @@ export type Expectation =
   | { kind: 'exact'; template: Template }
   | { kind: 'map'; fields: ReadonlyArray<{ key: string; value: MapValue }> }
   | { kind: 'set'; items: readonly string[] }
+  /** The YAML map has every one of these keys; more keys are an extension (a warning, not a failure). */
+  | { kind: 'keys'; keys: readonly string[] }
   | { kind: 'closed' };
 
 interface StepBase {
@@ -257,11 +259,15 @@ function parseStep(line: string, lineNo: number, fail: (m: string) => never): St
   let expect: Expectation;
   if (rest.startsWith('map ')) {
     expect = { kind: 'map', fields: parseMapFields(rest.slice(4), fail) };
+  } else if (rest.startsWith('keys ')) {
+    const keys = rest.slice(5).split(' ').filter(Boolean);
+    if (keys.length === 0) fail('empty "keys"');
+    expect = { kind: 'keys', keys };
   } else if (rest.startsWith('set ')) {
     const items = rest.slice(4).split(' ').filter(Boolean).map((item) => templateText(parseText(item, fail), fail));
     expect = { kind: 'set', items };
   } else {
-    if (!/^[A-Z_]+( |$)/.test(rest)) fail(`expected a reply (upper case), map, set, closed or nothing: "${rest}"`);
+    if (!/^[A-Z_]+( |$)/.test(rest)) fail(`expected a reply (upper case), map, keys, set, closed or nothing: "${rest}"`);
     expect = { kind: 'exact', template: parseText(rest, fail) };
   }
   if (alias && conns.length < 2) fail('an alias only makes sense with several connections (w=A|B<)');

@@ -91,6 +91,7 @@ export class TubeNamespace {
       case 'set':
         return { kind: 'set', items: expect.items.map((item) => (isValidTubeName(item) ? this.tube(item) : item)) };
       case 'closed':
+      case 'keys':
         return expect;
     }
   }

@@ -1,6 +1,9 @@
 // The client side: server bytes in, Replies out, each with its exact raw bytes (the conformance
 // checker compares and prints those). A server that is not speaking the protocol is reported
 // with a ProtocolError naming the offending line, never by waiting forever on a huge buffer.
+// Job ids are decimal numbers in beanstalkd; a parser made with `opaqueIds` also accepts any
+// other token there (a server whose ids are UUIDs), so the conformance suite can hold such a
+// server to every other rule and report the id format once.
 import type { Reply } from './types.js';
 
 export class ProtocolError extends Error {
@@ -20,20 +23,37 @@ const BARE_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 const DECIMAL = /^[0-9]+$/;
+/** An opaque job id: printable ASCII without spaces. */
+const ID_TOKEN = /^[\x21-\x7e]+$/;
 
 export interface ParsedReply {
   reply: Reply;
   raw: Buffer;
+  /**
+   * The job id exactly as the server wrote it, for replies that carry one (INSERTED, BURIED <id>,
+   * RESERVED, FOUND). With `opaqueIds` a non-decimal id leaves `reply.id` NaN: use this.
+   */
+  jobId?: string;
+}
+
+export interface ReplyParserOptions {
+  /** Accept any token as a job id, not only a decimal number (see the file comment). */
+  opaqueIds?: boolean;
 }
 
 /** A reply line split into its word and the numeric / name arguments after it. */
 type Header =
-  | { kind: 'plain'; reply: Reply }
-  | { kind: 'body'; make: (body: Uint8Array) => Reply; bytes: number };
+  | { kind: 'plain'; reply: Reply; jobId?: string }
+  | { kind: 'body'; make: (body: Uint8Array) => Reply; bytes: number; jobId?: string };
 
 export class ReplyParser {
   private buf: Buffer = EMPTY;
   private pos = 0;
+  private readonly opaqueIds: boolean;
+
+  constructor(opts: ReplyParserOptions = {}) {
+    this.opaqueIds = opts.opaqueIds ?? false;
+  }
 
   push(chunk: Uint8Array): void {
     const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -57,7 +77,7 @@ export class ReplyParser {
     if (cr === -1 || cr + 1 >= buf.length) return undefined;
     if (buf[cr + 1] !== LF) throw new ProtocolError(`reply line with a bare CR: ${quote(buf, start, cr + 2)}`);
     const line = buf.toString('latin1', start, cr);
-    const header = parseHeader(line);
+    const header = parseHeader(line, this.opaqueIds);
     let end = cr + 2;
     if (header.kind === 'body') {
       end += header.bytes + 2;
@@ -76,7 +96,7 @@ export class ReplyParser {
       this.buf = EMPTY;
       this.pos = 0;
     }
-    return { reply, raw };
+    return header.jobId === undefined ? { reply, raw } : { reply, raw, jobId: header.jobId };
   }
 
   /** Bytes received and not yet returned in a reply. */
@@ -89,7 +109,7 @@ function quote(buf: Buffer, from: number, to: number): string {
   return JSON.stringify(buf.toString('latin1', from, Math.min(to, buf.length)));
 }
 
-function parseHeader(line: string): Header {
+function parseHeader(line: string, opaqueIds: boolean): Header {
   const space = line.indexOf(' ');
   if (space === -1) {
     if (BARE_WORDS.has(line)) return { kind: 'plain', reply: { kind: line } as Reply };
@@ -100,9 +120,8 @@ function parseHeader(line: string): Header {
   const args = rest.split(' ');
   switch (word) {
     case 'INSERTED':
-      return { kind: 'plain', reply: { kind: 'INSERTED', id: number(line, args, 0, 1) } };
     case 'BURIED':
-      return { kind: 'plain', reply: { kind: 'BURIED', id: number(line, args, 0, 1) } };
+      return { kind: 'plain', reply: { kind: word, id: jobId(line, args, 0, 1, opaqueIds) }, jobId: args[0] };
     case 'WATCHING':
       return { kind: 'plain', reply: { kind: 'WATCHING', count: number(line, args, 0, 1) } };
     case 'KICKED':
@@ -112,13 +131,19 @@ function parseHeader(line: string): Header {
       return { kind: 'plain', reply: { kind: 'USING', tube: rest } };
     case 'RESERVED':
     case 'FOUND': {
-      const id = number(line, args, 0, 2);
-      return { kind: 'body', bytes: number(line, args, 1, 2), make: (body) => ({ kind: word, id, body }) };
+      const id = jobId(line, args, 0, 2, opaqueIds);
+      return { kind: 'body', bytes: number(line, args, 1, 2), make: (body) => ({ kind: word, id, body }), jobId: args[0] };
     }
     case 'OK':
       return { kind: 'body', bytes: number(line, args, 0, 1), make: (body) => ({ kind: 'OK', body }) };
   }
   throw new ProtocolError(`unrecognised reply line ${JSON.stringify(line)}`);
+}
+
+/** args[index] as a job id: a decimal number, or with `opaque` any token (NaN when not decimal). */
+function jobId(line: string, args: string[], index: number, count: number, opaque: boolean): number {
+  if (opaque && args.length === count && ID_TOKEN.test(args[index]) && !DECIMAL.test(args[index])) return Number.NaN;
+  return number(line, args, index, count);
 }
 
 /** args[index] as a decimal number, when the line has exactly `count` arguments. */

@@ -31,7 +31,7 @@ export function matrixRows(results: readonly ConformanceResultView[]): MatrixRow
   return [...rows.values()].sort((a, b) => (a.section < b.section ? -1 : a.section > b.section ? 1 : 0));
 }
 
-const MARK: Record<CellStatus, string> = { pass: 'pass', fail: 'FAIL', skip: 'skip', absent: '-' };
+const MARK: Record<CellStatus, string> = { pass: 'pass', fail: 'FAIL', skip: 'skip', 'not-checked': 'n/c', absent: '-' };
 
 /** The terminal matrix: sections, then every check that is not a pass on every server. */
 export function formatConformanceMatrix(results: readonly ConformanceResultView[]): string {
@@ -47,7 +47,7 @@ export function formatConformanceMatrix(results: readonly ConformanceResultView[
     const inSection = rows.filter((r) => r.section === section);
     const cells = results.map((_, i) => {
       const failed = inSection.filter((r) => r.cells[i] === 'fail').length;
-      const total = inSection.filter((r) => r.cells[i] !== 'absent' && r.cells[i] !== 'skip').length;
+      const total = inSection.filter((r) => r.cells[i] === 'pass' || r.cells[i] === 'fail').length;
       return `${failed}/${total}`;
     });
     out.push(line(section, cells));

@@ -6,7 +6,8 @@ import { ReplyParser } from '../protocol/reply-parser.js';
 import type { Reply } from '../protocol/types.js';
 
 export type ConnEvent =
-  | { kind: 'reply'; reply: Reply; raw: Buffer }
+  /** `jobId`: the id as the server wrote it (ids are opaque tokens here: any server's ids are accepted). */
+  | { kind: 'reply'; reply: Reply; raw: Buffer; jobId?: string }
   /** The server closed the connection (FIN or reset). Nothing follows it. */
   | { kind: 'closed' }
   /** Bytes that are not a beanstalkd reply; the connection is not read any further. */
@@ -27,7 +28,7 @@ export interface RawConnection {
 /** Event queue and reply framing shared by both transports. */
 export abstract class QueuedConnection implements RawConnection {
   private readonly events: ConnEvent[] = [];
-  private readonly parser = new ReplyParser();
+  private readonly parser = new ReplyParser({ opaqueIds: true });
   private readonly listeners = new Set<() => void>();
   /** After a close or garbage nothing more is queued. */
   private finished = false;
@@ -58,7 +59,7 @@ export abstract class QueuedConnection implements RawConnection {
       this.parser.push(bytes);
       for (let next = this.parser.next(); next; next = this.parser.next()) {
         this.unparsed = consumed(this.unparsed, next.raw.length);
-        this.queue({ kind: 'reply', reply: next.reply, raw: next.raw });
+        this.queue(next.jobId === undefined ? { kind: 'reply', reply: next.reply, raw: next.raw } : { kind: 'reply', reply: next.reply, raw: next.raw, jobId: next.jobId });
       }
     } catch (error) {
       this.finished = true;

@@ -60,7 +60,7 @@ describe('beanlab conform', () => {
     it('prints each failure with expected, actual and replay; exit 1', async () => {
       const json = join(dir, 'fail.json');
       const report = join(dir, 'report');
-      const { code, out } = await conform(['--target', `127.0.0.1:${port}`, '--only', 'producer/put/basic-inserted', '--json', json, '--report', report]);
+      const { code, out } = await conform(['--target', `127.0.0.1:${port}`, '--only', 'producer/put/basic-inserted', '--json', json, '--report', report, '--verbose']);
       expect(code).toBe(1);
       expect(out).toContain('FAIL producer/put/basic-inserted-and-peek');
       // On a shared target the first thing each connection does is move into the case's tube namespace.
@@ -71,6 +71,9 @@ describe('beanlab conform', () => {
       expect(readFileSync(replayFile, 'utf8')).toContain('case producer/put/basic-inserted-and-peek\n');
       const result = JSON.parse(readFileSync(json, 'utf8'));
       expect(result).toMatchObject({ target: `127.0.0.1:${port}`, passed: 0, failed: 1 });
+      // The JSON lists the root causes, and each failure names its own.
+      expect(result.causes).toEqual([{ key: 'isolation', title: expect.stringMatching(/^use \/ watch \/ ignore/), checks: ['producer/put/basic-inserted-and-peek'] }]);
+      expect(result.checks[0].cause).toBe('isolation');
       expect(result.checks[0].replay).toContain('case producer/put/basic-inserted-and-peek\n');
       expect(readFileSync(join(report, 'report.md'), 'utf8')).toContain('### `producer/put/basic-inserted-and-peek`');
       expect(readFileSync(join(report, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/);
@@ -102,7 +105,7 @@ describe('beanlab conform', () => {
 });
 
 describe('formatConformanceTable', () => {
-  it('groups by section, marks failing sections and lists failures and skips', () => {
+  it('verbose: groups by section, marks failing sections and lists failures and skips', () => {
     const text = formatConformanceTable({
       target: 't',
       profile: '1.12',
@@ -114,7 +117,7 @@ describe('formatConformanceTable', () => {
         { id: 'a/y/two', section: 'a/y', status: 'fail', rule: 'r2', expected: 'line 3: A< X', actual: 'Y', replay: 'beanlab conform --only a/y/two\ncase a/y/two\nA< X', notes: ['SPEC: n'] },
         { id: 'b/x/three', section: 'b/x', status: 'skip', rule: 'r3', expected: '', actual: 'needs a fresh server' },
       ],
-    });
+    }, { verbose: true });
     expect(text).toBe(
       [
         'conformance: t, profile 1.12',

@@ -6,30 +6,13 @@ import { runConform } from '../../src/cli/conform.js';
 import { FAULTS, parseFault } from '../../src/server/faults.js';
 import { spawnEmbeddedServer } from '../../src/server/process.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+import { RELEVANT } from '../helpers/relevant-checks.js';
 
 const SEED = Number(process.env.BEANLAB_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-/** Check ids (prefixes) that must be among the failures for each fault. */
-const RELEVANT: Record<string, RegExp> = {
-  'priority-inverted': /^worker\/reserve\/|priority|order/,
-  'lifo-equal-priority': /fifo|order|worker\/reserve\//,
-  'delay-ignored': /delay|delayed/,
-  'ttr-never-expires': /ttr|timing/,
-  'no-deadline-soon': /deadline-soon/,
-  'bury-releases': /bury/,
-  'kick-one-fewer': /kick/,
-  'touch-noop': /touch/,
-  'pause-noop': /pause/,
-  'stats-tube-off-by-one': /stats/,
-  'bad-format-as-unknown': /framing|bad|format/,
-  'close-keeps-reserved': /close|quit/,
-  'delete-others-reserved': /delete/,
-  'timeout-ignored': /reserve-with-timeout|timeout/,
-};
-
 async function conform(options: Parameters<typeof runConform>[0]): Promise<{ code: number; text: string }> {
   let text = '';
-  const code = await runConform({ replayDir: 'reports/test-replays', ...options }, (t) => (text += t));
+  const code = await runConform({ replayDir: 'reports/test-replays', verbose: true, ...options }, (t) => (text += t));
   return { code, text };
 }
 

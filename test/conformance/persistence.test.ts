@@ -9,7 +9,7 @@ import { BEANLAB_BIN } from '../helpers/beanlab-cli.js';
 
 async function conform(spawn: string, only: string): Promise<{ code: number; text: string }> {
   let text = '';
-  const code = await runConform({ profile: '1.12', concurrency: 4, quick: true, spawn, only, replayDir: `${tmpdir()}/beanlab-persistence-replays` }, (t) => (text += t));
+  const code = await runConform({ profile: '1.12', concurrency: 4, quick: true, verbose: true, spawn, only, replayDir: `${tmpdir()}/beanlab-persistence-replays` }, (t) => (text += t));
   return { code, text };
 }
 

@@ -17,8 +17,12 @@ import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
 const cases = loadCorpus();
 const PROFILE = '1.12';
-/** Cases a shared server cannot run (global stats, list-tubes, literal ids, 200-byte names, drain, options). Keep it small. */
-const MAX_SHARED_SKIPS = 70;
+/**
+ * Cases a shared server cannot run (global stats, list-tubes, literal ids, 200-byte names, drain,
+ * options). Keep it small. 71: stats/stats/field-names sends `stats` (its field names would hold
+ * on a shared server, but the skip rule looks at the commands a case sends).
+ */
+const MAX_SHARED_SKIPS = 71;
 const STATS_TIMEOUT_MS = 2000;
 
 async function serverStats(address: Address): Promise<Map<string, string>> {

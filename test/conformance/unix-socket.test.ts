@@ -18,7 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function conform(options: Partial<Parameters<typeof runConform>[0]>): Promise<{ code: number; text: string }> {
   let text = '';
-  const code = await runConform({ profile: '1.12', concurrency: 4, quick: true, replayDir: join(dir, 'replays'), ...options }, (t) => (text += t));
+  const code = await runConform({ profile: '1.12', concurrency: 4, quick: true, verbose: true, replayDir: join(dir, 'replays'), ...options }, (t) => (text += t));
   return { code, text };
 }
 

@@ -5,6 +5,8 @@
 import fc from 'fast-check';
 import type { Profile } from '../../protocol/types.js';
 import type { TargetFactory } from '../../target/sessions.js';
+import { BEANSTALKD_CAPABILITIES, subjectCommands, type Capabilities } from '../capabilities.js';
+import { CAUSES, causeOf, errorCause } from '../causes.js';
 import type { CheckResult } from '../corpus-runner.js';
 import { PROPERTIES, opArbitrary, type PropertyDef } from './catalog.js';
 import { Harness, Mismatch, Unpredictable, type TraceStep } from './harness.js';
@@ -29,6 +31,8 @@ export interface PropertyRunOptions {
   only?: string;
   replyTimeoutMs?: number;
   onResult?: (result: CheckResult) => void;
+  /** What the server can do (capabilities.ts); default: everything beanstalkd can. */
+  capabilities?: Capabilities;
 }
 
 interface Failure {
@@ -68,6 +72,8 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
   const globalStats = Boolean(def.globalStats) && (opts.exclusive || target.freshPerCase);
   let runNumber = 0;
   let lastFailure: Failure | undefined;
+  let statsLagSeen = false;
+  const subject = subjectCommands(def.id);
   // The time budget is kept here rather than by fast-check's interruptAfterTimeLimit, which
   // races the running sequence: on a slow or loaded machine it could cut the first sequence
   // short, end the property with zero runs ("Property interrupted after 0 tests") and leave the
@@ -91,6 +97,8 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
       globalStats,
       shared: !target.freshPerCase,
       replyTimeoutMs: opts.replyTimeoutMs ?? 2000,
+      capabilities: opts.capabilities,
+      subject,
     });
     const executed: Op[] = [];
     try {
@@ -102,6 +110,7 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
       lastFailure = { trace: [...harness.trace], ops: executed, error, serverWide };
       throw error;
     } finally {
+      statsLagSeen ||= harness.statsLagSeen;
       completedRuns++;
       await harness.close();
       await session.close().catch(() => undefined);
@@ -113,6 +122,10 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
       numRuns: opts.numRuns,
       endOnFailure: false,
     });
+    if (statsLagSeen) {
+      // Every difference was stats arriving late, which the run tolerated: that root cause.
+      return { ...base, status: 'fail', expected: 'stats that count every command already answered', actual: 'values that arrived only when read again', seed: opts.seed, cause: CAUSES.statsLag };
+    }
     return { ...base, status: 'pass', expected: '', actual: '', seed: opts.seed };
   } catch (error) {
     if (!lastFailure) throw error;
@@ -152,9 +165,16 @@ function failureResult(
   const mismatch = error instanceof Mismatch ? error : undefined;
   const where = mismatch ? `after step "${mismatch.step}": ` : '';
   const transcript = renderTranscript(def, opts, failure, path);
+  const caps = opts.capabilities ?? BEANSTALKD_CAPABILITIES;
+  const subject = subjectCommands(def.id);
+  const facts = mismatch ? { ...mismatch.facts, expected: mismatch.expected.replace(/^[^ ]*< /, ''), actual: mismatch.actual } : { expected: '', actual: String(error) };
   return {
     ...base,
     status: 'fail',
+    // A property about a command the server lacks fails as that command's absence.
+    cause: mismatch
+      ? causeOf(facts, caps, { missingSubject: caps.missing.find((m) => subject.has(m) && m === facts.command) })
+      : errorCause(error instanceof Error ? error.message : String(error)),
     expected: `${where}${mismatch ? mismatch.expected : 'the sequence to run'}`,
     actual: mismatch ? mismatch.actual : `error: ${error instanceof Error ? error.message : String(error)}`,
     seed: opts.seed,
