@@ -9,6 +9,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { US } from './event-queue.js';
 import { startProducers, arrive } from './producers.js';
 import { kick, sample, startKickers } from './periodic.js';
+import { checkSimulation } from './paranoid.js';
 import { SimulationError } from './replies.js';
 import { buildResult } from './result.js';
 import {
@@ -35,19 +36,29 @@ export interface SimulationOptions {
   scenario: Scenario;
   seed: number;
   createModel: ModelFactory;
+  /** Check the model's and the simulator's invariants every this many events (checkSimulation). */
+  paranoidEvery?: number;
 }
 
 export class Simulation {
   finished = false;
+  /** Events (and model ticks) handled so far. */
+  events = 0;
+  /** Invariant checks run so far (paranoid runs). */
+  checks = 0;
 
   private readonly state: SimState;
   private readonly limitUs: number;
+  private readonly paranoidEvery: number;
 
   constructor(options: SimulationOptions) {
     const { scenario, seed } = options;
     const state = new SimState(scenario, seed, options.createModel);
     this.state = state;
     this.limitUs = Math.round(scenario.maxDurationSeconds * US);
+    const every = options.paranoidEvery ?? 0;
+    if (!Number.isInteger(every) || every < 0) throw new RangeError(`paranoidEvery must be a whole number of events, got ${every}`);
+    this.paranoidEvery = every;
     startProducers(state);
     startWorkers(state);
     startKickers(state);
@@ -86,6 +97,8 @@ export class Simulation {
         queue.pop();
         this.handleEvent(queue.poppedKind, queue.poppedTarget, queue.poppedEpoch);
       }
+      this.events++;
+      if (this.paranoidEvery > 0 && this.events % this.paranoidEvery === 0) this.check();
       if (state.producersActive === 0 && state.putsWaiting === 0 && state.liveJobs === 0 && (state.kickerConns.length === 0 || state.buriedJobs === 0)) {
         this.finished = true;
       }
@@ -106,7 +119,13 @@ export class Simulation {
 
   result(): RunResult {
     if (!this.finished) throw new SimulationError('result() before the run finished');
+    if (this.paranoidEvery > 0) this.check();
     return buildResult(this.state);
+  }
+
+  private check(): void {
+    this.checks++;
+    checkSimulation(this.state);
   }
 
   private handleEvent(kind: number, target: number, epoch: number): void {

@@ -4,7 +4,7 @@
 // object (in their own modules), so the per-event path stays plain monomorphic property access.
 import type { ConnId, ReferenceModel, WaiterPicker } from '../model/api.js';
 import { newJobGroups, type JobGroup } from '../metrics/result.js';
-import { QueueSeriesRecorder } from '../metrics/timeseries.js';
+import { BucketSeriesRecorder } from '../metrics/buckets.js';
 import type { Random } from '../scenario/random.js';
 import type { Scenario } from '../scenario/schema.js';
 import { planWorkload, poolStream, StreamRole, streamRandom, type PoolStream, type Workload } from '../workload/index.js';
@@ -29,6 +29,8 @@ export const EV_DELIVER = 9;
 export const EV_HAS_SLOT = 0x80;
 
 const MAX_SAMPLE_POINTS = 600;
+/** Depth samples per bucket at most: a week sampled every second need not read stats 600,000 times. */
+const MAX_SAMPLES_PER_BUCKET = 64;
 const MAX_PRESIZED_JOBS = 1 << 21;
 
 export type ModelFactory = (options: { pickWaiter: WaiterPicker }) => ReferenceModel;
@@ -57,8 +59,13 @@ export class SimState {
   readonly workerOfConn: Array<number | undefined> = [];
   readonly kickerConns: ConnId[] = [];
   readonly observer: ConnId;
-  readonly series: QueueSeriesRecorder;
-  readonly tubeSeries: QueueSeriesRecorder[];
+  readonly series: BucketSeriesRecorder;
+  readonly tubeSeries: BucketSeriesRecorder[];
+  readonly sampleUs: number;
+  /** The last sample's time and the totals then, for the rates between samples. */
+  lastSampleUs = ZERO_US;
+  lastSamplePut = 0;
+  lastSampleCompleted = 0;
   readonly warmupUs: number;
   readonly bodies = new BodyCache();
 
@@ -79,6 +86,7 @@ export class SimState {
   /** Puts at a busy server waiting for their turn: the run is not over while there are any. */
   putsWaiting = 0;
   totalPut = 0;
+  totalCompleted = 0;
   /** Jobs put and neither done nor buried (in the simulator's view). */
   liveJobs = 0;
   buriedJobs = 0;
@@ -109,8 +117,9 @@ export class SimState {
     this.wire = this.requestLegUs + this.replyLegUs + this.commandCostUs > 0;
     this.warmupUs = Math.round(scenario.warmupSeconds * US);
     const sampleUs = Math.max(1, Math.round(scenario.sampleEverySeconds * US));
-    this.series = new QueueSeriesRecorder(sampleUs, MAX_SAMPLE_POINTS);
-    this.tubeSeries = this.tubes.map(() => new QueueSeriesRecorder(sampleUs, MAX_SAMPLE_POINTS));
+    this.sampleUs = sampleUs;
+    this.series = new BucketSeriesRecorder(sampleUs, MAX_SAMPLE_POINTS);
+    this.tubeSeries = this.tubes.map(() => new BucketSeriesRecorder(sampleUs, MAX_SAMPLE_POINTS));
     this.classNames = this.workload.classNames;
     this.groups.push(...newJobGroups(this.tubes.length, this.classNames.length));
     // Sized for the whole run up front when the scenario says how many jobs it puts, so a long run
@@ -139,6 +148,22 @@ export class SimState {
     if (startUs === this.nowUs) return true;
     this.queue.push(startUs, kind | EV_HAS_SLOT, target, epoch);
     return false;
+  }
+
+  /** The step between two depth samples: sampleEverySeconds, or wider once buckets hold many. */
+  sampleStepUs(): number {
+    let stepUs = this.sampleUs;
+    while (stepUs * MAX_SAMPLES_PER_BUCKET < this.series.intervalUs) stepUs *= 2;
+    return stepUs;
+  }
+
+  /** Puts and completions since the last sample, into the rate series. */
+  countSinceLastSample(): void {
+    if (this.nowUs <= this.lastSampleUs) return;
+    this.series.count(this.lastSampleUs, this.nowUs, this.totalPut - this.lastSamplePut, this.totalCompleted - this.lastSampleCompleted);
+    this.lastSampleUs = this.nowUs;
+    this.lastSamplePut = this.totalPut;
+    this.lastSampleCompleted = this.totalCompleted;
   }
 
   removeLive(): void {

@@ -100,6 +100,7 @@ export function finishJob(state: SimState, index: number, hasSlot: boolean): voi
       jobs.phase[id] = Phase.Done;
       state.removeLive();
       group.completed++;
+      state.totalCompleted++;
       if (measured) group.endToEndUs.record(Math.max(0, answeredUs - jobs.dueUs[id]));
     } else {
       finishedLate(state, id, index);
