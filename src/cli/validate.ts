@@ -35,6 +35,7 @@ interface ValidateOptions {
   repeat: number;
   duration?: number;
   seed: number;
+  spread: number;
   tolerance: number;
   slack: number;
   json?: string;
@@ -87,8 +88,9 @@ export function register(program: Command): void {
       'Does a real server do what the simulator predicts? Simulates the scenario over many seeds for a\n' +
         'band per metric (queue wait and end to end mean/p50/p90/p99 overall, per tube and per priority\n' +
         'class; throughput; completed jobs), runs it against the server for the same duration, and says\n' +
-        "per metric whether the measurement lies in the band: the seeds' range widened by --tolerance\n" +
-        '(and latencies by --slack). Exit 0 when it agrees, 1 when it does not, 2 for bad input.',
+        "per metric whether the measurement lies in the band: the seeds' range widened by its own width\n" +
+        "(--spread), by --tolerance and, for latencies, by --slack. Exit 0 when it agrees, 1 when it\n" +
+        'does not, 2 for bad input.',
     )
     .argument('<scenario>', 'scenario YAML file (the same format as beanlab sim and load)')
     .option('--target <host:port|unix:path>', 'a running server (default: the embedded server, started as its own process)')
@@ -97,7 +99,8 @@ export function register(program: Command): void {
     .option('--repeat <n>', 'real runs; the measurement is their median, each band value the median of as many simulated runs (default 1)', count('--repeat', 1, 100), 1)
     .option('--duration <seconds>', 'how long producers put, on both sides (overrides durationSeconds)', positive('--duration'))
     .option('--seed <n>', 'real runs use seeds n, n+1, ...; the simulations the seeds after them (default 1)', count('--seed', 0, MAX_SEED), 1)
-    .option('--tolerance <percent>', "widen the seeds' range by this much on each side (default 10)", nonNegative('--tolerance'), 10)
+    .option('--spread <k>', "widen the seeds' range on each side by k times its width (default 1)", nonNegative('--spread'), 1)
+    .option('--tolerance <percent>', "and by this percentage of the edge's value (default 5)", nonNegative('--tolerance'), 5)
     .option('--slack <ms>', 'widen latency bands by this much more on each side (default 1)', nonNegative('--slack'), 1)
     .option('--json <file>', 'write the validation as JSON')
     .option('--report <dir>', 'write validation.json, report.md and report.html into this directory')
@@ -128,7 +131,7 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
   const realSeeds = Array.from({ length: options.repeat }, (_, i) => options.seed + i);
   const firstSeed = options.seed + options.repeat;
   if (firstSeed + options.seeds * options.repeat - 1 > MAX_SEED) throw new UsageError(`--seed ${options.seed} leaves too few seeds below ${MAX_SEED}`);
-  const bandOptions: BandOptions = { tolerance: options.tolerance / 100, slackUs: options.slack * 1000 };
+  const bandOptions: BandOptions = { spread: options.spread, tolerance: options.tolerance / 100, slackUs: options.slack * 1000 };
 
   const controller = new AbortController();
   const onSigint = (): void => {

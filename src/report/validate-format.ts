@@ -78,7 +78,8 @@ export function validationMethod(v: Validation): string {
   return (
     `Simulated ${seeds} seeds (${s.firstSeed}..${s.firstSeed + seeds - 1})${grouped}, ${duration}; measured ${median} ` +
     `(seed${runs > 1 ? 's' : ''} ${v.measured.seeds.join(', ')}) against ${v.measured.target}. Band: the simulated range ` +
-    `widened by ${Math.round(v.options.tolerance * 1000) / 10}% on each side, latencies by ${formatUs(v.options.slackUs)} more. ` +
+    `widened on each side by ${v.options.spread} times its width and ${Math.round(v.options.tolerance * 1000) / 10}% of the edge, ` +
+    `latencies by ${formatUs(v.options.slackUs)} more. ` +
     `Round trip ${formatUs(v.server.roundTripUs)}, command cost ${formatUs(v.server.commandCostUs)} (the scenario's server setting).`
   );
 }

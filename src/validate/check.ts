@@ -5,13 +5,15 @@ import { metricLabel, metricRefs, readMetric, type MetricRef, type Reading } fro
 export const VALIDATION_VERSION = 1;
 
 export interface BandOptions {
-  /** Relative widening of the seeds' range on each side (0.1: 10% below the lowest, above the highest). */
+  /** Widening of the seeds' range on each side by this fraction of its own width (0.5: half of max - min). */
+  spread: number;
+  /** Relative widening on each side, of the edge's value (0.05: 5% below the lowest, above the highest). */
   tolerance: number;
   /** Absolute widening of latency bands on each side (µs): what the real clock adds and the simulator cannot see. */
   slackUs: number;
 }
 
-export const DEFAULT_BAND_OPTIONS: BandOptions = { tolerance: 0.1, slackUs: 1000 };
+export const DEFAULT_BAND_OPTIONS: BandOptions = { spread: 1, tolerance: 0.05, slackUs: 1000 };
 
 /** Jobs a latency statistic needs before it is checked: 10 beyond a percentile, 20 for mean and p50. */
 export function jobsNeeded(stat: 'mean' | 'p50' | 'p90' | 'p99'): number {
@@ -34,7 +36,7 @@ export interface Band {
   min: number;
   median: number;
   max: number;
-  /** The band: [min, max] widened by the tolerance, and by the slack for latencies. */
+  /** The band: [min, max] widened by the spread and the tolerance, and by the slack for latencies. */
   lo: number;
   hi: number;
   /** Jobs behind the statistic in a typical simulated run (median over the groups). */
@@ -92,7 +94,7 @@ function readRuns(runs: readonly RunResult[], ref: MetricRef): Reading | undefin
  */
 export function predictionBands(groups: readonly (readonly RunResult[])[], options: BandOptions = DEFAULT_BAND_OPTIONS): Band[] {
   if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new RangeError('a prediction needs at least one run in every group');
-  if (!(options.tolerance >= 0) || !(options.slackUs >= 0)) throw new RangeError('tolerance and slack are 0 or more');
+  if (!(options.spread >= 0) || !(options.tolerance >= 0) || !(options.slackUs >= 0)) throw new RangeError('spread, tolerance and slack are 0 or more');
   const bands: Band[] = [];
   for (const metric of metricRefs(groups[0][0])) {
     const readings = groups.map((g) => readRuns(g, metric)).filter((r): r is Reading => r !== undefined);
@@ -101,6 +103,7 @@ export function predictionBands(groups: readonly (readonly RunResult[])[], optio
     const min = Math.min(...values);
     const max = Math.max(...values);
     const slack = metric.kind === 'latency' ? options.slackUs : 0;
+    const widen = (max - min) * options.spread;
     bands.push({
       metric,
       label: metricLabel(metric),
@@ -108,8 +111,8 @@ export function predictionBands(groups: readonly (readonly RunResult[])[], optio
       min,
       median: median(values),
       max,
-      lo: Math.max(0, min * (1 - options.tolerance) - slack),
-      hi: max * (1 + options.tolerance) + slack,
+      lo: Math.max(0, min * (1 - options.tolerance) - widen - slack),
+      hi: max * (1 + options.tolerance) + widen + slack,
       jobs: median(readings.map((r) => r.jobs)),
     });
   }
