@@ -55,7 +55,7 @@ export function validationHeadline(v: Validation): string {
   const checked = v.rows.filter((r) => r.status !== 'unchecked');
   const off = checked.filter((r) => r.status !== 'inside');
   const problems = [
-    ...(v.measured.interrupted ? ['the real run was interrupted'] : []),
+    ...(v.measured.interrupted ? ['the real run was interrupted, so it is shorter than the prediction'] : []),
     ...(v.measured.errors.length > 0 ? [`the real run had errors (${v.measured.errors[0]})`] : []),
   ];
   const verdict = v.agree ? 'AGREE' : 'DISAGREE';
@@ -64,7 +64,7 @@ export function validationHeadline(v: Validation): string {
       ? `all ${checked.length} checked metrics inside their bands`
       : `${off.length} of ${checked.length} checked metrics outside their bands: ` +
         off.map((r) => `${r.label} ${r.status === 'above' ? 'above' : 'below'}`).join(', ');
-  return `${v.scenario}: ${verdict} (${[why, ...problems].join('; ')})`;
+  return `${v.scenario}: ${verdict} (${[...problems, why].join('; ')})`;
 }
 
 /** How the prediction was made, in one or two sentences. */
