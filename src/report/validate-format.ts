@@ -93,9 +93,7 @@ export function validateTerminalReport(v: Validation): string {
     fitTable(VALIDATE_COLUMNS, rows),
   ];
   const unchecked = v.rows.filter((r) => r.status === 'unchecked');
-  if (unchecked.length > 0) {
-    out.push('', ...wrapText(`n/c: not checked, too few jobs to mean anything (${unchecked.map((r) => `${r.label}: ${r.note}`).join('; ')})`, TERMINAL_COLUMNS, '  '));
-  }
+  if (unchecked.length > 0) out.push('', ...wrapText(uncheckedNote(unchecked), TERMINAL_COLUMNS, '  '));
   return out.join('\n') + '\n';
 }
 
@@ -105,6 +103,17 @@ function fitTable(header: string[], rows: string[][]): string {
   const room = Math.max(12, TERMINAL_COLUMNS - others);
   const cut = (label: string) => (label.length > room ? `${label.slice(0, room - 1)}…` : label);
   return textTable(header, rows.map(([label, ...rest]) => [cut(label), ...rest]));
+}
+
+/** One sentence for the statistics left unjudged, rather than a note per row. */
+export function uncheckedNote(unchecked: readonly Verdict[]): string {
+  const missing = unchecked.filter((r) => r.measured === null).length;
+  const few = unchecked.length - missing;
+  const parts = [
+    ...(few > 0 ? [`${few} with too few jobs behind them to mean anything (mean and p50 need 20, p90 100, p99 1000)`] : []),
+    ...(missing > 0 ? [`${missing} the real run does not have`] : []),
+  ];
+  return `n/c: ${unchecked.length} not checked: ${parts.join('; ')}.`;
 }
 
 export function validateMarkdown(v: Validation): string {
