@@ -9,7 +9,7 @@ import type { Request } from '../protocol/types.js';
 import { producerStream, type ProducerStream, type PutDecision } from '../workload/index.js';
 import { Phase } from './jobs.js';
 import { replyTo, unexpected } from './replies.js';
-import { US } from './event-queue.js';
+import { US, ZERO_US } from './event-queue.js';
 import { EV_ARRIVAL, type SimState } from './state.js';
 import { dispatch, request } from './workers.js';
 
@@ -18,6 +18,8 @@ export interface Producer {
   stream: ProducerStream;
   /** The put whose arrival event is in the queue. */
   next: PutDecision | undefined;
+  /** Two decision objects used in turn: the one being put and the next one drawn meanwhile. */
+  spare: PutDecision;
   /** Puts that reached a busy server, in arrival order, waiting for their turn. */
   waiting: PutDecision[];
   active: boolean;
@@ -31,6 +33,7 @@ export function startProducers(state: SimState): void {
       conn,
       stream: producerStream(state.workload, index, state.seed),
       next: undefined,
+      spare: emptyDecision(),
       waiting: [],
       active: true,
     };
@@ -40,8 +43,16 @@ export function startProducers(state: SimState): void {
   });
 }
 
+function emptyDecision(): PutDecision {
+  // Times as doubles from the start (-0): see ZERO_US in event-queue.ts.
+  return { index: 0, atUs: ZERO_US, pri: 0, classIndex: 0, group: 0, baseDelaySeconds: 0, delaySeconds: 0, bodyBytes: 0, ttrSeconds: 0 };
+}
+
 function scheduleArrival(state: SimState, producer: Producer, index: number): void {
-  const decision = producer.stream.next();
+  // The decision being put (producer.next, if any) stays intact: the next one goes into the spare.
+  const into = producer.spare;
+  const decision = producer.stream.next(into);
+  if (decision !== undefined) producer.spare = producer.next ?? emptyDecision();
   producer.next = decision;
   if (decision === undefined) {
     stopProducer(state, producer);
@@ -75,7 +86,8 @@ export function arrive(state: SimState, index: number, hasSlot: boolean): void {
       scheduleArrival(state, producer, index);
     }
     if (state.wire && !state.takeSlot(EV_ARRIVAL, index, 0, 1)) {
-      producer.waiting.push(decision);
+      // Queued behind a busy server while later decisions reuse the objects: keep a copy.
+      producer.waiting.push({ ...decision });
       state.putsWaiting++;
       return;
     }
