@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('--report <dir>', 'write report.md, report.html and result.json into this directory')
     .option(
       '--paranoid [events]',
-      `check the model's and the simulator's invariants every N events (--paranoid=N; default ${DEFAULT_PARANOID_EVERY}); slow, same result`,
+      `check the model's and the simulator's invariants every N events (write --paranoid=N, or put a bare --paranoid after the scenario; default ${DEFAULT_PARANOID_EVERY}); slow, same result`,
     )
     .action(async (file: string, raw: Omit<SimOptions, 'paranoid'> & { paranoid?: string | true }) => {
       const options: SimOptions = { ...raw, paranoid: raw.paranoid === undefined ? undefined : paranoidOption(raw.paranoid) };

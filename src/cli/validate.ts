@@ -121,9 +121,17 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
   const target: TargetSpec | undefined =
     options.target !== undefined ? { kind: 'address', address: options.target } : options.spawn !== undefined ? { kind: 'spawn', command: options.spawn } : undefined;
   const scenario = withDuration(await loadScenarioFile(file), options.duration);
+  if (scenario.durationSeconds === undefined) {
+    // A job count alone says nothing of how long the real run takes (mmc: a million jobs is 35 h).
+    throw new UsageError(`${file}: no durationSeconds; give the real run's length with --duration SECONDS`);
+  }
   try {
     // The load runner's own check of the scenario (a bound, HTTP producers), before any simulating.
-    planLoad(scenario);
+    if (planLoad(scenario).mode === 'closed') {
+      // A closed loop puts as fast as the server answers: its rate is the server's, which the
+      // simulator (open loop, the scenario's arrival processes) cannot predict.
+      throw new UsageError(`${file}: validate compares open-loop runs, and load.mode is closed (the put rate would be the server's, not the scenario's)`);
+    }
   } catch (error) {
     if (error instanceof PlanError) throw new UsageError(`${file}: ${error.message}`);
     throw error;

@@ -10,7 +10,7 @@
 //   Producers: one stream per scenario producer.
 //     const stream = producerStream(workload, p, seed);          // timed: open loop, the simulator
 //     const stream = producerStream(workload, p, seed, { untimed: true });   // closed loop
-//     stream.next(): PutDecision | undefined
+//     stream.next(into?): PutDecision | undefined   (into: an object to reuse; default a new one)
 //       { index k, atUs (intended send time, µs from the run's start), pri, classIndex,
 //         group (tube * classes + class), baseDelaySeconds, delaySeconds (for a put sent at atUs),
 //         bodyBytes, ttrSeconds }
@@ -23,7 +23,7 @@
 //
 //   Worker pools: one stream per pool, shared by the pool's workers.
 //     const stream = poolStream(workload, pool, seed);
-//     stream.next(tube): WorkDecision    // call once per reservation by any worker of the pool,
+//     stream.next(tube, into?): WorkDecision   // once per reservation by any worker of the pool,
 //       { index k, serviceUs, crashes, workUs, fails }   // in the order the reservations happen
 //     `tube` is the reserved job's tube index (workload.tubes; from a group: tubeOfGroup). It
 //     picks the distribution only: decision k costs the same draws whatever the tube, so the k-th

@@ -77,6 +77,8 @@ describe('beanlab validate on the embedded server', () => {
       [['validate', light, '--seeds', '1'], /^beanlab: --seeds must be a whole number from 2 to 10000, got '1'\n$/],
       [['validate', light, '--tolerance', '-3'], /^beanlab: --tolerance must be a number, 0 or more, got '-3'\n$/],
       [['validate', light, '--seeds', '2', '--target', '127.0.0.1:1'], /cannot connect to 127\.0\.0\.1:1\n$/],
+      [['validate', 'scenarios/mmc.yaml'], /^beanlab: scenarios\/mmc\.yaml: no durationSeconds; give the real run's length with --duration SECONDS\n$/],
+      [['validate', 'scenarios/put-max.yaml'], /^beanlab: scenarios\/put-max\.yaml: validate compares open-loop runs, and load\.mode is closed/],
     ];
     for (const [args, stderr] of cases) {
       const run = await runBeanlab(args, { timeoutMs: 60_000 });
