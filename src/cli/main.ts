@@ -17,6 +17,7 @@ const commandModules: Record<string, () => Promise<{ register: Register }>> = {
   start: () => import('./start.js'),
   sim: () => import('./sim.js'),
   load: () => import('./load.js'),
+  validate: () => import('./validate.js'),
   compare: () => import('./compare.js'),
   merge: () => import('./merge.js'),
 };

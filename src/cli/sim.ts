@@ -13,7 +13,8 @@ import { terminalSummary } from '../report/terminal.js';
 import { parseScenarioYaml, ScenarioError, validateScenario } from '../scenario/load.js';
 import { parseSweep, withSweepValue, type SweepSpec } from '../scenario/sweep.js';
 import { MAX_SEED } from '../scenario/random.js';
-import { combineSweep, createSimulation, EVENTS_PER_SLICE } from '../sim/run.js';
+import { combineSweep, createSimulation, defaultModelFactory, EVENTS_PER_SLICE } from '../sim/run.js';
+import { SimulationError } from '../sim/engine.js';
 import { readUplotAssets } from '../load/report-files.js';
 import type { Scenario } from '../scenario/schema.js';
 import { UsageError, exitCodes } from './errors.js';
@@ -23,6 +24,18 @@ interface SimOptions {
   sweep?: SweepSpec;
   json?: string;
   report?: string;
+  paranoid?: number;
+}
+
+/** --paranoid without a value: every 1000 events (a full recount each time is O(jobs held)). */
+export const DEFAULT_PARANOID_EVERY = 1000;
+
+function paranoidOption(value: string | true): number {
+  if (value === true) return DEFAULT_PARANOID_EVERY;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`--paranoid takes a whole number of events, 1 or more (--paranoid=N), got '${value}'`);
+  }
+  return Number(value);
 }
 
 /** Runs shorter than this finish before a progress bar would be worth drawing. */
@@ -52,15 +65,34 @@ export function register(program: Command): void {
     .option('--sweep <KEY=A..B[:STEP]>', 'run once per value, e.g. workers=2..20, and report the smallest value meeting every SLO', sweepOption)
     .option('--json <file>', 'write the result as JSON')
     .option('--report <dir>', 'write report.md, report.html and result.json into this directory')
-    .action(async (file: string, options: SimOptions) => {
+    .option(
+      '--paranoid [events]',
+      `check the model's and the simulator's invariants every N events (write --paranoid=N, or put a bare --paranoid after the scenario; default ${DEFAULT_PARANOID_EVERY}); slow, same result`,
+    )
+    .action(async (file: string, raw: Omit<SimOptions, 'paranoid'> & { paranoid?: string | true }) => {
+      const options: SimOptions = { ...raw, paranoid: raw.paranoid === undefined ? undefined : paranoidOption(raw.paranoid) };
       const seed = options.seed ?? randomInt(0, MAX_SEED + 1);
       // Printed once, first (before a long run, and in the stdout a user saves), not in the table.
       process.stdout.write(`seed: ${seed}\n`);
       const document = await readScenarioDocument(file);
-      const result = options.sweep
-        ? await runSweep(document, file, options.sweep, seed)
-        : await runWithProgress(asScenario(document, file), seed, '');
+      const checks = { count: 0 };
+      let result: Result;
+      try {
+        result = options.sweep
+          ? await runSweep(document, file, options.sweep, seed, options.paranoid, checks)
+          : await runWithProgress(asScenario(document, file), seed, '', options.paranoid, checks);
+      } catch (error) {
+        // A broken invariant is the simulator's bug, not bad input: say where, with the seed that
+        // reproduces it, and exit 1 rather than with a stack trace.
+        if (!(error instanceof SimulationError)) throw error;
+        process.stderr.write(`beanlab sim: ${error.message}\nreproduce: beanlab sim ${file} --seed ${seed}${options.paranoid ? ` --paranoid=${options.paranoid}` : ''}\n`);
+        process.exitCode = exitCodes.failed;
+        return;
+      }
       process.stdout.write(terminalSummary(result, { showSeed: false }));
+      if (options.paranoid !== undefined) {
+        process.stdout.write(`paranoid: invariants checked ${checks.count} times (every ${options.paranoid} events and at the end): all held\n`);
+      }
       await writeOutputs(result, options);
       process.exitCode = result.pass ? exitCodes.ok : exitCodes.failed;
     });
@@ -93,7 +125,14 @@ function asScenario(document: unknown, source: string): Scenario {
   }
 }
 
-async function runSweep(document: unknown, file: string, sweep: SweepSpec, seed: number): Promise<Result> {
+async function runSweep(
+  document: unknown,
+  file: string,
+  sweep: SweepSpec,
+  seed: number,
+  paranoidEvery?: number,
+  checks?: { count: number },
+): Promise<Result> {
   // Validate every variant before simulating any, so a bad range fails fast.
   const scenarios = sweep.values.map((value) => {
     try {
@@ -105,14 +144,20 @@ async function runSweep(document: unknown, file: string, sweep: SweepSpec, seed:
   const runs: Array<{ value: number; result: RunResult }> = [];
   for (const [i, scenario] of scenarios.entries()) {
     const label = `${sweep.key}=${sweep.values[i]} `;
-    runs.push({ value: sweep.values[i], result: await runWithProgress(scenario, seed, label) });
+    runs.push({ value: sweep.values[i], result: await runWithProgress(scenario, seed, label, paranoidEvery, checks) });
   }
   return combineSweep(sweep.key, runs);
 }
 
 /** Runs the simulation in slices, yielding to the event loop so a progress bar can draw. */
-export async function runWithProgress(scenario: Scenario, seed: number, label: string): Promise<RunResult> {
-  const simulation = createSimulation(scenario, seed);
+export async function runWithProgress(
+  scenario: Scenario,
+  seed: number,
+  label: string,
+  paranoidEvery = 0,
+  checks?: { count: number },
+): Promise<RunResult> {
+  const simulation = createSimulation(scenario, seed, defaultModelFactory, paranoidEvery);
   const startedMs = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   while (!simulation.step(EVENTS_PER_SLICE)) {
@@ -130,7 +175,9 @@ export async function runWithProgress(scenario: Scenario, seed: number, label: s
     bar.update(1000);
     bar.stop();
   }
-  return simulation.result();
+  const result = simulation.result();
+  if (checks) checks.count += simulation.checks;
+  return result;
 }
 
 async function writeOutputs(result: Result, options: SimOptions): Promise<void> {

@@ -61,13 +61,29 @@ export const eventCountsSchema = z.object({
   kicked: count,
 });
 
+const depths = z.array(z.number().min(0));
+
+/**
+ * Jobs by state over time. The load runner's points are samples (counts) taken every intervalUs;
+ * the simulator's are buckets of width intervalUs starting at tUs: the mean of the depths sampled
+ * in each (every sampleEverySeconds), with their largest in `max`.
+ */
 export const queueSeriesSchema = z.object({
   intervalUs: micros,
   tUs: z.array(micros),
-  ready: z.array(count),
-  reserved: z.array(count),
-  delayed: z.array(count),
-  buried: z.array(count),
+  ready: depths,
+  reserved: depths,
+  delayed: depths,
+  buried: depths,
+  max: z.object({ ready: depths, reserved: depths, delayed: depths, buried: depths }).optional(),
+});
+
+/** Simulator: puts and completed jobs per second, per bucket [tUs, tUs + intervalUs). */
+export const rateSeriesSchema = z.object({
+  intervalUs: micros,
+  tUs: z.array(micros),
+  putsPerSecond: z.array(z.number().min(0)),
+  completedPerSecond: z.array(z.number().min(0)),
 });
 
 export const breakdownSchema = z.object({ jobs: jobCountsSchema, latency: latencySchema });
@@ -101,6 +117,8 @@ export const runResultSchema = z.object({
   byTube: z.record(z.string(), breakdownSchema),
   byPriority: z.record(z.string(), breakdownSchema),
   queue: z.object({ all: queueSeriesSchema, byTube: z.record(z.string(), queueSeriesSchema) }),
+  /** Simulator only (the load runner's are in load.series): throughput over time. */
+  rates: rateSeriesSchema.optional(),
   slo: z.array(sloOutcomeSchema),
   /** Every SLO held. */
   pass: z.boolean(),

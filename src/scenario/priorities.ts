@@ -10,11 +10,19 @@ export interface PriorityChoice {
 
 export type PriorityPicker = (random: Random) => PriorityChoice;
 
+/** A producer's priority mix as a function of one uniform draw (`draws` is 0 for a single class). */
+export interface PriorityChooser {
+  draws: 0 | 1;
+  choose(u: number): PriorityChoice;
+}
+
 export interface PriorityClasses {
   /** Class names in priority order (most urgent first). */
   names: string[];
   /** One picker per producer, in scenario order. */
   pickers: PriorityPicker[];
+  /** The same mixes, one per producer, driven by a uniform the caller draws (src/workload). */
+  choosers: PriorityChooser[];
 }
 
 /**
@@ -36,11 +44,11 @@ export function classifyPriorities(scenario: Scenario): PriorityClasses {
   const names = [...used.keys()].sort((a, b) => used.get(a)! - used.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
   const indexOf = (name: string) => names.indexOf(name);
 
-  const pickers = scenario.producers.map((p): PriorityPicker => {
+  const choosers = scenario.producers.map((p): PriorityChooser => {
     if (typeof p.priority !== 'object') {
       const name = typeof p.priority === 'number' ? nameOf(p.priority) : p.priority;
       const choice = { pri: used.get(name)!, classIndex: indexOf(name) };
-      return () => choice;
+      return { draws: 0, choose: () => choice };
     }
     const entries = Object.entries(p.priority);
     const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
@@ -48,11 +56,14 @@ export function classifyPriorities(scenario: Scenario): PriorityClasses {
     const cumulative: number[] = [];
     let sum = 0;
     for (const [, weight] of entries) cumulative.push((sum += weight / total));
-    return (random) => {
-      const u = random.uniform();
-      for (let i = 0; i < cumulative.length - 1; i++) if (u < cumulative[i]) return choices[i];
-      return choices[choices.length - 1];
+    return {
+      draws: 1,
+      choose: (u) => {
+        for (let i = 0; i < cumulative.length - 1; i++) if (u < cumulative[i]) return choices[i];
+        return choices[choices.length - 1];
+      },
     };
   });
-  return { names, pickers };
+  const pickers = choosers.map((c): PriorityPicker => (c.draws === 0 ? () => c.choose(0) : (random) => c.choose(random.uniform())));
+  return { names, pickers, choosers };
 }

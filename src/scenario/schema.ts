@@ -176,6 +176,26 @@ const loadSettings = z
   })
   .strict();
 
+/**
+ * How far the clients are from the server, for the simulator (the load runner meets the real
+ * thing). Both default to 0: every command is answered the instant it is sent, as before.
+ */
+const serverSettings = z
+  .object({
+    /**
+     * Network round trip per command (µs): a request reaches the server half of it after it is
+     * sent, and the reply reaches the client the other half after the server answers. It puts a
+     * floor under queue waits and adds to every worker's turn between two jobs.
+     */
+    roundTripUs: z.number().nonnegative().max(60_000_000).default(0),
+    /**
+     * The server's own time per command (µs). beanstalkd is one thread: commands queue for it
+     * one at a time, so at high rates this becomes a queue of its own.
+     */
+    commandCostUs: z.number().nonnegative().max(60_000_000).default(0),
+  })
+  .strict();
+
 const latencyStat = z.enum(['mean', 'p50', 'p90', 'p99', 'p999', 'max']);
 const slo = z.discriminatedUnion('metric', [
   z
@@ -227,6 +247,8 @@ export const scenarioSchema = z
     kickers: z.array(kicker).default([]),
     slos: z.array(slo).default([]),
     load: loadSettings.prefault({}),
+    /** The round trip and the server's per-command cost, as the simulator models them. */
+    server: serverSettings.prefault({}),
   })
   .strict()
   .superRefine((scenario, ctx) => {
@@ -283,6 +305,7 @@ export type FailureSpec = NonNullable<WorkerPoolSpec['failure']>;
 export type KickerSpec = Scenario['kickers'][number];
 export type SloSpec = Scenario['slos'][number];
 export type LoadSettings = Scenario['load'];
+export type ServerSettings = Scenario['server'];
 
 /** Every tube a scenario touches, in a stable order: declared ones first, then first use. */
 export function scenarioTubes(scenario: Scenario): string[] {

@@ -6,15 +6,17 @@
 // each kind of client in its own module (producers, workers, worker-lifecycle, periodic).
 import type { RunResult } from '../metrics/result.js';
 import type { Scenario } from '../scenario/schema.js';
-import { classifyPriorities } from '../scenario/priorities.js';
 import { US } from './event-queue.js';
 import { startProducers, arrive } from './producers.js';
 import { kick, sample, startKickers } from './periodic.js';
+import { checkSimulation } from './paranoid.js';
 import { SimulationError } from './replies.js';
 import { buildResult } from './result.js';
 import {
   EV_ARRIVAL,
   EV_CRASH,
+  EV_DELIVER,
+  EV_HAS_SLOT,
   EV_KICK,
   EV_RESTART,
   EV_SAMPLE,
@@ -25,7 +27,7 @@ import {
   type ModelFactory,
 } from './state.js';
 import { connectWorker, crash, restart, startWorkers } from './worker-lifecycle.js';
-import { dispatch, finishJob, touch } from './workers.js';
+import { deliver, dispatch, finishJob, touch } from './workers.js';
 
 export { SimulationError };
 export type { ModelFactory };
@@ -34,21 +36,30 @@ export interface SimulationOptions {
   scenario: Scenario;
   seed: number;
   createModel: ModelFactory;
+  /** Check the model's and the simulator's invariants every this many events (checkSimulation). */
+  paranoidEvery?: number;
 }
 
 export class Simulation {
   finished = false;
+  /** Events (and model ticks) handled so far. */
+  events = 0;
+  /** Invariant checks run so far (paranoid runs). */
+  checks = 0;
 
   private readonly state: SimState;
   private readonly limitUs: number;
+  private readonly paranoidEvery: number;
 
   constructor(options: SimulationOptions) {
     const { scenario, seed } = options;
-    const classes = classifyPriorities(scenario);
-    const state = new SimState(scenario, seed, options.createModel, classes.names);
+    const state = new SimState(scenario, seed, options.createModel);
     this.state = state;
     this.limitUs = Math.round(scenario.maxDurationSeconds * US);
-    startProducers(state, classes.pickers);
+    const every = options.paranoidEvery ?? 0;
+    if (!Number.isInteger(every) || every < 0) throw new RangeError(`paranoidEvery must be a whole number of events, got ${every}`);
+    this.paranoidEvery = every;
+    startProducers(state);
     startWorkers(state);
     startKickers(state);
     state.queue.push(0, EV_SAMPLE, 0, 0);
@@ -74,6 +85,8 @@ export class Simulation {
         break;
       }
       state.nowUs = nextUs;
+      // Replies leave now unless a command's cost says later (the command handlers set it).
+      state.replyAtUs = nextUs;
       if (modelUs <= eventUs) {
         dispatch(state, model.tick(nextUs));
         // A deadline that does not move would spin this loop forever at one instant.
@@ -84,7 +97,9 @@ export class Simulation {
         queue.pop();
         this.handleEvent(queue.poppedKind, queue.poppedTarget, queue.poppedEpoch);
       }
-      if (state.producersActive === 0 && state.liveJobs === 0 && (state.kickerConns.length === 0 || state.buriedJobs === 0)) {
+      this.events++;
+      if (this.paranoidEvery > 0 && this.events % this.paranoidEvery === 0) this.check();
+      if (state.producersActive === 0 && state.putsWaiting === 0 && state.liveJobs === 0 && (state.kickerConns.length === 0 || state.buriedJobs === 0)) {
         this.finished = true;
       }
     }
@@ -104,19 +119,30 @@ export class Simulation {
 
   result(): RunResult {
     if (!this.finished) throw new SimulationError('result() before the run finished');
+    if (this.paranoidEvery > 0) this.check();
     return buildResult(this.state);
+  }
+
+  private check(): void {
+    this.checks++;
+    checkSimulation(this.state);
   }
 
   private handleEvent(kind: number, target: number, epoch: number): void {
     const state = this.state;
-    switch (kind) {
+    // A command that waited for its turn at the server is applied now, without asking again.
+    const hasSlot = (kind & EV_HAS_SLOT) !== 0;
+    switch (kind & ~EV_HAS_SLOT) {
       case EV_ARRIVAL:
-        return arrive(state, target);
+        return arrive(state, target, hasSlot);
       case EV_SERVICE_END:
-        if (state.workers[target].epoch === epoch) finishJob(state, target);
+        if (state.workers[target].epoch === epoch) finishJob(state, target, hasSlot);
         return;
       case EV_TOUCH:
-        if (state.workers[target].epoch === epoch) touch(state, target);
+        if (state.workers[target].epoch === epoch) touch(state, target, hasSlot);
+        return;
+      case EV_DELIVER:
+        if (state.workers[target].epoch === epoch) deliver(state, target);
         return;
       case EV_CRASH:
         if (state.workers[target].epoch === epoch) crash(state, target);

@@ -24,20 +24,21 @@ export function kick(state: SimState, index: number): void {
 
 export function sample(state: SimState): void {
   const now = state.nowUs;
+  state.countSinceLastSample();
   // Every job lives in one of the scenario's tubes, so the tubes' depths sum to the server's;
   // stats-tube is much cheaper for the model to format than the full stats document.
   const total = { ready: 0, reserved: 0, delayed: 0, buried: 0 };
   state.tubes.forEach((tube, i) => {
     // A tube nobody refers to has been garbage-collected: NOT_FOUND means all zeros.
     const depths = readDepths(request(state, state.observer, { kind: 'stats-tube', tube }, 'OK', 'NOT_FOUND'));
-    state.tubeSeries[i].push(now, depths);
+    state.tubeSeries[i].sample(now, depths);
     total.ready += depths.ready;
     total.reserved += depths.reserved;
     total.delayed += depths.delayed;
     total.buried += depths.buried;
   });
-  state.series.push(now, total);
-  // The interval doubles when the series gets long, so the next sample lands on the new grid.
-  const intervalUs = state.series.intervalUs;
-  state.queue.push((Math.floor(now / intervalUs) + 1) * intervalUs, EV_SAMPLE, 0, 0);
+  state.series.sample(now, total);
+  // The step widens when the buckets do, so the next sample lands on the new grid.
+  const stepUs = state.sampleStepUs();
+  state.queue.push((Math.floor(now / stepUs) + 1) * stepUs, EV_SAMPLE, 0, 0);
 }

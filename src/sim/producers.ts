@@ -1,51 +1,41 @@
-// The producer side: one simulated client per scenario producer, putting jobs into its tube at the
-// times its arrival process draws, each with a sampled priority, delay and body, until its stop
-// time, its own job count or the scenario's job count. Every put is recorded in the job table
-// before its replies are dispatched, since a waiting worker may reserve the job at once.
+// The producer side: one simulated client per scenario producer, putting the jobs its workload
+// stream decides (src/workload: when, with which priority, delay and body) until the stream ends
+// or the scenario's job count is reached. A put reaches the server the request leg of the round
+// trip after its intended time, and waits there for its turn when the server is busy. Every put is
+// recorded in the job table before its replies are dispatched, since a waiting worker may reserve
+// the job at once.
 import type { ConnId } from '../model/api.js';
 import type { Request } from '../protocol/types.js';
-import { createArrivals, type ArrivalProcess } from '../scenario/arrivals.js';
-import type { PriorityPicker } from '../scenario/priorities.js';
-import type { Random } from '../scenario/random.js';
+import { producerStream, type ProducerStream, type PutDecision } from '../workload/index.js';
 import { Phase } from './jobs.js';
-import { bodySizeSampler, delaySampler } from './put-samplers.js';
 import { replyTo, unexpected } from './replies.js';
-import { US } from './event-queue.js';
+import { US, ZERO_US } from './event-queue.js';
 import { EV_ARRIVAL, type SimState } from './state.js';
 import { dispatch, request } from './workers.js';
 
 export interface Producer {
   conn: ConnId;
-  tube: number;
-  arrivals: ArrivalProcess;
-  stopUs: number;
-  limit: number;
-  put: number;
+  stream: ProducerStream;
+  /** The put whose arrival event is in the queue. */
+  next: PutDecision | undefined;
+  /** Two decision objects used in turn: the one being put and the next one drawn meanwhile. */
+  spare: PutDecision;
+  /** Puts that reached a busy server, in arrival order, waiting for their turn. */
+  waiting: PutDecision[];
   active: boolean;
-  priority: PriorityPicker;
-  bodyBytes: (random: Random) => number;
-  delaySeconds: (random: Random, nowUs: number) => number;
-  ttrSeconds: number;
 }
 
-export function startProducers(state: SimState, pickers: PriorityPicker[]): void {
-  const scenario = state.scenario;
-  const durationUs = scenario.durationSeconds === undefined ? Infinity : scenario.durationSeconds * US;
-  scenario.producers.forEach((spec, index) => {
+export function startProducers(state: SimState): void {
+  state.scenario.producers.forEach((spec, index) => {
     const conn = state.model.connect(0);
     if (spec.tube !== 'default') request(state, conn, { kind: 'use', tube: spec.tube }, 'USING');
     const producer: Producer = {
       conn,
-      tube: state.tubes.indexOf(spec.tube),
-      arrivals: createArrivals(spec.arrival, spec.startSeconds, state.random),
-      stopUs: Math.min(durationUs, spec.stopSeconds === undefined ? Infinity : spec.stopSeconds * US),
-      limit: spec.jobs ?? Infinity,
-      put: 0,
+      stream: producerStream(state.workload, index, state.seed),
+      next: undefined,
+      spare: emptyDecision(),
+      waiting: [],
       active: true,
-      priority: pickers[index],
-      bodyBytes: bodySizeSampler(spec.bodyBytes),
-      delaySeconds: delaySampler(spec.delaySeconds, spec.runAt),
-      ttrSeconds: spec.ttrSeconds,
     };
     state.producers.push(producer);
     state.producersActive++;
@@ -53,14 +43,22 @@ export function startProducers(state: SimState, pickers: PriorityPicker[]): void
   });
 }
 
+function emptyDecision(): PutDecision {
+  // Times as doubles from the start (-0): see ZERO_US in event-queue.ts.
+  return { index: 0, atUs: ZERO_US, pri: 0, classIndex: 0, group: 0, baseDelaySeconds: 0, delaySeconds: 0, bodyBytes: 0, ttrSeconds: 0 };
+}
+
 function scheduleArrival(state: SimState, producer: Producer, index: number): void {
-  const atSeconds = producer.put < producer.limit ? producer.arrivals.next() : undefined;
-  const atUs = atSeconds === undefined ? Infinity : Math.round(atSeconds * US);
-  if (atUs >= producer.stopUs) {
+  // The decision being put (producer.next, if any) stays intact: the next one goes into the spare.
+  const into = producer.spare;
+  const decision = producer.stream.next(into);
+  if (decision !== undefined) producer.spare = producer.next ?? emptyDecision();
+  producer.next = decision;
+  if (decision === undefined) {
     stopProducer(state, producer);
     return;
   }
-  state.queue.push(atUs, EV_ARRIVAL, index, 0);
+  state.queue.push(decision.atUs + state.requestLegUs, EV_ARRIVAL, index, 0);
 }
 
 function stopProducer(state: SimState, producer: Producer): void {
@@ -69,41 +67,60 @@ function stopProducer(state: SimState, producer: Producer): void {
   state.producersActive--;
 }
 
-export function arrive(state: SimState, index: number): void {
+/** A put reaches the server (hasSlot false), or its turn at a busy server comes (true). */
+export function arrive(state: SimState, index: number, hasSlot: boolean): void {
   const producer = state.producers[index];
-  if (!producer.active) return;
+  let decision: PutDecision;
+  if (hasSlot) {
+    decision = producer.waiting.shift()!;
+    state.putsWaiting--;
+  } else {
+    if (!producer.active) return;
+    decision = producer.next!;
+    // The scenario's job count bounds what the producers send, as a real producer counts.
+    const jobsBound = state.scenario.jobs;
+    if (jobsBound !== undefined && ++state.putsSent >= jobsBound) {
+      for (const p of state.producers) stopProducer(state, p);
+    } else {
+      // The producer sends its next put on its own schedule, whatever the server is doing.
+      scheduleArrival(state, producer, index);
+    }
+    if (state.wire && !state.takeSlot(EV_ARRIVAL, index, 0, 1)) {
+      // Queued behind a busy server while later decisions reuse the objects: keep a copy.
+      producer.waiting.push({ ...decision });
+      state.putsWaiting++;
+      return;
+    }
+  }
+  put(state, producer, decision);
+}
+
+function put(state: SimState, producer: Producer, decision: PutDecision): void {
   const now = state.nowUs;
-  const random = state.random;
-  const choice = producer.priority(random);
-  const delaySeconds = producer.delaySeconds(random, now);
-  const put: Request = {
+  state.replyAtUs = now + state.commandCostUs;
+  const request: Request = {
     kind: 'put',
-    pri: choice.pri,
-    delaySeconds,
-    ttrSeconds: producer.ttrSeconds,
-    body: state.bodies.body(producer.bodyBytes(random)),
+    pri: decision.pri,
+    delaySeconds: decision.delaySeconds,
+    ttrSeconds: decision.ttrSeconds,
+    body: state.bodies.body(decision.bodyBytes),
   };
-  const outputs = state.model.apply(producer.conn, put, now);
+  const outputs = state.model.apply(producer.conn, request, now);
   const inserted = replyTo(outputs, producer.conn);
   if (inserted?.kind !== 'INSERTED') throw unexpected('put', inserted);
   const id = inserted.id;
   const jobs = state.jobs;
   jobs.ensure(id);
   jobs.phase[id] = Phase.Queued;
-  jobs.dueUs[id] = now + delaySeconds * US;
-  jobs.pri[id] = choice.pri;
-  const group = producer.tube * state.classNames.length + choice.classIndex;
-  jobs.group[id] = group;
-  jobs.measured[id] = now >= state.warmupUs ? 1 : 0;
-  state.groups[group].put++;
+  // Due from when the producer meant to send it, as a real producer's clock says (the open loop).
+  const dueUs = decision.atUs + decision.delaySeconds * US;
+  jobs.dueUs[id] = dueUs;
+  jobs.pri[id] = decision.pri;
+  jobs.group[id] = decision.group;
+  jobs.measured[id] = decision.atUs >= state.warmupUs ? 1 : 0;
+  state.groups[decision.group].put++;
   state.addLive();
   state.totalPut++;
-  producer.put++;
   // Only now that the job is on record may a waiting worker's RESERVED for it be handled.
   dispatch(state, outputs);
-  if (state.scenario.jobs !== undefined && state.totalPut >= state.scenario.jobs) {
-    for (const p of state.producers) stopProducer(state, p);
-    return;
-  }
-  scheduleArrival(state, producer, index);
 }

@@ -17,6 +17,7 @@ const STATS: Request = Object.freeze({ kind: 'stats' });
 
 export function buildResult(state: SimState): RunResult {
   const endUs = state.nowUs;
+  state.countSinceLastSample();
   const statsReply = state.model.apply(state.observer, STATS, endUs);
   const ttrExpiries = readCounter(replyTo(statsReply, state.observer), 'job-timeouts');
   const fates = finalFates(state);
@@ -56,7 +57,7 @@ export function buildResult(state: SimState): RunResult {
   });
   const seriesByTube: RunResult['queue']['byTube'] = {};
   state.tubes.forEach((tube, t) => {
-    seriesByTube[tube] = state.tubeSeries[t].snapshot();
+    seriesByTube[tube] = state.tubeSeries[t].depths();
   });
 
   const measured: Omit<RunResult, 'slo' | 'pass'> = {
@@ -80,7 +81,8 @@ export function buildResult(state: SimState): RunResult {
     latency: all.latency,
     byTube,
     byPriority,
-    queue: { all: state.series.snapshot(), byTube: seriesByTube },
+    queue: { all: state.series.depths(), byTube: seriesByTube },
+    rates: state.series.rates(),
   };
   const slo = evaluateSlos(measured, state.scenario.slos);
   return { ...measured, slo, pass: slo.every((s) => s.pass) };

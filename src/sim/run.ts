@@ -10,13 +10,14 @@ export const EVENTS_PER_SLICE = 100_000;
 
 export const defaultModelFactory: ModelFactory = ({ pickWaiter }) => createModel({ pickWaiter });
 
-export function createSimulation(scenario: Scenario, seed: number, model: ModelFactory = defaultModelFactory): Simulation {
-  return new Simulation({ scenario, seed, createModel: model });
+/** paranoidEvery: check the invariants every this many events (0: never), as `sim --paranoid`. */
+export function createSimulation(scenario: Scenario, seed: number, model: ModelFactory = defaultModelFactory, paranoidEvery = 0): Simulation {
+  return new Simulation({ scenario, seed, createModel: model, paranoidEvery });
 }
 
 /** Runs a scenario to completion synchronously; onProgress gets a fraction between slices. */
-export function simulate(scenario: Scenario, seed: number, onProgress?: (fraction: number) => void): RunResult {
-  const simulation = createSimulation(scenario, seed);
+export function simulate(scenario: Scenario, seed: number, onProgress?: (fraction: number) => void, paranoidEvery = 0): RunResult {
+  const simulation = createSimulation(scenario, seed, defaultModelFactory, paranoidEvery);
   while (!simulation.step(EVENTS_PER_SLICE)) onProgress?.(simulation.progress());
   return simulation.result();
 }

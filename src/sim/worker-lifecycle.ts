@@ -1,31 +1,29 @@
 // The worker side, per worker: building the pools from the scenario, connecting (watch, ignore,
 // first reserve), and crashing, hung or disconnected, then restarting on a fresh connection. Apart
 // from workers.ts because none of it runs per job, only at start and on the rare crash.
-import { createServiceTime } from '../scenario/service.js';
 import { US, ZERO_US } from './event-queue.js';
 import { Phase } from './jobs.js';
 import { EV_RESTART, EV_WORKER_START, type SimState } from './state.js';
-import { dispatch, request, reserve, type Pool, type Worker } from './workers.js';
+import { dispatch, request, reserve, type Worker } from './workers.js';
 
 export function startWorkers(state: SimState): void {
-  for (const spec of state.scenario.workers) {
-    const defaultService = createServiceTime(spec.service);
-    const pool: Pool = {
-      watch: spec.watch,
-      serviceByTube: state.tubes.map((tube) => {
-        const byTube = spec.serviceByTube?.[tube];
-        return byTube ? createServiceTime(byTube) : defaultService;
-      }),
-      failure: spec.failure,
-      crash: spec.crash,
-      touchUs: spec.touchEverySeconds === undefined ? 0 : Math.round(spec.touchEverySeconds * US),
-    };
+  state.scenario.workers.forEach((spec, pool) => {
     for (let i = 0; i < spec.count; i++) {
       const index = state.workers.length;
-      state.workers.push({ pool, conn: -1, job: 0, epoch: 0, startUs: ZERO_US, endUs: ZERO_US, fails: false });
+      state.workers.push({
+        pool,
+        conn: -1,
+        job: 0,
+        epoch: 0,
+        startUs: ZERO_US,
+        endUs: ZERO_US,
+        touchAtUs: ZERO_US,
+        decision: { index: 0, serviceUs: ZERO_US, crashes: false, workUs: ZERO_US, fails: false },
+        inbound: 0,
+      });
       state.queue.push(Math.round(spec.startSeconds * US), EV_WORKER_START, index, 0);
     }
-  }
+  });
 }
 
 export function connectWorker(state: SimState, index: number): void {
@@ -33,14 +31,15 @@ export function connectWorker(state: SimState, index: number): void {
   const conn = state.model.connect(state.nowUs);
   worker.conn = conn;
   state.workerOfConn[conn] = index;
-  for (const tube of worker.pool.watch) request(state, conn, { kind: 'watch', tube }, 'WATCHING');
-  if (!worker.pool.watch.includes('default')) request(state, conn, { kind: 'ignore', tube: 'default' }, 'WATCHING');
+  const watch = state.scenario.workers[worker.pool].watch;
+  for (const tube of watch) request(state, conn, { kind: 'watch', tube }, 'WATCHING');
+  if (!watch.includes('default')) request(state, conn, { kind: 'ignore', tube: 'default' }, 'WATCHING');
   reserve(state, index);
 }
 
 export function crash(state: SimState, index: number): void {
   const worker = state.workers[index];
-  const crashSpec = worker.pool.crash!;
+  const crashSpec = state.scenario.workers[worker.pool].crash!;
   const id = worker.job;
   state.crashes++;
   worker.job = 0;

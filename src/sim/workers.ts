@@ -1,36 +1,36 @@
-// The worker side, per job: a worker reserves, works for a sampled service time while touching a
-// long job, then deletes it, or on failure releases it with backoff or buries it. Requests to the
-// model go through here too, because any request may hand a job to a waiting worker: a RESERVED
-// reply is routed to its worker. Connecting, crashing and restarting are in worker-lifecycle.ts.
+// The worker side, per job: a worker reserves, and for each job it gets takes its pool's next
+// decision (src/workload): works that long while touching a long job, then deletes it, or on
+// failure releases it with backoff or buries it, or dies part-way. With a round trip, what a
+// worker sends reaches the server a request leg later and a RESERVED reaches the worker a reply
+// leg after the server sent it. Requests to the model go through here too, because any request
+// may hand a job to a waiting worker: a RESERVED reply is routed to its worker. Connecting,
+// crashing and restarting are in worker-lifecycle.ts.
 import type { ConnId, Output } from '../model/api.js';
 import type { Reply, Request } from '../protocol/types.js';
-import type { Scenario } from '../scenario/schema.js';
-import { backoffSeconds, type ServiceTimeSampler } from '../scenario/service.js';
+import { failureAction, type WorkDecision } from '../workload/index.js';
 import { Phase } from './jobs.js';
 import { replyTo, unexpected } from './replies.js';
-import { EV_CRASH, EV_SERVICE_END, EV_TOUCH, type SimState } from './state.js';
+import { EV_CRASH, EV_DELIVER, EV_SERVICE_END, EV_TOUCH, type SimState } from './state.js';
 
 const RESERVE: Request = Object.freeze({ kind: 'reserve' });
 
-export interface Pool {
-  watch: readonly string[];
-  /** Service time per tube index, for pools whose tubes take different work. */
-  serviceByTube: ServiceTimeSampler[];
-  failure: Scenario['workers'][number]['failure'];
-  crash: Scenario['workers'][number]['crash'];
-  touchUs: number;
-}
-
 export interface Worker {
-  pool: Pool;
+  /** Index of the worker's pool in the scenario (and of its decision stream). */
+  pool: number;
   conn: ConnId;
   /** The job being worked on, 0 when idle or crashed. */
   job: number;
   /** Bumped per job and per crash, so events of an earlier job are recognised as stale. */
   epoch: number;
+  /** When the job reached the worker, and when its work ends (the service time, or the crash). */
   startUs: number;
   endUs: number;
-  fails: boolean;
+  /** When the worker sends its next touch. */
+  touchAtUs: number;
+  /** This job's decision from the pool's stream (one object per worker, reused). */
+  decision: WorkDecision;
+  /** A RESERVED on its way to the worker (with a round trip): the job's id. */
+  inbound: number;
 }
 
 export function reserve(state: SimState, index: number): void {
@@ -38,6 +38,7 @@ export function reserve(state: SimState, index: number): void {
   dispatch(state, state.model.apply(state.workers[index].conn, RESERVE, state.nowUs));
 }
 
+/** A job reaches its worker: record its wait, draw the pool's next decision, schedule its end. */
 function onReserved(state: SimState, index: number, id: number): void {
   const now = state.nowUs;
   const jobs = state.jobs;
@@ -63,64 +64,69 @@ function onReserved(state: SimState, index: number, id: number): void {
   jobs.phase[id] = Phase.Running;
   jobs.runner[id] = index;
 
-  const random = state.random;
-  const pool = worker.pool;
-  const serviceUs = pool.serviceByTube[group.tube](random);
+  const decision = state.poolStreams[worker.pool].next(group.tube, worker.decision);
   worker.job = id;
   worker.epoch++;
   worker.startUs = now;
-  let stopUs: number;
-  if (pool.crash !== undefined && random.uniform() < pool.crash.probability) {
-    stopUs = now + Math.floor(random.uniform() * serviceUs);
-    state.queue.push(stopUs, EV_CRASH, index, worker.epoch);
-  } else {
-    stopUs = now + serviceUs;
-    worker.fails = pool.failure !== undefined && random.uniform() < pool.failure.probability;
-    state.queue.push(stopUs, EV_SERVICE_END, index, worker.epoch);
+  const endUs = now + decision.workUs;
+  worker.endUs = endUs;
+  // What the worker sends at endUs (delete, release or bury, and the next reserve; or the close of
+  // a dead process) reaches the server the request leg later.
+  state.queue.push(endUs + state.requestLegUs, decision.crashes ? EV_CRASH : EV_SERVICE_END, index, worker.epoch);
+  const touchUs = state.workload.pools[worker.pool].touchUs;
+  if (touchUs > 0 && now + touchUs < endUs) {
+    worker.touchAtUs = now + touchUs;
+    state.queue.push(worker.touchAtUs + state.requestLegUs, EV_TOUCH, index, worker.epoch);
   }
-  worker.endUs = stopUs;
-  if (pool.touchUs > 0 && now + pool.touchUs < stopUs) state.queue.push(now + pool.touchUs, EV_TOUCH, index, worker.epoch);
 }
 
-export function finishJob(state: SimState, index: number): void {
-  const now = state.nowUs;
+/** The worker's outcome reaches the server (or gets its turn there): delete, release or bury, then reserve. */
+export function finishJob(state: SimState, index: number, hasSlot: boolean): void {
   const worker = state.workers[index];
+  if (state.wire && !hasSlot && !state.takeSlot(EV_SERVICE_END, index, worker.epoch, 2)) return;
+  const now = state.nowUs;
   const id = worker.job;
   const jobs = state.jobs;
   const group = state.groups[jobs.group[id]];
   const measured = jobs.measured[id] === 1;
-  if (measured) group.serviceUs.record(now - worker.startUs);
+  state.replyAtUs = now + state.commandCostUs;
+  // The worker reads the answer a reply leg after the server sends it: that ends the attempt.
+  const answeredUs = state.replyAtUs + state.replyLegUs;
+  if (measured) group.serviceUs.record(answeredUs - worker.startUs);
   worker.job = 0;
-  if (!worker.fails) {
+  if (!worker.decision.fails) {
     const reply = request(state, worker.conn, { kind: 'delete', id }, 'DELETED', 'NOT_FOUND');
     if (reply.kind === 'DELETED') {
       jobs.phase[id] = Phase.Done;
       state.removeLive();
       group.completed++;
-      if (measured) group.endToEndUs.record(Math.max(0, now - jobs.dueUs[id]));
+      state.totalCompleted++;
+      if (measured) group.endToEndUs.record(Math.max(0, answeredUs - jobs.dueUs[id]));
     } else {
       finishedLate(state, id, index);
     }
   } else {
     fail(state, index, id);
   }
+  // The reserve went out with the outcome, right behind it.
+  state.replyAtUs = now + 2 * state.commandCostUs;
   reserve(state, index);
 }
 
 function fail(state: SimState, index: number, id: number): void {
-  const failure = state.workers[index].pool.failure!;
+  const worker = state.workers[index];
   const jobs = state.jobs;
-  if (failure.policy === 'retry' && jobs.retries[id] < failure.maxRetries) {
-    const delaySeconds = backoffSeconds(jobs.retries[id], failure.backoffSeconds, failure.backoffFactor, failure.maxBackoffSeconds);
-    const release: Request = { kind: 'release', id, pri: jobs.pri[id], delaySeconds };
-    const reply = request(state, state.workers[index].conn, release, 'RELEASED', 'NOT_FOUND');
+  const action = failureAction(state.workload.pools[worker.pool].spec.failure!, jobs.retries[id]);
+  if (action.kind === 'release') {
+    const release: Request = { kind: 'release', id, pri: jobs.pri[id], delaySeconds: action.delaySeconds };
+    const reply = request(state, worker.conn, release, 'RELEASED', 'NOT_FOUND');
     if (reply.kind !== 'RELEASED') return finishedLate(state, id, index);
     jobs.retries[id]++;
     state.retries++;
     jobs.phase[id] = Phase.Retrying;
     return;
   }
-  const reply = request(state, state.workers[index].conn, { kind: 'bury', id, pri: jobs.pri[id] }, 'BURIED', 'NOT_FOUND');
+  const reply = request(state, worker.conn, { kind: 'bury', id, pri: jobs.pri[id] }, 'BURIED', 'NOT_FOUND');
   if (reply.kind !== 'BURIED') return finishedLate(state, id, index);
   jobs.phase[id] = Phase.Buried;
   state.removeLive();
@@ -133,12 +139,21 @@ function finishedLate(state: SimState, id: number, index: number): void {
   if (state.jobs.runner[id] === index && state.jobs.phase[id] === Phase.Running) state.jobs.phase[id] = Phase.Abandoned;
 }
 
-export function touch(state: SimState, index: number): void {
+export function touch(state: SimState, index: number, hasSlot: boolean): void {
   const worker = state.workers[index];
+  if (state.wire && !hasSlot && !state.takeSlot(EV_TOUCH, index, worker.epoch, 1)) return;
   // NOT_FOUND: the TTR already ran out; the worker does not notice until it finishes.
   request(state, worker.conn, { kind: 'touch', id: worker.job }, 'TOUCHED', 'NOT_FOUND');
-  const nextUs = state.nowUs + worker.pool.touchUs;
-  if (nextUs < worker.endUs) state.queue.push(nextUs, EV_TOUCH, index, worker.epoch);
+  const nextUs = worker.touchAtUs + state.workload.pools[worker.pool].touchUs;
+  if (nextUs < worker.endUs) {
+    worker.touchAtUs = nextUs;
+    state.queue.push(nextUs + state.requestLegUs, EV_TOUCH, index, worker.epoch);
+  }
+}
+
+/** A RESERVED reaches its worker, a reply leg after the server sent it. */
+export function deliver(state: SimState, index: number): void {
+  onReserved(state, index, state.workers[index].inbound);
 }
 
 // ---- talking to the model ------------------------------------------------------------------
@@ -160,7 +175,14 @@ export function dispatch(state: SimState, outputs: Output[]): void {
     const index = state.workerOfConn[output.conn];
     if (index === undefined || !('reply' in output)) continue;
     const reply = output.reply;
-    if (reply.kind === 'RESERVED') onReserved(state, index, reply.id);
-    else if (reply.kind === 'DEADLINE_SOON' || reply.kind === 'TIMED_OUT') throw unexpected('reserve', reply);
+    if (reply.kind === 'RESERVED') {
+      if (!state.wire) {
+        onReserved(state, index, reply.id);
+      } else {
+        const worker = state.workers[index];
+        worker.inbound = reply.id;
+        state.queue.push(state.replyAtUs + state.replyLegUs, EV_DELIVER, index, worker.epoch);
+      }
+    } else if (reply.kind === 'DEADLINE_SOON' || reply.kind === 'TIMED_OUT') throw unexpected('reserve', reply);
   }
 }

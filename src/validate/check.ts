@@ -1,0 +1,158 @@
+// The prediction bands and the check of a measurement against them. Pure: results in, verdicts out.
+import type { RunResult } from '../metrics/result.js';
+import { metricLabel, metricRefs, readMetric, type MetricRef, type Reading } from './metrics.js';
+
+export const VALIDATION_VERSION = 1;
+
+export interface BandOptions {
+  /** Widening of the seeds' range on each side by this fraction of its own width (0.5: half of max - min). */
+  spread: number;
+  /** Relative widening on each side, of the edge's value (0.05: 5% below the lowest, above the highest). */
+  tolerance: number;
+  /** Absolute widening of latency bands on each side (µs): what the real clock adds and the simulator cannot see. */
+  slackUs: number;
+}
+
+export const DEFAULT_BAND_OPTIONS: BandOptions = { spread: 1, tolerance: 0.05, slackUs: 1000 };
+
+/** Jobs a latency statistic needs before it is checked: 10 beyond a percentile, 20 for mean and p50. */
+export function jobsNeeded(stat: 'mean' | 'p50' | 'p90' | 'p99'): number {
+  switch (stat) {
+    case 'mean':
+    case 'p50':
+      return 20;
+    case 'p90':
+      return 100;
+    case 'p99':
+      return 1000;
+  }
+}
+
+export interface Band {
+  metric: MetricRef;
+  label: string;
+  /** One value per simulated group of seeds (the median of the group's runs when it has several). */
+  values: number[];
+  min: number;
+  median: number;
+  max: number;
+  /** The band: [min, max] widened by the spread and the tolerance, and by the slack for latencies. */
+  lo: number;
+  hi: number;
+  /** Jobs behind the statistic in a typical simulated run (median over the groups). */
+  jobs: number;
+}
+
+export type Status = 'inside' | 'below' | 'above' | 'unchecked';
+
+export interface Verdict extends Band {
+  measured: number | null;
+  measuredJobs: number;
+  status: Status;
+  /** Why a metric was not checked. */
+  note?: string;
+  /** How many of the simulated values lie below the measurement: where it ranks among the seeds. */
+  rank: number | null;
+}
+
+export interface Validation {
+  kind: 'validation';
+  version: typeof VALIDATION_VERSION;
+  scenario: string;
+  /** How long the producers ran, on both sides (the scenario's durationSeconds or --duration). */
+  durationSeconds: number | null;
+  /** Simulated: `groups` groups of `repeat` seeds each, seeds firstSeed, firstSeed + 1, ... */
+  simulated: { firstSeed: number; groups: number; repeat: number };
+  /** Real runs (the median of them is the measurement): their seeds and where they ran. */
+  measured: { seeds: number[]; target: string; interrupted: boolean; errors: string[] };
+  options: BandOptions;
+  /** The scenario's round trip and command cost as the simulator used them. */
+  server: { roundTripUs: number; commandCostUs: number };
+  rows: Verdict[];
+  /** Every checked metric lies inside its band, and the real runs completed without errors. */
+  agree: boolean;
+}
+
+/** The median of numbers (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** One reading for a set of runs: the median of their values, the fewest jobs any of them had. */
+function readRuns(runs: readonly RunResult[], ref: MetricRef): Reading | undefined {
+  const readings = runs.map((r) => readMetric(r, ref)).filter((r): r is Reading => r !== undefined);
+  if (readings.length === 0) return undefined;
+  return { value: median(readings.map((r) => r.value)), jobs: Math.min(...readings.map((r) => r.jobs)) };
+}
+
+/**
+ * The simulator's band per metric, from groups of simulated runs (each group as many runs as the
+ * real side repeats). Metrics come from the first run: every seed has the same tubes and classes.
+ */
+export function predictionBands(groups: readonly (readonly RunResult[])[], options: BandOptions = DEFAULT_BAND_OPTIONS): Band[] {
+  if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new RangeError('a prediction needs at least one run in every group');
+  if (!(options.spread >= 0) || !(options.tolerance >= 0) || !(options.slackUs >= 0)) throw new RangeError('spread, tolerance and slack are 0 or more');
+  const bands: Band[] = [];
+  for (const metric of metricRefs(groups[0][0])) {
+    const readings = groups.map((g) => readRuns(g, metric)).filter((r): r is Reading => r !== undefined);
+    if (readings.length === 0) continue;
+    const values = readings.map((r) => r.value);
+    const min = Math.min(...values);
+    const max = Math.max(...values);
+    const slack = metric.kind === 'latency' ? options.slackUs : 0;
+    const widen = (max - min) * options.spread;
+    bands.push({
+      metric,
+      label: metricLabel(metric),
+      values,
+      min,
+      median: median(values),
+      max,
+      lo: Math.max(0, min * (1 - options.tolerance) - widen - slack),
+      hi: max * (1 + options.tolerance) + widen + slack,
+      jobs: median(readings.map((r) => r.jobs)),
+    });
+  }
+  return bands;
+}
+
+/** Each band against the measurement (the median of the real runs). */
+export function checkMeasurement(bands: readonly Band[], measuredRuns: readonly RunResult[]): Verdict[] {
+  if (measuredRuns.length === 0) throw new RangeError('nothing measured');
+  return bands.map((band): Verdict => {
+    const reading = readRuns(measuredRuns, band.metric);
+    if (reading === undefined) {
+      return { ...band, measured: null, measuredJobs: 0, status: 'unchecked', note: 'not in the real run', rank: null };
+    }
+    const rank = band.values.filter((v) => v < reading.value).length;
+    const base = { ...band, measured: reading.value, measuredJobs: reading.jobs, rank };
+    if (band.metric.kind === 'latency') {
+      const needed = jobsNeeded(band.metric.stat);
+      const fewest = Math.min(reading.jobs, band.jobs);
+      if (fewest < needed) {
+        return { ...base, status: 'unchecked', note: `${fewest} jobs; ${band.metric.stat} is checked from ${needed}` };
+      }
+    }
+    const status: Status = reading.value < band.lo ? 'below' : reading.value > band.hi ? 'above' : 'inside';
+    return { ...base, status };
+  });
+}
+
+export interface ValidationFacts {
+  scenario: string;
+  durationSeconds: number | null;
+  simulated: Validation['simulated'];
+  measured: Validation['measured'];
+  options: BandOptions;
+  server: Validation['server'];
+}
+
+/** The whole verdict: agree when every checked metric is inside and the real runs were sound. */
+export function validation(facts: ValidationFacts, rows: Verdict[]): Validation {
+  const inside = rows.every((r) => r.status === 'inside' || r.status === 'unchecked');
+  const sound = !facts.measured.interrupted && facts.measured.errors.length === 0;
+  return { kind: 'validation', version: VALIDATION_VERSION, ...facts, rows, agree: inside && sound && rows.some((r) => r.status === 'inside') };
+}
