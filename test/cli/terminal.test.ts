@@ -115,6 +115,15 @@ describe('the seed is printed once per run', () => {
       const text = loadStartSummary(passing, 'reports/latest/load/report.md');
       expect(text.trimEnd().split('\n')).toHaveLength(5);
       expect(text).toMatch(/^PASS {2}\d+ jobs put, /);
+      // A busy machine's warnings about the load generator take one line, whatever their number.
+      const warned = (warnings: string[]): string =>
+        loadStartSummary({ ...passing, load: { ...passing.load, harness: { ...passing.load.harness!, warnings } } }, 'r.md');
+      const one = warned(['worker service took 6.66 ms on average against 5.76 ms configured (+16%): the timers ran late, so it goes on']);
+      expect(one.trimEnd().split('\n'), one).toHaveLength(6);
+      expect(one).toMatch(/\n {6}warning: worker service took 6.66 ms on average against 5.76 ms configured \(\+16%\)\n/);
+      const three = warned(['a long first warning: '.repeat(3), 'a second one: x', 'a third: y']);
+      expect(three.trimEnd().split('\n')).toHaveLength(6);
+      expect(tooWide(three)).toEqual([]);
       const failed: LoadResult = {
         ...passing,
         pass: false,
