@@ -17,6 +17,8 @@ interface ServeOptions {
   profile: Profile;
   fault: FaultSpec[];
   binlog?: string;
+  binlogSkipCorrupt?: boolean;
+  binlogSegmentBytes?: number;
 }
 
 function collectFault(value: string, previous: FaultSpec[]): FaultSpec[] {
@@ -57,7 +59,13 @@ export function register(program: Command): void {
         'With --binlog DIR, jobs survive a restart as with beanstalkd -b DIR: ready, delayed and\n' +
         'buried jobs come back with their ids, a reserved job comes back ready; counters, pauses\n' +
         'and empty tubes do not. DIR is created if missing and holds one server at a time (a\n' +
-        'second one exits with status 2). Each record is written before the reply goes out.',
+        'second one exits with status 2). Each record is written before the reply goes out.\n' +
+        'DIR holds segment files of at most 8 MiB (--binlog-segment-bytes), compacted while the\n' +
+        'server runs to about twice the live jobs plus two segments. Every record has a\n' +
+        'checksum: a damaged record stops the start, naming it, unless --binlog-skip-corrupt is\n' +
+        'given (its job is lost; the number of records skipped is printed). A binlog.jsonl of an\n' +
+        'earlier beanlab is read and converted.',
+
     )
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port; 0 picks a free one', integerIn('--port', 0, 65535), 11300)
@@ -70,6 +78,8 @@ export function register(program: Command): void {
     )
     .option('--profile <version>', `beanstalkd version to follow (${PROFILES.join(' or ')})`, profile, '1.12')
     .option('--binlog <dir>', 'keep jobs in DIR across restarts (like beanstalkd -b DIR); see below')
+    .option('--binlog-skip-corrupt', 'start past damaged binlog records instead of refusing to (they are counted and named)')
+    .option('--binlog-segment-bytes <bytes>', 'largest binlog segment file, like beanstalkd -s (default 8 MiB)', integerIn('--binlog-segment-bytes', 4096, MAX_JOB_SIZE_LIMIT))
     .option(
       '--fault <name[=value]>',
       `inject a fault, to check that a conformance run catches it (repeatable): ${FAULTS.map((f) => f.name + (f.takesValue ? '=N' : '')).join(', ')}`,
@@ -77,6 +87,9 @@ export function register(program: Command): void {
       [],
     )
     .action(async (options: ServeOptions) => {
+      for (const [given, name] of [[options.binlogSkipCorrupt, '--binlog-skip-corrupt'], [options.binlogSegmentBytes, '--binlog-segment-bytes']] as const) {
+        if (given !== undefined && options.binlog === undefined) throw new UsageError(`${name} needs --binlog DIR`);
+      }
       const where = options.unix !== undefined ? `unix:${options.unix}` : `${options.host}:${options.port}`;
       const server = await startServer({
         ...(options.unix !== undefined ? { path: options.unix } : { host: options.host, port: options.port }),
@@ -84,7 +97,14 @@ export function register(program: Command): void {
         profile: options.profile,
         ...(options.fault.length > 0 ? { intercept: faultIntercept(options.fault) } : {}),
         ...(options.binlog !== undefined
-          ? { binlog: { dir: options.binlog, onWarning: (message: string) => process.stderr.write(`beanlab serve: warning: ${message}\n`) } }
+          ? {
+              binlog: {
+                dir: options.binlog,
+                skipCorrupt: options.binlogSkipCorrupt ?? false,
+                ...(options.binlogSegmentBytes !== undefined ? { segmentBytes: options.binlogSegmentBytes } : {}),
+                onWarning: (message: string) => process.stderr.write(`beanlab serve: warning: ${message}\n`),
+              },
+            }
           : {}),
       }).catch((error: NodeJS.ErrnoException) => {
         if (error instanceof BinlogError) throw new UsageError(error.message);

@@ -40,7 +40,14 @@ export interface ServerOptions {
    * jobs there are restored first, then put, delete, bury, kick and delayed releases are written.
    * Throws BinlogLockedError when another server uses the directory.
    */
-  binlog?: { dir: string; onWarning?(message: string): void };
+  binlog?: {
+    dir: string;
+    onWarning?(message: string): void;
+    /** Start past damaged records (reported through onWarning) instead of refusing to. */
+    skipCorrupt?: boolean;
+    /** Segment size; the binlog's default otherwise. */
+    segmentBytes?: number;
+  };
   /** A connection's input made the model or parser throw; that connection was closed. */
   onInternalError?(error: unknown): void;
 }
@@ -99,7 +106,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   });
   // The journal sits next to the model, inside any fault wrapper, so it records what the model did.
   const binlog = opts.binlog
-    ? openBinlog(baseModel, { dir: opts.binlog.dir, nowUs: monotonicNowUs(), wallNowUs: Date.now() * 1000, onWarning: opts.binlog.onWarning })
+    ? openBinlog(baseModel, { ...opts.binlog, nowUs: monotonicNowUs(), wallNowUs: Date.now() * 1000 })
     : undefined;
   const served = binlog?.model ?? baseModel;
   const model = intercept.model ? intercept.model(served) : served;
