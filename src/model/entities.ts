@@ -1,6 +1,9 @@
 // The model's mutable records. Plain classes with every field set in the constructor so V8
 // gives each a single stable shape (fast property access, no dictionary mode).
 import type { ConnId } from './api.js';
+
+/** A job's body as the model keeps it (see BodyPacking): its length is the body's size either way. */
+export type StoredBody = Uint8Array | string;
 import { JobHeap } from './heap.js';
 
 export const READY = 0;
@@ -44,7 +47,7 @@ export class Job {
     readonly ttrSeconds: number,
     /** Model time (µs since the model's start), like every time inside the core. */
     readonly createdUs: number,
-    readonly body: Uint8Array,
+    readonly body: StoredBody,
   ) {}
 
   get counters(): JobCounters {

@@ -6,6 +6,7 @@ import type { ConnId, ReferenceModel, ServerInfo } from '../model/api.js';
 import { createModel } from '../model/index.js';
 import type { Profile } from '../protocol/types.js';
 import { openBinlog } from './binlog.js';
+import { smallBodiesAsStrings } from './body-packing.js';
 import { Engine, type EngineSink } from './engine.js';
 import { monotonicNowUs } from './clock.js';
 import { processServerInfo } from './server-info.js';
@@ -103,6 +104,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     maxJobSize: opts.maxJobSize,
     startUs: monotonicNowUs(),
     info: processServerInfo(opts.info),
+    bodyPacking: smallBodiesAsStrings,
   });
   // The journal sits next to the model, inside any fault wrapper, so it records what the model did.
   const binlog = opts.binlog
