@@ -83,6 +83,7 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
       if (job === undefined || (job.state === RESERVED && job.owner !== conn)) return notFound(core, conn);
       core.detach(job);
       core.jobs.delete(job.id);
+      job.retire();
       const tube = job.tube;
       tube.jobs--;
       tube.cmdDelete++;

@@ -252,8 +252,9 @@ export class ModelCore {
 
   reserve(conn: Conn, job: Job, candidates?: readonly ConnId[]): void {
     job.state = RESERVED;
-    job.owner = conn;
-    job.deadlineUs = this.clockUs + job.ttrSeconds * US_PER_SECOND;
+    const away = job.awayFields();
+    away.owner = conn;
+    away.deadlineUs = this.clockUs + job.ttrSeconds * US_PER_SECOND;
     job.reserves++;
     this.reservedCount++;
     job.tube.reserved++;

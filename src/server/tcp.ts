@@ -51,6 +51,12 @@ export interface ServerOptions {
   };
   /** A connection's input made the model or parser throw; that connection was closed. */
   onInternalError?(error: unknown): void;
+  /**
+   * Called once the server has been idle (no socket event, no timer) for `afterMs` after being
+   * busy: `beanlab serve` collects garbage there, so what a burst of traffic left behind is
+   * returned while nothing else needs the CPU, rather than whenever the next burst forces it.
+   */
+  whenIdle?: { afterMs: number; run(): void };
 }
 
 export interface ConnectionInfo {
@@ -193,6 +199,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     guarded(() => engine.tick(monotonicNowUs()));
   }
 
+  // The idle timer restarts with every event; it fires once after a quiet spell.
+  let busySinceIdle = false;
+  const idleTimer = opts.whenIdle
+    ? setTimeout(function onIdle() {
+        if (!busySinceIdle || stopped) return;
+        busySinceIdle = false;
+        opts.whenIdle!.run();
+      }, opts.whenIdle.afterMs).unref()
+    : undefined;
+
   /** Runs one engine event, then re-arms the timer. */
   function guarded(event: () => void): void {
     try {
@@ -202,6 +218,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       opts.onInternalError?.(error);
     }
     armTimer();
+    if (idleTimer) {
+      busySinceIdle = true;
+      idleTimer.refresh();
+    }
   }
 
   function onConnection(socket: net.Socket): void {
@@ -273,6 +293,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     close: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (idleTimer) clearTimeout(idleTimer);
       timer = undefined;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const peer of peers.values()) peer.socket.destroy();

@@ -1,10 +1,12 @@
-// The embedded server's model keeps small bodies as one-byte strings (issue 13, item 6): every
-// byte value survives, replies carry the same bytes as an unpacked model's, and a held job
-// costs what the packing promises.
+// What a held job costs the embedded server (issue 13, item 6). Its model keeps small bodies as
+// one-byte strings (every byte value survives, replies carry the same bytes as an unpacked
+// model's), and a READY job carries none of the fields only a job out of READY needs (those are
+// reused once a job is deleted, and must then start from zero).
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createModel, type Output } from '../../src/model/index.js';
+import { parseStatsYaml } from '../../src/protocol/stats-yaml.js';
 import { RequestParser } from '../../src/protocol/parser.js';
 import { smallBodiesAsStrings } from '../../src/server/body-packing.js';
 import { LARGE_BODY_BYTES } from '../../src/server/engine.js';
@@ -71,5 +73,53 @@ describe('small bodies as one-byte strings', () => {
     const perJob = (heapBytes() - before) / JOBS;
     expect(model.jobCount()).toBe(JOBS);
     expect(perJob).toBeLessThan(330);
+  });
+});
+
+describe("the fields of a job out of READY, reused after a delete", () => {
+  it('start from zero for the next job: counters, deadline, owner and links', () => {
+    const model = createModel({ startUs: 0 });
+    const a = model.connect(0);
+    const b = model.connect(0);
+    const stats = (id: number): Record<string, string> => {
+      const [out] = model.apply(a, { kind: 'stats-job', id }, 10);
+      if (!('reply' in out) || out.reply.kind !== 'OK') throw new Error('no stats');
+      return Object.fromEntries(parseStatsYaml(Buffer.from(out.reply.body).toString('latin1')));
+    };
+    const put = (conn: number, nowUs: number, delaySeconds = 0) => {
+      const [out] = model.apply(conn, { kind: 'put', pri: 0, delaySeconds, ttrSeconds: 5, body: new Uint8Array(1) }, nowUs);
+      return (out as { reply: { id: number } }).reply.id;
+    };
+    // Jobs that gather every counter, a deadline, an owner and list links, all held at once,
+    // then go: their fields become spares.
+    const SECOND_US = 1_000_000;
+    const ids = Array.from({ length: 20 }, () => put(a, 0));
+    for (const id of ids) {
+      for (const request of [
+        { kind: 'reserve-job', id },
+        { kind: 'release', id, pri: 0, delaySeconds: 0 },
+        { kind: 'reserve-job', id },
+        { kind: 'bury', id, pri: 0 },
+        { kind: 'kick-job', id },
+      ] as const) {
+        expect(model.apply(a, request, 0)).toHaveLength(1);
+      }
+      model.apply(b, { kind: 'reserve-job', id }, 0);
+    }
+    model.tick(6 * SECOND_US); // every TTR runs out: a timeout each
+    for (const id of ids) expect(model.apply(a, { kind: 'delete', id }, 6 * SECOND_US)).toEqual([{ conn: a, reply: { kind: 'DELETED' } }]);
+    const nowUs = 7 * SECOND_US;
+    const fresh = [put(a, nowUs), put(a, nowUs, 100), put(b, nowUs), put(a, nowUs)];
+    model.apply(b, { kind: 'reserve-job', id: fresh[2] }, nowUs);
+    model.apply(a, { kind: 'reserve-job', id: fresh[3] }, nowUs);
+    model.apply(a, { kind: 'bury', id: fresh[3], pri: 0 }, nowUs);
+    expect(stats(fresh[0])).toMatchObject({ state: 'ready', reserves: '0', timeouts: '0', releases: '0', buries: '0', kicks: '0', 'time-left': '0' });
+    expect(stats(fresh[1])).toMatchObject({ state: 'delayed', reserves: '0', timeouts: '0', releases: '0', buries: '0', kicks: '0' });
+    expect(stats(fresh[2])).toMatchObject({ state: 'reserved', reserves: '1', timeouts: '0', releases: '0', buries: '0', kicks: '0' });
+    expect(stats(fresh[3])).toMatchObject({ state: 'buried', reserves: '1', timeouts: '0', releases: '0', buries: '1', kicks: '0' });
+    expect(model.job(fresh[0])?.reservedBy).toBeUndefined();
+    expect(model.job(fresh[2])?.reservedBy).toBe(b);
+    expect(model.apply(a, { kind: 'peek-buried' }, nowUs)).toMatchObject([{ reply: { kind: 'FOUND', id: fresh[3] } }]);
+    model.checkInvariants();
   });
 });
