@@ -199,8 +199,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     guarded(() => engine.tick(monotonicNowUs()));
   }
 
-  // The idle timer restarts with every event; it fires once after a quiet spell.
-  let busySinceIdle = false;
+  // The idle timer restarts with every event; it fires once after a quiet spell. The start
+  // counts as busy: replaying a binlog leaves its segments' bytes behind.
+  let busySinceIdle = true;
   const idleTimer = opts.whenIdle
     ? setTimeout(function onIdle() {
         if (!busySinceIdle || stopped) return;
