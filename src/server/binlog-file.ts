@@ -416,6 +416,8 @@ const LEGACY_ORDER_BASE = -(2 ** 52);
 export class Folder {
   private readonly jobs = new Map<number, JobRecord & { order: number }>();
   private legacyRecords = 0;
+  /** Jobs whose body is still a view into the file being read. */
+  private readonly viewing = new Set<number>();
   lastId = 0;
   /** The largest record number read: later writes continue after it. */
   lastN = 0;
@@ -433,21 +435,34 @@ export class Folder {
     this.lastId = Math.max(this.lastId, record.id);
     if (record.op === 'delete') {
       this.jobs.delete(record.id);
+      this.viewing.delete(record.id);
       return;
     }
     const order = record.n ?? LEGACY_ORDER_BASE + this.legacyRecords++;
     if (record.n !== undefined) this.lastN = Math.max(this.lastN, record.n);
     if (record.op === 'job') {
-      // A copy: the segment's bytes are let go once it is read.
-      this.jobs.set(record.id, { ...jobFields(record), body: new Uint8Array(body!), order });
+      // A view into the bytes being read; copied at the end of the file if the job lives then
+      // (most jobs of a churn are deleted a few records later, and are never copied).
+      this.jobs.set(record.id, { ...jobFields(record), body: body!, order });
+      this.viewing.add(record.id);
       return;
     }
     const previous = this.jobs.get(record.id);
     if (previous !== undefined) this.jobs.set(record.id, { ...previous, ...stateFields(record), order });
   }
 
+  /** The file being read is done with: the bodies still alive get bytes of their own. */
+  endOfFile(): void {
+    for (const id of this.viewing) {
+      const job = this.jobs.get(id);
+      if (job !== undefined) job.body = new Uint8Array(job.body);
+    }
+    this.viewing.clear();
+  }
+
   /** The live jobs in the order of their newest records. */
   result(): FoldedBinlog {
+    this.endOfFile();
     const sorted = [...this.jobs.values()].sort((a, b) => a.order - b.order);
     const jobs = new Map<number, JobRecord>();
     for (const { order: _order, n: _n, ...job } of sorted) jobs.set(job.id, job);

@@ -83,9 +83,13 @@ function replayAndOpen(model: RestorableModel, opts: BinlogOptions): OpenBinlog 
     const legacyPath = join(opts.dir, LEGACY_BINLOG_FILE);
     const legacy = existsSync(legacyPath);
     if (legacy) readLegacyFile(legacyPath, reading(LEGACY_BINLOG_FILE));
+    folder.endOfFile();
     // One segment in memory at a time: bounded by the segment size, not the directory's.
     const segments = listSegments(opts.dir);
-    for (const seq of segments) readSegment(readFileSync(segmentPath(opts.dir, seq)), reading(segmentFileName(seq)));
+    for (const seq of segments) {
+      readSegment(readFileSync(segmentPath(opts.dir, seq)), reading(segmentFileName(seq)));
+      folder.endOfFile();
+    }
     if (skipped.length > 0) {
       const shown = skipped.slice(0, 3).map((w) => `${w.file} record ${w.index} (byte ${w.offset}: ${w.reason})`);
       warn(`skipped ${skipped.length} corrupt binlog record${skipped.length === 1 ? '' : 's'}: ${shown.join(', ')}${skipped.length > 3 ? ', ...' : ''}`);
