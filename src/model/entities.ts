@@ -28,9 +28,9 @@ export class Job {
   heapIndex = -1;
   /**
    * What only a job that has left READY needs, allocated the first time it does: its deadline,
-   * owner, list links and the stats-job counters but reserves (each counts something that
-   * happens to a job out of READY, or kicks it back). A held READY job, the common case and the
-   * most numerous, is 48 bytes smaller without them.
+   * owner, list links, delay and the stats-job counters but reserves (each counts something
+   * that happens to a job out of READY, or kicks it back). A held READY job, the common case and
+   * the most numerous, is 56 bytes smaller without them.
    */
   private away: JobAway | null = null;
   reserves = 0;
@@ -39,12 +39,14 @@ export class Job {
     readonly id: number,
     readonly tube: Tube,
     public pri: number,
-    public delaySeconds: number,
+    delaySeconds: number,
     readonly ttrSeconds: number,
     /** Model time (µs since the model's start), like every time inside the core. */
     readonly createdUs: number,
     readonly body: StoredBody,
-  ) {}
+  ) {
+    if (delaySeconds !== 0) this.awayFields().delaySeconds = delaySeconds;
+  }
 
   /** The job is deleted: its JobAway goes back to the spares (put, reserve, delete then allocates none). */
   retire(): void {
@@ -55,7 +57,7 @@ export class Job {
       away.deadlineUs = ZERO_US;
       away.owner = null;
       away.prev = away.next = null;
-      away.timeouts = away.releases = away.buries = away.kicks = 0;
+      away.delaySeconds = away.timeouts = away.releases = away.buries = away.kicks = 0;
       spareAways.push(away);
     }
   }
@@ -107,6 +109,15 @@ export class Job {
 
   set next(job: Job | null) {
     if (job !== null || this.away !== null) (this.away ??= takeAway()).next = job;
+  }
+
+  /** A job with a delay has been DELAYED, so only jobs out of READY keep one other than 0. */
+  get delaySeconds(): number {
+    return this.away === null ? 0 : this.away.delaySeconds;
+  }
+
+  set delaySeconds(seconds: number) {
+    if (seconds !== 0 || this.away !== null) this.awayFields().delaySeconds = seconds;
   }
 
   get timeouts(): number {
@@ -162,6 +173,7 @@ export class JobAway implements JobCounters {
   owner: Conn | null = null;
   prev: Job | null = null;
   next: Job | null = null;
+  delaySeconds = 0;
   timeouts = 0;
   releases = 0;
   buries = 0;

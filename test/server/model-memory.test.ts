@@ -97,7 +97,7 @@ describe("the fields of a job out of READY, reused after a delete", () => {
     for (const id of ids) {
       for (const request of [
         { kind: 'reserve-job', id },
-        { kind: 'release', id, pri: 0, delaySeconds: 0 },
+        { kind: 'release', id, pri: 0, delaySeconds: 30 },
         { kind: 'reserve-job', id },
         { kind: 'bury', id, pri: 0 },
         { kind: 'kick-job', id },
@@ -113,10 +113,10 @@ describe("the fields of a job out of READY, reused after a delete", () => {
     model.apply(b, { kind: 'reserve-job', id: fresh[2] }, nowUs);
     model.apply(a, { kind: 'reserve-job', id: fresh[3] }, nowUs);
     model.apply(a, { kind: 'bury', id: fresh[3], pri: 0 }, nowUs);
-    expect(stats(fresh[0])).toMatchObject({ state: 'ready', reserves: '0', timeouts: '0', releases: '0', buries: '0', kicks: '0', 'time-left': '0' });
-    expect(stats(fresh[1])).toMatchObject({ state: 'delayed', reserves: '0', timeouts: '0', releases: '0', buries: '0', kicks: '0' });
-    expect(stats(fresh[2])).toMatchObject({ state: 'reserved', reserves: '1', timeouts: '0', releases: '0', buries: '0', kicks: '0' });
-    expect(stats(fresh[3])).toMatchObject({ state: 'buried', reserves: '1', timeouts: '0', releases: '0', buries: '1', kicks: '0' });
+    expect(stats(fresh[0])).toMatchObject({ state: 'ready', delay: '0', reserves: '0', timeouts: '0', releases: '0', buries: '0', kicks: '0', 'time-left': '0' });
+    expect(stats(fresh[1])).toMatchObject({ state: 'delayed', delay: '100', reserves: '0', timeouts: '0', releases: '0', buries: '0', kicks: '0' });
+    expect(stats(fresh[2])).toMatchObject({ state: 'reserved', delay: '0', reserves: '1', timeouts: '0', releases: '0', buries: '0', kicks: '0' });
+    expect(stats(fresh[3])).toMatchObject({ state: 'buried', delay: '0', reserves: '1', timeouts: '0', releases: '0', buries: '1', kicks: '0' });
     expect(model.job(fresh[0])?.reservedBy).toBeUndefined();
     expect(model.job(fresh[2])?.reservedBy).toBe(b);
     expect(model.apply(a, { kind: 'peek-buried' }, nowUs)).toMatchObject([{ reply: { kind: 'FOUND', id: fresh[3] } }]);
