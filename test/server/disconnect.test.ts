@@ -46,10 +46,15 @@ async function disconnectScenario(server: Server, pipeline: string, how: 'close'
     const client = await openSocket({ port: server.port });
     await roundTrip(client, `watch ${tube}\r\nignore default\r\nuse ${tube}\r\n`, /USING \S+\r\n$/);
     client.write(pipeline.replace('JOB', id));
-    await sleep(50); // the reserve is waiting now
+    await sleep(50); // the reserve is waiting now (a slower server reads the close with it: the same)
     if (how === 'close') client.destroy();
     else client.end();
-    await sleep(200);
+    // Done with the client once the server dropped it: only `admin` is left.
+    for (const deadline = Date.now() + 10_000; ; ) {
+      if (field(await roundTrip(admin, 'stats\r\n', /\n\r\n$/), 'current-connections') === '1') break;
+      if (Date.now() > deadline) throw new Error(`${server.label} kept the closed connection for 10 s`);
+      await sleep(20);
+    }
     const job = await roundTrip(admin, `stats-job ${id}\r\n`, /(\n\r\n|NOT_FOUND\r\n)$/);
     const after = await roundTrip(admin, 'stats\r\n', /\n\r\n$/);
     const delta = (key: string): number => Number(field(after, key)) - Number(field(before, key));
