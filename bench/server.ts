@@ -268,6 +268,21 @@ async function measureChurn(kind: Kind): Promise<Churn> {
 
 // ---- report ----
 
+/** `text` broken at spaces into lines of at most 100 columns. */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > 100) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line].join('\n');
+}
+
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
@@ -343,9 +358,9 @@ async function main(): Promise<void> {
         '',
         ...throughputTable(real, emb),
         '',
-        `puts: ${PUT_CONNECTIONS} connections x ${PUT_WINDOW} in flight, ${HELD_JOBS.toLocaleString('en-US')} jobs; cycles: ` +
+        wrap(`puts: ${PUT_CONNECTIONS} connections x ${PUT_WINDOW} in flight, ${HELD_JOBS.toLocaleString('en-US')} jobs; cycles: ` +
           `${CYCLE_CONNECTIONS} connections x ${CYCLES_IN_FLIGHT_PER_CONNECTION} in flight, ${CYCLE_MEASURE_MS / 1000} s after a ` +
-          `${WARMUP_MS / 1000} s warm-up; settled: ${SETTLE_MS / 1000} s after the last put`,
+          `${WARMUP_MS / 1000} s warm-up; settled: ${SETTLE_MS / 1000} s after the last put`),
       );
     }
     if (only === undefined || only === 2) {
@@ -354,9 +369,9 @@ async function main(): Promise<void> {
         '',
         ...hostileTable(real, emb),
         '',
-        `${HOSTILE_CONNECTIONS} connections x ${HOSTILE_PIPELINE} peek-ready of a ${HOSTILE_BODY_BYTES.toLocaleString('en-US')}-byte job ` +
+        wrap(`${HOSTILE_CONNECTIONS} connections x ${HOSTILE_PIPELINE} peek-ready of a ${HOSTILE_BODY_BYTES.toLocaleString('en-US')}-byte job ` +
           `in one write each, never read, for ${HOSTILE_MS / 1000} s beside a list-tube-used probe; then one connection x ` +
-          `${RESERVE_RELEASE_PAIRS.toLocaleString('en-US')} reserve-with-timeout 0 + release, never read`,
+          `${RESERVE_RELEASE_PAIRS.toLocaleString('en-US')} reserve-with-timeout 0 + release, never read`),
       );
     }
     if (only === undefined || only === 3) {
@@ -365,8 +380,8 @@ async function main(): Promise<void> {
         '',
         ...churnTable(real, emb),
         '',
-        `${CHURN_ROUNDS.toLocaleString('en-US')} x (put ${CHURN_BODY_BYTES.toLocaleString('en-US')} bytes, delete), ${CHURN_IN_FLIGHT} in flight, ` +
-          `${CHURN_KEPT} small jobs kept (beanstalkd -b, beanlab serve --binlog); restart = spawn until stats shows the jobs`,
+        wrap(`${CHURN_ROUNDS.toLocaleString('en-US')} x (put ${CHURN_BODY_BYTES.toLocaleString('en-US')} bytes, delete), ${CHURN_IN_FLIGHT} in flight, ` +
+          `${CHURN_KEPT} small jobs kept (beanstalkd -b, beanlab serve --binlog); restart = spawn until stats shows the jobs`),
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);
