@@ -25,6 +25,20 @@ export interface ServerInfo {
  */
 export type WaiterPicker = (candidates: readonly ConnId[], tube: string) => number;
 
+/**
+ * How the model keeps job bodies. Without one it keeps the Uint8Array each put hands it (the
+ * simulator shares one per size, so that costs nothing). A Uint8Array is an object of about
+ * 100 bytes besides its bytes, more than a typical body; the embedded server packs small
+ * bodies into one-byte strings instead (16 bytes of header, no backing store), which the model
+ * unpacks for the replies that carry a body.
+ */
+export interface BodyPacking {
+  /** What to keep for `body`: the array itself, or a string of exactly body.length chars. */
+  pack(body: Uint8Array): Uint8Array | string;
+  /** The bytes of a body pack() returned as a string. */
+  unpack(packed: string): Uint8Array;
+}
+
 export interface ModelOptions {
   profile?: Profile; // default '1.12'
   maxJobSize?: number; // default 65535
@@ -32,6 +46,7 @@ export interface ModelOptions {
   startUs?: number;
   info?: Partial<ServerInfo>;
   pickWaiter?: WaiterPicker;
+  bodyPacking?: BodyPacking;
 }
 
 export type Output =

@@ -50,7 +50,7 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
         request.delaySeconds,
         request.ttrSeconds === 0 ? 1 : request.ttrSeconds,
         begun === null ? core.clockUs : begun.createdUs,
-        request.body,
+        core.storeBody(request.body),
       );
       core.jobs.add(job);
       tube.jobs++;
@@ -83,6 +83,7 @@ export function dispatch(core: ModelCore, conn: Conn, request: Request): boolean
       if (job === undefined || (job.state === RESERVED && job.owner !== conn)) return notFound(core, conn);
       core.detach(job);
       core.jobs.delete(job.id);
+      job.retire();
       const tube = job.tube;
       tube.jobs--;
       tube.cmdDelete++;
@@ -275,7 +276,7 @@ function ownReservation(core: ModelCore, conn: Conn, id: number): Job | undefine
 
 function found(core: ModelCore, conn: Conn, job: Job | undefined): void {
   if (job === undefined) notFound(core, conn);
-  else core.reply(conn, { kind: 'FOUND', id: job.id, body: job.body });
+  else core.reply(conn, { kind: 'FOUND', id: job.id, body: core.bodyBytes(job) });
 }
 
 /**
@@ -352,7 +353,7 @@ function kick(core: ModelCore, conn: Conn, bound: number): void {
  */
 export function restore(core: ModelCore, restored: RestoredJob): void {
   const tube = core.findOrMakeTube(restored.tube);
-  const job = new Job(restored.id, tube, restored.pri, restored.delaySeconds, restored.ttrSeconds, restored.createdUs, restored.body);
+  const job = new Job(restored.id, tube, restored.pri, restored.delaySeconds, restored.ttrSeconds, restored.createdUs, core.storeBody(restored.body));
   const { reserves, timeouts, releases, buries, kicks } = restored.counters;
   job.reserves = reserves;
   // Only touch the lazily allocated counters when there is something to keep.

@@ -9,8 +9,8 @@
 // as the global scan: the smallest (pri, id) among eligible tubes, to a waiter of that tube.
 import type { CounterName, Profile, Reply } from '../protocol/types.js';
 import { URGENT_PRIORITY_LIMIT } from '../protocol/types.js';
-import type { ConnId, Output, ServerInfo, WaiterPicker } from './api.js';
-import { BURIED, Conn, DELAYED, InFlightPut, Job, READY, RESERVED, Tube, ZERO_US } from './entities.js';
+import type { BodyPacking, ConnId, Output, ServerInfo, WaiterPicker } from './api.js';
+import { BURIED, Conn, DELAYED, InFlightPut, Job, READY, RESERVED, Tube, ZERO_US, type StoredBody } from './entities.js';
 import { ConnTimerHeap, DelayTubeHeap, PausedTubeHeap } from './heap.js';
 import { JobIndex } from './job-index.js';
 
@@ -38,6 +38,7 @@ export interface CoreOptions {
   maxJobSize: number;
   info: ServerInfo;
   pickWaiter?: WaiterPicker;
+  bodyPacking?: BodyPacking;
 }
 
 export class ModelCore {
@@ -45,6 +46,7 @@ export class ModelCore {
   readonly maxJobSize: number;
   readonly info: ServerInfo;
   private readonly customPicker: WaiterPicker | undefined;
+  private readonly bodyPacking: BodyPacking | undefined;
 
   /**
    * The model's clock in µs since the model's start (the caller's startUs), so times stay exact
@@ -91,7 +93,19 @@ export class ModelCore {
     this.maxJobSize = options.maxJobSize;
     this.info = options.info;
     this.customPicker = options.pickWaiter;
+    this.bodyPacking = options.bodyPacking;
     this.defaultTube = this.findOrMakeTube(DEFAULT_TUBE);
+  }
+
+  /** What to keep of a put's body. */
+  storeBody(body: Uint8Array): StoredBody {
+    return this.bodyPacking === undefined ? body : this.bodyPacking.pack(body);
+  }
+
+  /** The job's body as bytes, for a reply. */
+  bodyBytes(job: Job): Uint8Array {
+    const { body } = job;
+    return typeof body === 'string' ? (this.bodyPacking as BodyPacking).unpack(body) : body;
   }
 
   reply(conn: Conn, reply: Reply): void {
@@ -238,15 +252,16 @@ export class ModelCore {
 
   reserve(conn: Conn, job: Job, candidates?: readonly ConnId[]): void {
     job.state = RESERVED;
-    job.owner = conn;
-    job.deadlineUs = this.clockUs + job.ttrSeconds * US_PER_SECOND;
+    const away = job.awayFields();
+    away.owner = conn;
+    away.deadlineUs = this.clockUs + job.ttrSeconds * US_PER_SECOND;
     job.reserves++;
     this.reservedCount++;
     job.tube.reserved++;
     conn.reservedByDeadline.push(job);
     conn.reservedInOrder.append(job);
     this.syncConnTimer(conn);
-    const reply: Reply = { kind: 'RESERVED', id: job.id, body: job.body };
+    const reply: Reply = { kind: 'RESERVED', id: job.id, body: this.bodyBytes(job) };
     this.out.push(candidates ? { conn: conn.id, reply, candidates } : { conn: conn.id, reply });
   }
 

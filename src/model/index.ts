@@ -1,5 +1,6 @@
 // The reference model of beanstalkd 1.12 (and the 1.13 differences): see api.ts for the contract.
 export type {
+  BodyPacking,
   ConnId,
   JobCounterValues,
   JobState,

@@ -29,6 +29,7 @@ class Model implements RestorableModel {
       maxJobSize: options.maxJobSize ?? DEFAULT_MAX_JOB_SIZE,
       info: { ...DEFAULT_SERVER_INFO, ...options.info },
       pickWaiter: options.pickWaiter,
+      bodyPacking: options.bodyPacking,
     });
   }
 

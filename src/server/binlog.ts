@@ -1,27 +1,31 @@
 // The embedded server's binlog (`beanlab serve --binlog DIR`, beanstalkd -b; semantics b.7).
-// At start the directory is locked, its records are folded and replayed into the model, and the
-// file is compacted. Then a JournaledModel wraps the model and writes a record for exactly the
-// commands beanstalkd writes one for: put, delete, bury, kick, kick-job and release with a delay.
-// It reads what changed from the replies and from model.job(); the model stays pure.
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+// At start the directory is locked, its segments (and a first-format binlog.jsonl) are read one
+// after the other and folded, the jobs are replayed into the model and written into a new
+// segment, and the old files are deleted. Then a JournaledModel wraps the model and writes a
+// record for exactly the commands beanstalkd writes one for: put, delete, bury, kick, kick-job
+// and release with a delay; the BinlogWriter compacts the segments as they fill. It reads what
+// changed from the replies and from model.job(); the model stays pure.
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnId, JobView, Output, ReferenceModel, RestorableModel } from '../model/api.js';
 import type { Reply, Request } from '../protocol/types.js';
 import {
-  BINLOG_FILE,
   BinlogError,
-  compactBinlog,
-  decodeBody,
-  encodeBody,
-  encodeRecord,
-  foldRecords,
-  readBinlogText,
-  writeAll,
-  type BinlogRecord,
+  Folder,
+  LEGACY_BINLOG_FILE,
+  listSegments,
+  readLegacyFile,
+  readSegment,
+  segmentFileName,
+  segmentPath,
+  type CorruptRecord,
+  type JobFields,
   type JobRecord,
   type PersistedState,
+  type ReadOptions,
 } from './binlog-file.js';
 import { lockDirectory } from './binlog-lock.js';
+import { BinlogWriter, DEFAULT_SEGMENT_BYTES, type WriterStats } from './binlog-writer.js';
 import { ForwardingModel } from './model-wrapper.js';
 
 export interface BinlogOptions {
@@ -30,15 +34,23 @@ export interface BinlogOptions {
   nowUs: number;
   /** Now, on the wall clock (µs since the epoch): the file's time axis. */
   wallNowUs: number;
-  /** A damaged last record was dropped; the CLI prints this. */
+  /** A torn last record was dropped, or corrupt ones were skipped; the CLI prints this. */
   onWarning?(message: string): void;
+  /** Skip damaged records (reported, counted in skippedRecords) instead of refusing to start. */
+  skipCorrupt?: boolean;
+  /** Segment size (tests use small ones); DEFAULT_SEGMENT_BYTES otherwise. */
+  segmentBytes?: number;
 }
 
 export interface OpenBinlog {
   /** The model to serve: every journaled command goes through it. */
   model: ReferenceModel;
-  /** Jobs brought back from the file. */
+  /** Jobs brought back from the files. */
   restoredJobs: number;
+  /** Damaged records passed over (only with skipCorrupt). */
+  skippedRecords: number;
+  /** The segments' sizes now, for tests and the benchmark. */
+  stats(): WriterStats;
   /** Closes the file and releases the directory. */
   close(): void;
 }
@@ -57,9 +69,32 @@ function replayAndOpen(model: RestorableModel, opts: BinlogOptions): OpenBinlog 
   mkdirSync(opts.dir, { recursive: true });
   const lock = lockDirectory(opts.dir);
   try {
-    const path = join(opts.dir, BINLOG_FILE);
-    const folded = foldRecords(readBinlogText(path), path, opts.onWarning ?? (() => {}));
-    const jobs = folded.jobs;
+    const warn = opts.onWarning ?? (() => {});
+    const folder = new Folder();
+    const skipped: CorruptRecord[] = [];
+    const reading = (file: string): ReadOptions => ({
+      file,
+      skipCorrupt: opts.skipCorrupt ?? false,
+      onRecord: (r) => folder.apply(r),
+      onSkipped: (where) => skipped.push(where),
+      onTorn: (where) => warn(`${where.file} record ${where.index} (byte ${where.offset}) is incomplete (a crash while writing it?); ignored`),
+    });
+    // The first format's file is older than any segment: it is read first.
+    const legacyPath = join(opts.dir, LEGACY_BINLOG_FILE);
+    const legacy = existsSync(legacyPath);
+    if (legacy) readLegacyFile(legacyPath, reading(LEGACY_BINLOG_FILE));
+    folder.endOfFile();
+    // One segment in memory at a time: bounded by the segment size, not the directory's.
+    const segments = listSegments(opts.dir);
+    for (const seq of segments) {
+      readSegment(readFileSync(segmentPath(opts.dir, seq)), reading(segmentFileName(seq)));
+      folder.endOfFile();
+    }
+    if (skipped.length > 0) {
+      const shown = skipped.slice(0, 3).map((w) => `${w.file} record ${w.index} (byte ${w.offset}: ${w.reason})`);
+      warn(`skipped ${skipped.length} corrupt binlog record${skipped.length === 1 ? '' : 's'}: ${shown.join(', ')}${skipped.length > 3 ? ', ...' : ''}`);
+    }
+    const { jobs, lastId } = folder.result();
     // One clock offset for the whole run: the model runs on the monotonic clock, the file on the wall clock.
     const wallOffsetUs = opts.wallNowUs - opts.nowUs;
     for (const job of jobs.values()) {
@@ -75,21 +110,32 @@ function replayAndOpen(model: RestorableModel, opts: BinlogOptions): OpenBinlog 
           state: job.state,
           readyAtUs: job.readyAtWallUs - wallOffsetUs,
           createdUs: job.createdWallUs - wallOffsetUs,
-          body: decodeBody(job.body),
+          body: job.body,
           counters: job.counters,
         },
         opts.nowUs,
       );
     }
-    model.skipIdsThrough(folded.lastId);
-    compactBinlog(path, folded);
-    const fd = openSync(path, 'a');
-    const journaled = new JournaledModel(model, fd, wallOffsetUs, jobs.values());
+    model.skipIdsThrough(lastId);
+    // The start's compaction: every live job into a new segment, then the old files go.
+    const writer = new BinlogWriter(
+      { dir: opts.dir, segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, onWarning: warn },
+      (segments.at(-1) ?? 0) + 1,
+      lastId,
+      jobs.values(),
+    );
+    for (const seq of segments) unlinkSync(segmentPath(opts.dir, seq));
+    if (legacy) unlinkSync(legacyPath);
+    const journaled = new JournaledModel(model, writer, wallOffsetUs, jobs.values());
+    const restoredJobs = jobs.size;
+    jobs.clear(); // the bodies live in the model now
     return {
       model: journaled,
-      restoredJobs: jobs.size,
+      restoredJobs,
+      skippedRecords: skipped.length,
+      stats: () => writer.stats(),
       close: () => {
-        closeSync(fd);
+        writer.close();
         lock.release();
       },
     };
@@ -111,7 +157,7 @@ export class JournaledModel extends ForwardingModel {
 
   constructor(
     inner: ReferenceModel,
-    private readonly fd: number,
+    private readonly writer: BinlogWriter,
     private readonly wallOffsetUs: number,
     restored: Iterable<JobRecord>,
   ) {
@@ -155,7 +201,7 @@ export class JournaledModel extends ForwardingModel {
       case 'delete':
         if (reply.kind === 'DELETED') {
           this.noteWritten(request.id, '', 'deleted');
-          this.write({ op: 'delete', id: request.id });
+          this.writer.writeDelete(request.id);
         }
         break;
       case 'bury':
@@ -205,8 +251,7 @@ export class JournaledModel extends ForwardingModel {
   private writePut(id: number, body: Uint8Array, delayed: boolean): void {
     const view = this.view(id);
     this.noteWritten(id, view.tube, delayed ? 'delayed' : 'ready');
-    this.write({
-      op: 'job',
+    const fields: JobFields = {
       id,
       tube: view.tube,
       pri: view.pri,
@@ -217,16 +262,15 @@ export class JournaledModel extends ForwardingModel {
       createdWallUs: view.createdUs + this.wallOffsetUs,
       // A new job has none yet, even if a waiting worker reserved it in the same instant.
       counters: { reserves: 0, timeouts: 0, releases: 0, buries: 0, kicks: 0 },
-      body: encodeBody(body),
-    });
+    };
+    this.writer.writeJob(fields, body);
   }
 
   /** The job as it is now, in `state` (a kicked job a waiter took at once is written as ready). */
   private writeState(id: number, state: PersistedState): void {
     const view = this.view(id);
     this.noteWritten(id, view.tube, state);
-    this.write({
-      op: 'state',
+    this.writer.writeState({
       id,
       pri: view.pri,
       delaySeconds: view.delaySeconds,
@@ -242,9 +286,6 @@ export class JournaledModel extends ForwardingModel {
     return view;
   }
 
-  private write(record: BinlogRecord): void {
-    writeAll(this.fd, encodeRecord(record));
-  }
 }
 
 function isParked(view: JobView | undefined): boolean {

@@ -6,15 +6,17 @@ import type { ConnId, ReferenceModel, ServerInfo } from '../model/api.js';
 import { createModel } from '../model/index.js';
 import type { Profile } from '../protocol/types.js';
 import { openBinlog } from './binlog.js';
+import { smallBodiesAsStrings } from './body-packing.js';
 import { Engine, type EngineSink } from './engine.js';
 import { monotonicNowUs } from './clock.js';
 import { processServerInfo } from './server-info.js';
 
-/** Stop reading a socket whose unsent replies exceed this: a client that never reads its
- * replies must not grow the server's memory without bound. */
-export const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
-/** Stop reading a socket once this much input is held behind a blocking reserve. */
-export const HELD_INPUT_LIMIT_BYTES = 1024 * 1024;
+/**
+ * Commands one connection may have applied in one go; then the others get their turn first
+ * (setImmediate). 64 KiB of pipelined one-line commands is about 9,000 of them: without a turn
+ * limit one such chunk would hold every other client up for milliseconds.
+ */
+export const COMMANDS_PER_TURN = 256;
 /** setTimeout's largest delay; a later deadline just re-arms when this fires. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 /** How long a leftover socket file gets to answer before it counts as stale. */
@@ -39,9 +41,22 @@ export interface ServerOptions {
    * jobs there are restored first, then put, delete, bury, kick and delayed releases are written.
    * Throws BinlogLockedError when another server uses the directory.
    */
-  binlog?: { dir: string; onWarning?(message: string): void };
+  binlog?: {
+    dir: string;
+    onWarning?(message: string): void;
+    /** Start past damaged records (reported through onWarning) instead of refusing to. */
+    skipCorrupt?: boolean;
+    /** Segment size; the binlog's default otherwise. */
+    segmentBytes?: number;
+  };
   /** A connection's input made the model or parser throw; that connection was closed. */
   onInternalError?(error: unknown): void;
+  /**
+   * Called once the server has been idle (no socket event, no timer) for `afterMs` after being
+   * busy: `beanlab serve` collects garbage there, so what a burst of traffic left behind is
+   * returned while nothing else needs the CPU, rather than whenever the next burst forces it.
+   */
+  whenIdle?: { afterMs: number; run(): void };
 }
 
 export interface ConnectionInfo {
@@ -50,6 +65,8 @@ export interface ConnectionInfo {
   /** Reply bytes accepted by the socket but not yet handed to the kernel. */
   unsentBytes: number;
   readingPaused: boolean;
+  /** Input received and not applied yet (behind a reserve, or read after reading stopped). */
+  heldBytes: number;
 }
 
 /** Where the server listens; the same shape as target's Address (server may not import target). */
@@ -71,8 +88,12 @@ interface ServerHandle {
 
 interface Peer {
   socket: net.Socket;
-  pausedForOutput: boolean;
-  pausedForInput: boolean;
+  /** The peer sent FIN: each reply must be taken by the kernel before the next command runs. */
+  ended: boolean;
+  /** The engine was told the output is unsent; onWritten resumes it. */
+  awaitingWrite: boolean;
+  /** The callback of every write on this socket (one closure per connection, not per write). */
+  onWritten: (error?: Error | null) => void;
 }
 
 export async function startServer(opts: ServerOptions & { path: string }): Promise<UnixListenAddress & ServerHandle>;
@@ -82,8 +103,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const host = opts.host ?? '127.0.0.1';
   const intercept = opts.intercept ?? {};
   const peers = new Map<ConnId, Peer>();
-  /** Peers paused because input is held behind a reserve; re-checked after every event. */
-  const heldPaused = new Set<ConnId>();
   let readPauses = 0;
 
   const baseModel = createModel({
@@ -91,10 +110,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     maxJobSize: opts.maxJobSize,
     startUs: monotonicNowUs(),
     info: processServerInfo(opts.info),
+    bodyPacking: smallBodiesAsStrings,
   });
   // The journal sits next to the model, inside any fault wrapper, so it records what the model did.
   const binlog = opts.binlog
-    ? openBinlog(baseModel, { dir: opts.binlog.dir, nowUs: monotonicNowUs(), wallNowUs: Date.now() * 1000, onWarning: opts.binlog.onWarning })
+    ? openBinlog(baseModel, { ...opts.binlog, nowUs: monotonicNowUs(), wallNowUs: Date.now() * 1000 })
     : undefined;
   const served = binlog?.model ?? baseModel;
   const model = intercept.model ? intercept.model(served) : served;
@@ -103,35 +123,58 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     write(conn, bytes) {
       const peer = peers.get(conn);
       if (!peer || peer.socket.destroyed) return;
-      peer.socket.write(bytes);
-      if (!peer.pausedForOutput && peer.socket.writableLength > OUTPUT_HIGH_WATER_BYTES) {
-        peer.pausedForOutput = true;
-        pauseReading(peer);
-      }
+      peer.socket.write(bytes, peer.onWritten);
+      return afterWrite(peer);
+    },
+    writev(conn, chunks) {
+      const peer = peers.get(conn);
+      if (!peer || peer.socket.destroyed) return;
+      // Corked, the chunks leave in one writev(2); the last one's callback covers them all.
+      peer.socket.cork();
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) peer.socket.write(chunks[i]);
+      peer.socket.write(chunks[last], peer.onWritten);
+      peer.socket.uncork();
+      return afterWrite(peer);
     },
     close(conn) {
       const peer = peers.get(conn);
       if (!peer) return;
       peers.delete(conn);
-      heldPaused.delete(conn);
       // Close the descriptor once the replies are flushed, as beanstalkd does, rather than
       // waiting for the peer's FIN.
       peer.socket.end(() => peer.socket.destroy());
     },
   };
+  /**
+   * Like beanstalkd, apply no more of a connection's commands while a reply is unsent; after a
+   * FIN, not before the kernel took it (a write to a closed peer then fails, and the commands
+   * after it are never run).
+   */
+  function afterWrite(peer: Peer): boolean {
+    if (peer.ended || peer.socket.writableLength > 0) {
+      peer.awaitingWrite = true;
+      return false;
+    }
+    return true;
+  }
   const sink = intercept.sink ? intercept.sink(socketSink) : socketSink;
   const engine = new Engine(model, sink, {
     onInternalError: (_conn, error) => opts.onInternalError?.(error),
+    clock: monotonicNowUs,
+    commandsPerTurn: COMMANDS_PER_TURN,
+    onYield: (conn) => setImmediate(() => guarded(() => engine.resume(conn, monotonicNowUs()))),
+    onReadingChange: (conn, reading) => {
+      const peer = peers.get(conn);
+      if (!peer || peer.socket.destroyed) return;
+      if (reading) {
+        peer.socket.resume();
+      } else {
+        readPauses += 1;
+        peer.socket.pause();
+      }
+    },
   });
-
-  function pauseReading(peer: Peer): void {
-    readPauses += 1;
-    peer.socket.pause();
-  }
-
-  function maybeResume(peer: Peer): void {
-    if (!peer.pausedForOutput && !peer.pausedForInput && !peer.socket.destroyed) peer.socket.resume();
-  }
 
   // One timer, armed for the model's earliest deadline. It is only re-armed when a deadline
   // earlier than the armed one appears; a timer that fires early (its deadline went away)
@@ -156,7 +199,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     guarded(() => engine.tick(monotonicNowUs()));
   }
 
-  /** Runs one engine event, then re-arms the timer and re-checks held-input pauses. */
+  // The idle timer restarts with every event; it fires once after a quiet spell. The start
+  // counts as busy: replaying a binlog leaves its segments' bytes behind.
+  let busySinceIdle = true;
+  const idleTimer = opts.whenIdle
+    ? setTimeout(function onIdle() {
+        if (!busySinceIdle || stopped) return;
+        busySinceIdle = false;
+        opts.whenIdle!.run();
+      }, opts.whenIdle.afterMs).unref()
+    : undefined;
+
+  /** Runs one engine event, then re-arms the timer. */
   function guarded(event: () => void): void {
     try {
       event();
@@ -165,46 +219,42 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       opts.onInternalError?.(error);
     }
     armTimer();
-    for (const conn of heldPaused) {
-      const peer = peers.get(conn);
-      if (peer && engine.heldInputBytes(conn) < HELD_INPUT_LIMIT_BYTES) {
-        heldPaused.delete(conn);
-        peer.pausedForInput = false;
-        maybeResume(peer);
-      }
+    if (idleTimer) {
+      busySinceIdle = true;
+      idleTimer.refresh();
     }
   }
 
   function onConnection(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const peer: Peer = { socket, pausedForOutput: false, pausedForInput: false };
     let conn: ConnId | undefined;
     guarded(() => {
       conn = engine.open(monotonicNowUs());
-      peers.set(conn, peer);
     });
     if (conn === undefined) {
       socket.destroy();
       return;
     }
     const id = conn;
-    socket.on('data', (chunk: Buffer) => {
-      guarded(() => engine.receive(id, chunk, monotonicNowUs()));
-      if (!peer.pausedForInput && engine.heldInputBytes(id) >= HELD_INPUT_LIMIT_BYTES) {
-        peer.pausedForInput = true;
-        heldPaused.add(id);
-        pauseReading(peer);
-      }
+    const peer: Peer = {
+      socket,
+      ended: false,
+      awaitingWrite: false,
+      onWritten: (error) => {
+        // A failed write destroys the socket; its 'close' retires the connection.
+        if (error || !peer.awaitingWrite || socket.writableLength > 0) return;
+        peer.awaitingWrite = false;
+        guarded(() => engine.resume(id, monotonicNowUs()));
+      },
+    };
+    peers.set(id, peer);
+    socket.on('data', (chunk: Buffer) => guarded(() => engine.receive(id, chunk, monotonicNowUs())));
+    socket.on('end', () => {
+      peer.ended = true;
+      guarded(() => engine.hangup(id, monotonicNowUs()));
     });
-    socket.on('drain', () => {
-      if (!peer.pausedForOutput) return;
-      peer.pausedForOutput = false;
-      maybeResume(peer);
-    });
-    socket.on('end', () => guarded(() => engine.hangup(id, monotonicNowUs())));
     socket.on('close', () => {
       peers.delete(id);
-      heldPaused.delete(id);
       guarded(() => engine.close(id, monotonicNowUs()));
     });
     // A reset or write error ends in 'close', which does the cleanup.
@@ -237,12 +287,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         bytesRead: peer.socket.bytesRead,
         unsentBytes: peer.socket.writableLength,
         readingPaused: peer.socket.isPaused(),
+        heldBytes: engine.heldInputBytes(conn),
       })),
     readPauseCount: () => readPauses,
     enterDrainMode: () => model.enterDrainMode(),
     close: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (idleTimer) clearTimeout(idleTimer);
       timer = undefined;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const peer of peers.values()) peer.socket.destroy();

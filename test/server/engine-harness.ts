@@ -1,7 +1,7 @@
 // Drives an Engine over the real model with a recording sink: no sockets, time is a number.
 import { createModel } from '../../src/model/index.js';
 import type { ConnId, ModelOptions, ReferenceModel } from '../../src/model/api.js';
-import { Engine, type EngineSink } from '../../src/server/engine.js';
+import { Engine, type EngineOptions, type EngineSink } from '../../src/server/engine.js';
 
 export class EngineHarness {
   readonly engine: Engine;
@@ -13,7 +13,14 @@ export class EngineHarness {
   readonly log: string[] = [];
   internalErrors: unknown[] = [];
 
-  constructor(opts: ModelOptions & { wrapModel?: (model: ReferenceModel) => ReferenceModel } = {}) {
+  constructor(
+    opts: ModelOptions &
+      Pick<EngineOptions, 'clock' | 'commandsPerTurn' | 'onYield'> & {
+        wrapModel?: (model: ReferenceModel) => ReferenceModel;
+        /** What sink.write answers (false: the output is not sent yet); default true. */
+        sinkAccepts?: (conn: ConnId) => boolean;
+      } = {},
+  ) {
     const base = createModel({ startUs: 0, ...opts });
     this.model = opts.wrapModel ? opts.wrapModel(base) : base;
     const sink: EngineSink = {
@@ -21,13 +28,19 @@ export class EngineHarness {
         const text = Buffer.from(bytes).toString('latin1');
         this.log.push(`write ${conn}`);
         this.writes.set(conn, [...(this.writes.get(conn) ?? []), text]);
+        return opts.sinkAccepts ? opts.sinkAccepts(conn) : true;
       },
       close: (conn) => {
         this.log.push(`close ${conn}`);
         this.closed.add(conn);
       },
     };
-    this.engine = new Engine(this.model, sink, { onInternalError: (_conn, error) => this.internalErrors.push(error) });
+    this.engine = new Engine(this.model, sink, {
+      onInternalError: (_conn, error) => this.internalErrors.push(error),
+      clock: opts.clock,
+      commandsPerTurn: opts.commandsPerTurn,
+      onYield: opts.onYield,
+    });
   }
 
   open(nowUs = 0): ConnId {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReferenceModel } from '../../src/model/api.js';
+import { createModel } from '../../src/model/index.js';
+import { Engine, FLUSH_BYTES, LARGE_BODY_BYTES } from '../../src/server/engine.js';
 import { EngineHarness } from './engine-harness.js';
 
 const SECOND_US = 1_000_000;
@@ -239,5 +241,105 @@ describe('Engine: a put in flight is visible to other connections (a.1 step 5, p
     h.send(b, 'stats-job 1\r\nput 0 0 10 1\r\nx\r\n');
     expect(h.output(b)).toBe('NOT_FOUND\r\nINSERTED 2\r\n');
     h.model.checkInvariants();
+  });
+});
+
+describe('Engine: one command at a time, each at its own time (issue 13)', () => {
+  it('reads the clock for every command, so a put and a stats-job in one chunk are apart', () => {
+    let nowUs = 5 * SECOND_US;
+    const h = new EngineHarness({ clock: () => nowUs });
+    const a = h.open();
+    // The clock does not move between the two commands: the second is still a µs later.
+    h.send(a, 'put 0 1000 60 1\r\nx\r\nstats-job 1\r\n', nowUs);
+    expect(h.output(a)).toMatch(/\ntime-left: 999\n/);
+  });
+
+  it('without a clock every command of a call shares the call time (the virtual target)', () => {
+    const h = new EngineHarness();
+    const a = h.open();
+    h.send(a, 'put 0 1000 60 1\r\nx\r\nstats-job 1\r\n', 0);
+    expect(h.output(a)).toMatch(/\ntime-left: 1000\n/);
+  });
+
+  it('stops applying a connection whose output the sink has not sent, until resume()', () => {
+    const h = new EngineHarness({ sinkAccepts: () => false });
+    const a = h.open();
+    h.send(a, 'list-tube-used\r\n'.repeat(5000));
+    // One flush (FLUSH_BYTES of replies) went out, then nothing more was applied.
+    const firstFlush = h.output(a).length;
+    expect(firstFlush).toBeGreaterThanOrEqual(FLUSH_BYTES);
+    expect(firstFlush).toBeLessThan(FLUSH_BYTES + 100);
+    expect(h.engine.isReading(a)).toBe(false);
+    h.engine.resume(a, 0);
+    expect(h.output(a).length).toBeGreaterThan(firstFlush);
+    expect(h.output(a).length).toBeLessThan(2 * FLUSH_BYTES + 100);
+    for (let i = 0; i < 10; i++) h.engine.resume(a, 0);
+    expect(h.output(a)).toBe('USING default\r\n'.repeat(5000));
+    expect(h.engine.isReading(a)).toBe(true);
+  });
+
+  it('a chunk that arrives while stopped is held, not applied', () => {
+    const h = new EngineHarness({ sinkAccepts: () => false });
+    const a = h.open();
+    h.send(a, 'list-tube-used\r\n'.repeat(5000));
+    h.send(a, 'use late\r\n');
+    expect(h.engine.heldInputBytes(a)).toBe('use late\r\n'.length);
+    expect(h.output(a)).not.toContain('USING late');
+    for (let i = 0; i < 10; i++) h.engine.resume(a, 0);
+    expect(h.output(a).endsWith('USING default\r\nUSING late\r\n')).toBe(true);
+  });
+
+  it('yields after commandsPerTurn commands and asks to be resumed', () => {
+    const yielded: number[] = [];
+    const h = new EngineHarness({ commandsPerTurn: 10, onYield: (conn) => yielded.push(conn) });
+    const a = h.open();
+    const b = h.open();
+    h.send(a, 'list-tube-used\r\n'.repeat(25));
+    expect(h.output(a)).toBe('USING default\r\n'.repeat(10));
+    expect(yielded).toEqual([a]);
+    expect(h.engine.isReading(a)).toBe(false);
+    // Another connection is served meanwhile.
+    h.send(b, 'list-tube-used\r\n');
+    expect(h.output(b)).toBe('USING default\r\n');
+    h.engine.resume(a, 0);
+    h.engine.resume(a, 0);
+    expect(h.output(a)).toBe('USING default\r\n'.repeat(25));
+    expect(yielded).toEqual([a, a]);
+    expect(h.engine.isReading(a)).toBe(true);
+  });
+
+  it('after a FIN, writes each reply on its own and applies nothing more until the sink took it', () => {
+    let accept = true;
+    const h = new EngineHarness({ sinkAccepts: () => accept });
+    const a = h.open();
+    h.send(a, 'reserve-with-timeout 60\r\nlist-tube-used\r\nuse gone\r\n');
+    accept = false; // the transport's answer after a FIN: not before the kernel took it
+    h.engine.hangup(a, 0);
+    expect(h.output(a)).toBe('TIMED_OUT\r\n');
+    h.engine.resume(a, 0);
+    expect(h.output(a)).toBe('TIMED_OUT\r\nUSING default\r\n');
+    // A transport whose write failed closes the connection instead of resuming it.
+    h.engine.close(a, 0);
+    const b = h.open();
+    h.send(b, 'list-tubes\r\n');
+    expect(h.output(b)).toBe('OK 14\r\n---\n- default\n\r\n');
+  });
+});
+
+describe('Engine: large bodies are written as stored', () => {
+  it('hands a RESERVED body of LARGE_BODY_BYTES or more to writev by reference, small replies joined', () => {
+    const model = createModel({ startUs: 0 });
+    const chunks: Uint8Array[][] = [];
+    const engine = new Engine(model, { write: () => true, writev: (_conn, c) => void chunks.push(c), close: () => {} });
+    const a = engine.open(0);
+    const body = 'b'.repeat(LARGE_BODY_BYTES);
+    engine.receive(a, Buffer.from(`put 0 0 10 ${body.length}\r\n${body}\r\nlist-tube-used\r\nreserve\r\nlist-tube-used\r\n`), 0);
+    expect(chunks).toHaveLength(1);
+    const text = chunks[0].map((c) => Buffer.from(c).toString('latin1'));
+    expect(text).toEqual([`INSERTED 1\r\nUSING default\r\nRESERVED 1 ${body.length}\r\n`, body, '\r\nUSING default\r\n']);
+    // The body chunk is the job's stored body, not a copy.
+    const stored = chunks[0][1];
+    engine.receive(a, Buffer.from('peek 1\r\n'), 0);
+    expect(chunks[1][1]).toBe(stored);
   });
 });

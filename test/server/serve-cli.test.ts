@@ -1,5 +1,5 @@
 // `beanlab serve` as a real subprocess, driven by a third-party client (jackd 2.2).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,5 +112,45 @@ describe('beanlab serve --unix', () => {
     } finally {
       await new Promise((resolve) => live.close(resolve));
     }
+  });
+});
+
+describe('beanlab serve --binlog with a damaged record', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beanlab-serve-binlog-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses to start, naming the record; --binlog-skip-corrupt starts and says how many were skipped', { timeout: 60_000 }, async () => {
+    const first = await spawnEmbeddedServer({ args: ['--binlog', dir] });
+    const client = await Client.connect({ port: first.port });
+    for (const body of ['one', 'two', 'three']) await client.put(body);
+    await client.close();
+    expect(await first.stop()).toBe(0);
+    const [segment] = readdirSync(dir).filter((name) => name.endsWith('.bl'));
+    const bytes = readFileSync(join(dir, segment));
+    bytes[bytes.indexOf('two')] ^= 0x20; // 't' -> 'T' inside job 2's body
+    writeFileSync(join(dir, segment), bytes);
+
+    const refused = await beanlab(['serve', '--port', '0', '--binlog', dir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toMatch(new RegExp(`^beanlab: ${segment.replace('.', '\\.')}: record 2 \\(byte \\d+\\) is corrupt \\(checksum mismatch\\); start with --binlog-skip-corrupt`));
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+
+    const skipping = await spawnEmbeddedServer({ args: ['--binlog', dir, '--binlog-skip-corrupt'] });
+    try {
+      expect(skipping.stderr()).toMatch(/^beanlab serve: warning: skipped 1 corrupt binlog record: binlog-\d+\.bl record 2 /);
+      const after = await Client.connect({ port: skipping.port });
+      expect(Buffer.from((await after.peek(1))!.body).toString()).toBe('one');
+      expect(await after.peek(2)).toBeNull();
+      expect(Buffer.from((await after.peek(3))!.body).toString()).toBe('three');
+      await after.close();
+    } finally {
+      await skipping.stop();
+    }
+  });
+
+  it('--binlog-skip-corrupt without --binlog is a usage error', async () => {
+    const { code, stderr } = await beanlab(['serve', '--binlog-skip-corrupt']);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('beanlab: --binlog-skip-corrupt needs --binlog DIR');
   });
 });

@@ -2,7 +2,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { startServer, OUTPUT_HIGH_WATER_BYTES } from '../../src/server/tcp.js';
+import { FLUSH_BYTES } from '../../src/server/engine.js';
+import { startServer } from '../../src/server/tcp.js';
 
 let server: Awaited<ReturnType<typeof startTcp>>;
 const startTcp = () => startServer({ port: 0 });
@@ -105,9 +106,9 @@ describe('embedded TCP server', () => {
     expect(server.readPauseCount()).toBeGreaterThanOrEqual(1);
     // The server stopped reading well short of everything sent...
     expect(first.bytesRead).toBeLessThan(sentBytes / 2);
-    // ...and holds at most the replies of one input chunk above the high-water mark.
+    // ...and holds at most one flush of replies (plus the one that crossed it) unsent.
     const stats = await (await connect()).stats();
-    expect(first.unsentBytes).toBeLessThan(OUTPUT_HIGH_WATER_BYTES + 12_000_000);
+    expect(first.unsentBytes).toBeLessThan(2 * FLUSH_BYTES);
     // It stays stopped: nothing more is read while the client does not read.
     await sleep(300);
     expect(server.connections()[0].bytesRead).toBe(first.bytesRead);
