@@ -14,6 +14,8 @@ const BURIED = 4;
 const DUPLICATED = 8;
 /** Its worker died or gave it up without finishing: the next reservation repeats work. */
 const ABANDONED = 16;
+/** A reservation of it here ended without an outcome (its worker crashed, or its TTR ran out first). */
+const DROPPED = 32;
 
 /**
  * A second reservation this much sooner than the first holder's TTR allows is the server
@@ -28,6 +30,18 @@ export interface GroupStats extends JobGroup {
 }
 
 export type ReserveOutcome = 'first' | 'again' | 'foreign';
+
+/** Job ids (unsorted) that matter beyond this shard; see JobTracker.shardFacts. */
+export interface ShardFacts {
+  /** Deleted by this shard's workers, put by another shard. */
+  completedForSiblings: number[];
+  /** Buried by this shard's workers (and not reserved again), put by another shard. */
+  buriedForSiblings: number[];
+  /** By group: a reservation here ended without an outcome (crash, TTR expiry before the delete). */
+  dropped: number[][];
+  /** By group: the work ran more than once here (counted in this shard's jobs.duplicated). */
+  reran: number[][];
+}
 
 export class JobTracker {
   readonly groups: GroupStats[] = [];
@@ -75,7 +89,7 @@ export class JobTracker {
     const stats = this.groups[group];
     stats.put += 1;
     this.putCount += 1;
-    if (intendedUs >= this.warmupUs) stats.putUs.record(Math.max(0, Math.round(nowUs - intendedUs)));
+    if (this.measured(intendedUs)) stats.putUs.record(Math.max(0, Math.round(nowUs - intendedUs)));
     const flags = t.flags[i];
     if (flags & ACKED) {
       if (!(flags & DONE)) {
@@ -97,7 +111,7 @@ export class JobTracker {
 
   /** A put never answered by endUs: its latency is at least its age then. */
   unansweredPut(group: number, intendedUs: number, endUs: number): void {
-    if (intendedUs >= this.warmupUs) this.groups[group].putUs.record(Math.max(0, Math.round(endUs - intendedUs)));
+    if (this.measured(intendedUs)) this.groups[group].putUs.record(Math.max(0, Math.round(endUs - intendedUs)));
   }
 
   /** A worker got a job; `sentUs` is when it sent the reserve. */
@@ -130,7 +144,9 @@ export class JobTracker {
     if (first) {
       t.group[i] = fields.group;
       t.dueUs[i] = fields.dueUs;
-      if (fields.dueUs >= this.warmupUs) stats.queueWaitUs.record(Math.max(0, Math.round(nowUs - fields.dueUs)));
+      // A job another shard of the run put: its TTR comes from its body.
+      if (!(flags & ACKED)) t.ttrUs[i] = fields.ttrSeconds * 1e6;
+      if (this.measured(fields.dueUs)) stats.queueWaitUs.record(Math.max(0, Math.round(nowUs - fields.dueUs)));
     }
     if (t.executions[i] < 65535) t.executions[i] += 1;
     t.holder[i] = worker + 1;
@@ -144,7 +160,7 @@ export class JobTracker {
     const t = s >= 0 ? this.index.dense : this.index.sparse;
     const i = s >= 0 ? s : ~s;
     const stats = this.groups[t.group[i]];
-    const measured = t.dueUs[i] >= this.warmupUs;
+    const measured = this.measured(t.dueUs[i]);
     if (measured) stats.serviceUs.record(Math.max(0, Math.round(nowUs - startUs)));
     if (t.flags[i] & DONE) return;
     t.flags[i] |= DONE;
@@ -184,6 +200,7 @@ export class JobTracker {
     const t = s >= 0 ? this.index.dense : this.index.sparse;
     const i = s >= 0 ? s : ~s;
     this.lateCompletions += 1;
+    t.flags[i] |= DROPPED;
     if (t.holder[i] === worker + 1) t.holder[i] = 0;
   }
 
@@ -193,7 +210,7 @@ export class JobTracker {
     const t = s >= 0 ? this.index.dense : this.index.sparse;
     const i = s >= 0 ? s : ~s;
     this.crashes += 1;
-    t.flags[i] |= ABANDONED;
+    t.flags[i] |= ABANDONED | DROPPED;
     if (disconnected && t.holder[i] === worker + 1) t.holder[i] = 0;
   }
 
@@ -231,6 +248,30 @@ export class JobTracker {
     return { ids, total };
   }
 
+  /**
+   * What other shards of the run need to know about the jobs this one touched, for
+   * `beanlab merge` to reconcile them (src/metrics/shard-merge.ts): this shard's puts that its
+   * own workers did not finish (their audit outcome is added by the caller), and the jobs its
+   * workers finished, dropped or ran again, by whoever put them.
+   */
+  shardFacts(): ShardFacts {
+    const facts: ShardFacts = { completedForSiblings: [], buriedForSiblings: [], dropped: this.groups.map(() => []), reran: this.groups.map(() => []) };
+    const { dense, sparse, sparseIds, highest } = this.index;
+    const visit = (t: JobTable, i: number, id: number): void => {
+      const flags = t.flags[i];
+      if (flags === 0) return;
+      if (!(flags & ACKED)) {
+        if (flags & DONE) facts.completedForSiblings.push(id);
+        else if (flags & BURIED) facts.buriedForSiblings.push(id);
+      }
+      if (flags & DROPPED) facts.dropped[t.group[i]].push(id);
+      if (flags & DUPLICATED) facts.reran[t.group[i]].push(id);
+    };
+    for (let i = 0; i <= highest; i++) visit(dense, i, this.index.denseId(i));
+    for (let k = 0; k < sparseIds.length; k++) visit(sparse, k, sparseIds[k]);
+    return facts;
+  }
+
   retriesOf(id: number): number {
     const s = this.index.locate(id);
     return s >= 0 ? this.index.dense.retryCounts[s] : this.index.sparse.retryCounts[~s];
@@ -254,8 +295,16 @@ export class JobTracker {
     for (let k = 0; k < sparseIds.length; k++) if (sparse.flags[k] !== 0) visit(sparse.flags[k], sparseIds[k]);
   }
 
+  /**
+   * Whether a job due (or a put meant) at dueUs counts in the latencies: not during the warm-up.
+   * Without one every job counts, also a sibling shard's job due before this shard's clock began.
+   */
+  private measured(dueUs: number): boolean {
+    return this.warmupUs <= 0 || dueUs >= this.warmupUs;
+  }
+
   private recordService(t: JobTable, i: number, startUs: number, nowUs: number): void {
-    if (t.dueUs[i] >= this.warmupUs) this.groups[t.group[i]].serviceUs.record(Math.max(0, Math.round(nowUs - startUs)));
+    if (this.measured(t.dueUs[i])) this.groups[t.group[i]].serviceUs.record(Math.max(0, Math.round(nowUs - startUs)));
   }
 
   private markRerun(t: JobTable, i: number, stats: GroupStats): void {

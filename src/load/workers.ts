@@ -9,7 +9,7 @@
 import type { WorkerPoolSpec } from '../scenario/schema.js';
 import type { Random } from '../scenario/random.js';
 import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../scenario/service.js';
-import { decodeBody, type BodyFields } from './body.js';
+import type { BodyFields, RunBodies } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
 import type { HarnessMonitor } from './harness.js';
@@ -34,6 +34,8 @@ export interface WorkerContext {
   address: Address;
   requestTimeoutMs: number;
   harness: HarnessMonitor;
+  /** Decodes job bodies, whichever shard of the run put them (body.ts). */
+  bodies: RunBodies;
   /** delete, release, bury and touch requests (and the kickers' kicks) not yet answered. */
   pendingOps: OutstandingOps;
   fail(error: unknown): void;
@@ -124,7 +126,7 @@ class Worker {
   private work(conn: QueueConnection, job: ReservedJob, sentUs: number): void {
     const { clock, tracker } = this.ctx;
     const startUs = clock.nowUs();
-    const fields = decodeBody(job.body);
+    const fields = this.ctx.bodies.decode(job.body);
     if (tracker.reserved(this.index, job.id, fields, sentUs, startUs) === 'foreign') {
       // Not ours (a tube shared with other clients): hand it back, a second later so the
       // workers do not spin on it. Load runs want tubes of their own.
