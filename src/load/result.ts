@@ -35,7 +35,7 @@ export interface RunFacts {
 export function shardDetailsOf(
   tracker: JobTracker,
   fates: Fates,
-  run: Pick<ShardDetails, 'runId' | 'index' | 'count' | 'tubes' | 'classNames' | 'startedAtMs' | 'coordinated' | 'tubeJobsAtStart'>,
+  run: Pick<ShardDetails, 'runId' | 'index' | 'count' | 'tubes' | 'classNames' | 'startedAtMs' | 'coordinated' | 'tubeJobsAtStart' | 'serverIsOurs'>,
 ): ShardDetails {
   const known = tracker.shardFacts();
   const byId = fates.byId;
@@ -54,8 +54,8 @@ export function shardDetailsOf(
     tubeJobsAtEnd: fates.tubeJobsAtEnd ?? run.tubes.map(() => null),
     facts: {
       unfinished,
-      completedForSiblings: encodeIds(known.completedForSiblings),
-      buriedForSiblings: encodeIds(known.buriedForSiblings),
+      completedForSiblings: byGroup(known.completedForSiblings),
+      buriedForSiblings: byGroup(known.buriedForSiblings),
       dropped: byGroup(known.dropped),
       reran: byGroup(known.reran),
     },

@@ -107,7 +107,13 @@ export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Pr
           seed,
           requestTimeoutMs: options.requestTimeoutMs,
           signal: options.signal,
-          shard: options.shard === undefined ? undefined : { ...options.shard, runId: options.runId!, barrierTimeoutMs: options.barrierTimeoutMs, startAtMs: options.startAtMs },
+          shard: options.shard === undefined ? undefined : {
+                ...options.shard,
+                runId: options.runId!,
+                barrierTimeoutMs: options.barrierTimeoutMs,
+                startAtMs: options.startAtMs,
+                mayReserveAgain: mayReserveAgain(scenario),
+              },
           onProgress: (p) => options.onProgress?.({ ...p, repeat: repeat + 1, repeats, side }),
         });
         (side === 'current' ? current : baseline).push(result);
@@ -135,7 +141,13 @@ export interface RunOnceOptions {
   signal?: AbortSignal;
   onProgress?(progress: Omit<LoadProgress, 'repeat' | 'repeats' | 'side'>): void;
   /** This run is one shard of a sharded run. */
-  shard?: ShardSpec & { runId: string; barrierTimeoutMs?: number; startAtMs?: number };
+  shard?: ShardSpec & {
+    runId: string;
+    barrierTimeoutMs?: number;
+    startAtMs?: number;
+    /** The whole scenario (not this shard's slice) can have a job reserved twice. */
+    mayReserveAgain: boolean;
+  };
 }
 
 /** One run against a target that is already up. */
@@ -201,6 +213,8 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
   const runToken = shard ? runTokenOf(shard.runId) : newRunToken();
   const seed = shardSeed(options.seed, shard);
   const tracker = new JobTracker(baseId, plan.tubes.length, plan.classNames.length, plan.warmupUs, runToken);
+  // Siblings may have reserved a job before this shard's first reservation of it: a retry, a crash, a kick.
+  tracker.confirmFirstReservations = shard !== undefined && shard.count > 1 && shard.mayReserveAgain;
   const harness = new HarnessMonitor(clock);
   const pendingPuts = new OutstandingOps();
   const pendingOps = new OutstandingOps();
@@ -306,6 +320,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
             startedAtMs: clock.originEpochMs(),
             coordinated: coordinated && auditedAfterAll,
             tubeJobsAtStart,
+            serverIsOurs: target.ours,
           })
         : undefined,
       tracker,
@@ -368,6 +383,11 @@ async function meet(shard: NonNullable<RunOnceOptions['shard']>, rendezvous: Ren
       if (signal?.aborted) throw new NotStartedError('interrupted while waiting for --start-at, before the run started');
     }
   }
+}
+
+/** Whether a job can be reserved more than once: released for a retry, abandoned by a crash, kicked, or held past its TTR. */
+function mayReserveAgain(scenario: Scenario): boolean {
+  return scenario.kickers.length > 0 || scenario.workers.some((w) => w.failure?.policy === 'retry' || w.crash !== undefined || w.touchEverySeconds !== undefined);
 }
 
 /** Says this shard reached a phase; a server that does not answer is the run's error, not a hang. */

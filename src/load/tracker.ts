@@ -29,14 +29,15 @@ export interface GroupStats extends JobGroup {
   putUs: LatencyHistogram;
 }
 
-export type ReserveOutcome = 'first' | 'again' | 'foreign';
+/** unsure: first here, but maybe not the job's first reservation (confirmFirstReservations). */
+export type ReserveOutcome = 'first' | 'unsure' | 'again' | 'foreign';
 
 /** Job ids (unsorted) that matter beyond this shard; see JobTracker.shardFacts. */
 export interface ShardFacts {
-  /** Deleted by this shard's workers, put by another shard. */
-  completedForSiblings: number[];
-  /** Buried by this shard's workers (and not reserved again), put by another shard. */
-  buriedForSiblings: number[];
+  /** By group: deleted by this shard's workers, put by another shard. */
+  completedForSiblings: number[][];
+  /** By group: buried by this shard's workers (and not reserved again), put by another shard. */
+  buriedForSiblings: number[][];
   /** By group: a reservation here ended without an outcome (crash, TTR expiry before the delete). */
   dropped: number[][];
   /** By group: the work ran more than once here (counted in this shard's jobs.duplicated). */
@@ -65,6 +66,13 @@ export class JobTracker {
    */
   readonly collisionLost: number[];
   readonly collisionIds: number[] = [];
+  /**
+   * A shard's first reservation of a job may not be the job's first: a sibling may have reserved
+   * and released it (a retry), or crashed holding it. When that can happen the put-to-reserve
+   * wait is recorded only once the server confirms it (firstConfirmed), or it would count the
+   * retry's backoff as waiting.
+   */
+  confirmFirstReservations = false;
   private readonly index: JobIndex;
 
   constructor(
@@ -126,6 +134,7 @@ export class JobTracker {
     const flags = t.flags[i];
     const stats = this.groups[fields.group];
     const first = t.executions[i] === 0;
+    let unsure = false;
     if (flags & DONE) {
       this.flagDuplicate(t, i, id, stats);
     } else if (t.holder[i] !== 0 && t.holder[i] !== worker + 1) {
@@ -146,12 +155,21 @@ export class JobTracker {
       t.dueUs[i] = fields.dueUs;
       // A job another shard of the run put: its TTR comes from its body.
       if (!(flags & ACKED)) t.ttrUs[i] = fields.ttrSeconds * 1e6;
-      if (this.measured(fields.dueUs)) stats.queueWaitUs.record(Math.max(0, Math.round(nowUs - fields.dueUs)));
+      if (this.confirmFirstReservations) unsure = true;
+      else if (this.measured(fields.dueUs)) stats.queueWaitUs.record(Math.max(0, Math.round(nowUs - fields.dueUs)));
     }
     if (t.executions[i] < 65535) t.executions[i] += 1;
     t.holder[i] = worker + 1;
     t.heldSinceUs[i] = sentUs;
-    return first ? 'first' : 'again';
+    return first ? (unsure ? 'unsure' : 'first') : 'again';
+  }
+
+  /** The server says the reservation at reservedUs was the job's first (reserves: 1). */
+  firstConfirmed(id: number, reservedUs: number): void {
+    const s = this.index.locate(id);
+    const t = s >= 0 ? this.index.dense : this.index.sparse;
+    const i = s >= 0 ? s : ~s;
+    if (this.measured(t.dueUs[i])) this.groups[t.group[i]].queueWaitUs.record(Math.max(0, Math.round(reservedUs - t.dueUs[i])));
   }
 
   /** DELETED: the job is done. */
@@ -200,7 +218,8 @@ export class JobTracker {
     const t = s >= 0 ? this.index.dense : this.index.sparse;
     const i = s >= 0 ? s : ~s;
     this.lateCompletions += 1;
-    t.flags[i] |= DROPPED;
+    // Its reservation ran out before the worker finished: whoever reserves it next repeats the work.
+    t.flags[i] |= ABANDONED | DROPPED;
     if (t.holder[i] === worker + 1) t.holder[i] = 0;
   }
 
@@ -255,14 +274,15 @@ export class JobTracker {
    * workers finished, dropped or ran again, by whoever put them.
    */
   shardFacts(): ShardFacts {
-    const facts: ShardFacts = { completedForSiblings: [], buriedForSiblings: [], dropped: this.groups.map(() => []), reran: this.groups.map(() => []) };
+    const lists = () => this.groups.map((): number[] => []);
+    const facts: ShardFacts = { completedForSiblings: lists(), buriedForSiblings: lists(), dropped: lists(), reran: lists() };
     const { dense, sparse, sparseIds, highest } = this.index;
     const visit = (t: JobTable, i: number, id: number): void => {
       const flags = t.flags[i];
       if (flags === 0) return;
       if (!(flags & ACKED)) {
-        if (flags & DONE) facts.completedForSiblings.push(id);
-        else if (flags & BURIED) facts.buriedForSiblings.push(id);
+        if (flags & DONE) facts.completedForSiblings[t.group[i]].push(id);
+        else if (flags & BURIED) facts.buriedForSiblings[t.group[i]].push(id);
       }
       if (flags & DROPPED) facts.dropped[t.group[i]].push(id);
       if (flags & DUPLICATED) facts.reran[t.group[i]].push(id);

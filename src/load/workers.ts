@@ -127,12 +127,16 @@ class Worker {
     const { clock, tracker } = this.ctx;
     const startUs = clock.nowUs();
     const fields = this.ctx.bodies.decode(job.body);
-    if (tracker.reserved(this.index, job.id, fields, sentUs, startUs) === 'foreign') {
+    const outcome = tracker.reserved(this.index, job.id, fields, sentUs, startUs);
+    if (outcome === 'foreign') {
       // Not ours (a tube shared with other clients): hand it back, a second later so the
       // workers do not spin on it. Load runs want tubes of their own.
       conn.release(job.id, FOREIGN_PRIORITY, 1, this.acked(() => undefined));
       return;
     }
+    // A shard: was it the job's first reservation, or a sibling's retry? Answered before the
+    // delete (one connection, replies in order); a measurement only, so a failure just drops it.
+    if (outcome === 'unsure') conn.reserves(job.id, (error, reserves) => !error && reserves === 1 && tracker.firstConfirmed(job.id, startUs));
     const spec = this.pool.spec;
     const tubeIndex = Math.floor(fields!.group / this.ctx.plan.classNames.length);
     const serviceUs = this.pool.serviceByTube[tubeIndex](this.random);

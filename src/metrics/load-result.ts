@@ -47,9 +47,9 @@ export const shardFactsSchema = z.object({
   /** This shard's puts its own workers did not finish, by group and by what its final audit found. */
   unfinished: z.array(z.object({ group: count, gone: idList, buried: idList, remaining: idList, unverified: idList })),
   /** Jobs this shard's workers deleted (DELETED) that another shard put. */
-  completedForSiblings: idList,
+  completedForSiblings: z.array(groupIds),
   /** Jobs this shard's workers buried that another shard put. */
-  buriedForSiblings: idList,
+  buriedForSiblings: z.array(groupIds),
   /** Jobs whose reservation here ended without an outcome (a crash, a TTR expiry before the delete). */
   dropped: z.array(groupIds),
   /** Jobs whose work ran more than once here (in this shard's jobs.duplicated). */
@@ -92,6 +92,8 @@ export const shardDetailsSchema = z.object({
   tubeJobsAtStart: z.array(count.nullable()),
   /** Each tube's job count at the audit. */
   tubeJobsAtEnd: z.array(count.nullable()),
+  /** The server was started for this run (nobody else's jobs are in its tubes). */
+  serverIsOurs: z.boolean(),
   /** A shard's result: the facts the merge reconciles. */
   facts: shardFactsSchema.optional(),
   /** A merged result: the shards in it, each with its own figures. */
@@ -150,6 +152,11 @@ export const loadDetailsSchema = z.object({
     tubeMismatches: z.array(z.string()).optional(),
     /** What the audit noticed that fails nothing by itself. */
     notes: z.array(z.string()).optional(),
+    /**
+     * Merged shards: jobs a shard deleted that no shard of the run claims as put and unfinished by
+     * itself: delivered and deleted twice, or left in the tubes by an earlier run with the same id.
+     */
+    unclaimedCompletions: count.optional(),
   }),
   /**
    * Operations sent that got no answer by the end of the run (the server stopped answering or
