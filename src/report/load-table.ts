@@ -14,6 +14,7 @@ import {
   latencyRows,
   problemLines,
   rateRows,
+  shardLines,
   sloRows,
   tubeRows,
   verdict,
@@ -44,6 +45,7 @@ export function loadTerminalReport(result: LoadResult): string {
   out.push(wrapLine(jobsLine(result)), wrapLine(eventsLine(result)), wrapLine(cpuLine(result)));
   const harness = harnessLine(result);
   if (harness) out.push(wrapLine(harness));
+  for (const line of shardLines(result)) out.push(line.startsWith('  ') ? '  ' + wrapLine(line.trimStart()).replace(/\n/g, '\n  ') : wrapLine(line));
   const slos = sloRows(result);
   if (slos.length > 0) {
     out.push('', 'SLOs:');
