@@ -158,7 +158,8 @@ export function register(program: Command): void {
         throw error;
       } finally {
         progress.stop();
-        process.off('SIGINT', onSigint);
+        // The handler stays: a keypress delivered twice (the group, then npm or a parent passing
+        // it on) can arrive after a quick stop, and must not kill the process before its output.
       }
       const toStdout = options.json === '-';
       if (!options.child) (toStdout ? process.stderr : process.stdout).write(loadTerminalReport(result));
@@ -281,6 +282,8 @@ async function runAsProcesses(
     signal,
     onProgress,
     onChildOutput: (index, line) => process.stderr.write(`shard ${index}/${count}: ${line}\n`),
+    // For logs (a terminal has the progress bar): the moment every shard is under way.
+    onStarted: () => !process.stderr.isTTY && process.stderr.write(`beanlab load: ${count} shards of run ${runId} started\n`),
   });
   for (const failure of outcome.failures) process.stderr.write(`beanlab load: shard ${failure.index}/${count} wrote no result (${failure.how})\n`);
   if (outcome.result === undefined) {

@@ -44,6 +44,8 @@ export interface ProcessesOptions {
   onProgress?(progress: LoadProgress): void;
   /** A line a child wrote to stderr (not progress). */
   onChildOutput?(index: number, line: string): void;
+  /** Every child has reported progress: the run is under way in all of them. */
+  onStarted?(): void;
 }
 
 /** What a child sends its parent over IPC. */
@@ -66,7 +68,9 @@ export async function runProcesses(scenario: Scenario, options: ProcessesOptions
     const latest: Array<LoadProgress | undefined> = files.map(() => undefined);
     const children = files.map((file, index) =>
       startChild(index, file, formatAddress(target.address), target.ours, options, (progress) => {
+        const news = latest[index] === undefined;
         latest[index] = progress;
+        if (news && latest.every((p) => p !== undefined)) options.onStarted?.();
         options.onProgress?.(combine(latest));
       }),
     );
