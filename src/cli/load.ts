@@ -1,6 +1,6 @@
 // `beanlab load`: a scenario against a real server, with a progress bar, the autocannon-style
 // table, JSON and reports. Ctrl-C stops the run cleanly and still writes the (partial) result.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -415,7 +415,13 @@ function progressReporter(): { update(p: LoadProgress): void; stop(): void } {
   };
 }
 
+/**
+ * Writes the file whole or not at all (a temporary file renamed into place): a merge waiting for
+ * shards' results on a shared volume must never read half of one.
+ */
 export async function writeMakingDirs(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
+  const partial = `${path}.${process.pid}.partial`;
+  await writeFile(partial, text);
+  await rename(partial, path);
 }
