@@ -3,7 +3,7 @@
 // every job, with a job put by one shard and completed by another counted completed; a lying
 // server still shows as lost jobs through the reconciliation; a missing shard makes jobs
 // unverified, not lost; the start barrier and --start-at start shards together.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
@@ -143,16 +143,25 @@ load: { drainSeconds: 3 }
   it('starts shards together at the barrier, and says so when the others never come', async () => {
     server = await spawnBeanstalkd({ binary });
     const target = `127.0.0.1:${server.port}`;
-    const files = [0, 1].map((i) => join(dir, `barrier-${i}.json`));
+    // Shard 1 writes its result as a pod would to its log (--json -): the table, then the JSON.
+    const files = [join(dir, 'barrier-0.json'), '-'];
     const args = (i: number) => ['load', 'scenarios/smoke.yaml', '--target', target, '--shard', `${i}/2`, '--barrier', '--run-id', 'barrier-1', '--duration', '1', '--json', files[i]];
     const first = runBeanlab(args(0), { timeoutMs: 60_000 });
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    await Promise.all([first, runBeanlab(args(1), { timeoutMs: 60_000 })]);
-    const [a, b] = files.map(read);
+    const [, second] = await Promise.all([first, runBeanlab(args(1), { timeoutMs: 60_000 })]);
+    const log = join(dir, 'barrier-1.log');
+    writeFileSync(log, second.stderr + second.stdout);
+    expect(second.stdout.trim().split('\n')).toHaveLength(1);
+    const a = read(files[0]);
+    const b = loadResultSchema.parse(JSON.parse(second.stdout));
     expect(Math.abs(a.load.shard!.startedAtMs - b.load.shard!.startedAtMs)).toBeLessThan(300);
     for (const r of [a, b]) expect(r.load.shard!.coordinated).toBe(true);
-    const merged = mergeShards([a, b]);
+    const mergedFile = join(dir, 'barrier-merged.json');
+    const merge = await runBeanlab(['merge', '--json', mergedFile, files[0], log], { timeoutMs: 30_000 });
+    expect(merge.code, merge.stderr).toBe(0);
+    const merged = read(mergedFile);
     expectAccounted(merged);
+    expect(merged.jobs.put).toBe(a.jobs.put + b.jobs.put);
     // Coordinated: audited after both stopped, so the tubes' counts were checked over the union.
     expect(merged.load.integrity.notes ?? []).not.toContainEqual(expect.stringMatching(/not checked across shards/));
 
