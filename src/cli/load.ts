@@ -283,7 +283,7 @@ async function runAsProcesses(
     onProgress,
     onChildOutput: (index, line) => process.stderr.write(`shard ${index}/${count}: ${line}\n`),
     // For logs (a terminal has the progress bar): the moment every shard is under way.
-    onStarted: () => !process.stderr.isTTY && process.stderr.write(`beanlab load: ${count} shards of run ${runId} started\n`),
+    onStarted: () => !process.stderr.isTTY && process.stderr.write(`beanlab load: ${count} shard${count === 1 ? '' : 's'} of run ${runId} started\n`),
   });
   for (const failure of outcome.failures) process.stderr.write(`beanlab load: shard ${failure.index}/${count} wrote no result (${failure.how})\n`);
   if (outcome.result === undefined) {

@@ -271,6 +271,8 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       drained.cancel();
     }
     const durationUs = clock.nowUs();
+    // The load generator's CPU over the run it measures: the audit after it is not load.
+    const loadgenCpuSeconds = (loadgenCpuUs() - cpuAtStartUs) / 1e6;
     sampler.observeBacklog(durationUs);
     clearInterval(progress);
     harness.stop();
@@ -304,7 +306,8 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       unansweredPuts: unanswered.puts,
       requestTimeoutMs,
       budgetMs: AUDIT_BUDGET_MS,
-      shard: shard !== undefined,
+      // A shard of one has no siblings: its audit is a lone run's (lost is lost; tubes checked).
+      shard: shard !== undefined && shard.count > 1,
     });
     fates.notes.unshift(...notes);
     return buildResult({
@@ -331,7 +334,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       completedWhileProducing,
       ttrExpiries: Math.max(0, last.jobTimeouts - first.jobTimeouts),
       serverCpuSeconds: last === first || last.cpuSeconds === null || first.cpuSeconds === null ? null : last.cpuSeconds - first.cpuSeconds,
-      loadgenCpuSeconds: (loadgenCpuUs() - cpuAtStartUs) / 1e6,
+      loadgenCpuSeconds,
       details: {
         target: target.label,
         driver: plan.scenario.load.http ? 'http' : driver.name,
