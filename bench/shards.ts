@@ -112,8 +112,21 @@ for (const target of Object.keys(targets) as Array<keyof typeof targets>) {
         );
       }
     }
-    const ratio = median(results[2].map((f) => f.rate)) / median(results[1].map((f) => f.rate));
-    console.log(`${target.padEnd(10)} ${workload.padEnd(8)} rate 2 processes / 1: ${ratio.toFixed(2)}x\n`);
+    const m = (p: number, f: (x: Figures) => number | null) => {
+      const values = results[p].map(f).filter((v): v is number => v !== null);
+      return values.length === 0 ? null : median(values);
+    };
+    const ratio = (f: (x: Figures) => number | null) => {
+      const [a, b] = [m(1, f), m(2, f)];
+      return a === null || b === null || a === 0 ? '-' : `${(b / a).toFixed(2)}x`;
+    };
+    const worstLag = (x: Figures) => Math.max(...x.lagP99Ms);
+    console.log(
+      `${target} ${workload}, medians (1 -> 2 processes): rate ${fmt(m(1, (x) => x.rate), 0)} -> ${fmt(m(2, (x) => x.rate), 0)} (${ratio((x) => x.rate)}); ` +
+        `CPU per put or completion ${fmt(m(1, (x) => x.cpuUsPerOp))} -> ${fmt(m(2, (x) => x.cpuUsPerOp))} µs (${ratio((x) => x.cpuUsPerOp)}); ` +
+        `worst shard loop lag p99 ${fmt(m(1, worstLag))} -> ${fmt(m(2, worstLag))} ms; send lag p99 ${fmt(m(1, (x) => x.sendLagP99Ms))} -> ${fmt(m(2, (x) => x.sendLagP99Ms))} ms; ` +
+        `service overrun ${fmt(m(1, (x) => x.serviceOverrunPercent))} -> ${fmt(m(2, (x) => x.serviceOverrunPercent))}%\n`,
+    );
   }
 }
 rmSync(dir, { recursive: true, force: true });

@@ -74,7 +74,9 @@ export function register(program: Command): void {
         'histograms, server stats every second, every acknowledged job accounted for at the end.\n' +
         'Exit 0 when the run completes and its SLOs hold; 1 when an SLO fails, a job is lost,\n' +
         'duplicated, unverified or not deleted, an operation goes unanswered, the run is interrupted\n' +
-        'or (A/B) a regression is found; 2 for bad input, an unreachable target or too few open files.',
+        'or (A/B) a regression is found; 2 for bad input, an unreachable target or too few open files.\n' +
+        'A shard (--shard I/N) calls a job it did not finish and the server no longer has gone, not\n' +
+        'lost: a sibling may have completed it; beanlab merge of every shard decides (docs/kubernetes.md).',
     )
     .argument('<scenario>', 'scenario YAML file (the same format as beanlab sim)')
     .option('--target <host:port|unix:path>', 'a running server (default: the embedded server, started as its own process)')
@@ -117,7 +119,8 @@ export function register(program: Command): void {
       const thresholds = thresholdsOf(options.threshold);
       const run = runOptions(options);
       const sharding = shardingOf(options, scenario, run);
-      ensureDescriptors(scenario, run, sharding.shard);
+      // --processes opens no connection itself: each shard checks its own slice.
+      if (options.processes === undefined) ensureDescriptors(scenario, run, sharding.shard);
       const controller = new AbortController();
       let interruptedAtMs: number | undefined;
       const onSigint = (): void => {
@@ -230,6 +233,9 @@ function shardingOf(options: LoadCliOptions, scenario: Scenario, run: LoadOption
     return { runId, startAtMs: options.startAt };
   }
   const shard = checked(() => parseShard(options.shard!));
+  if (shard.count > 1 && options.target === undefined) {
+    throw new UsageError(`--shard ${options.shard} needs --target: the shards of a run share one server (a server of its own would leave the siblings apart)`);
+  }
   return {
     shard,
     runId,

@@ -67,6 +67,10 @@ export function mergeShards(parts: readonly LoadResult[], slos?: readonly SloSpe
     }
   }
 
+  // A run of one shard has no siblings: its own audit is the run's (lost is lost there).
+  const siblings = first.count > 1;
+  if (!siblings) unfinished.clear();
+
   // Reconcile each unfinished job with what its siblings did.
   const deltas = new Map<number, Delta>();
   const delta = (group: number): Delta => {
@@ -132,7 +136,7 @@ export function mergeShards(parts: readonly LoadResult[], slos?: readonly SloSpe
   }
   let crossReruns = 0;
   const countedRerun = new Set<number>();
-  for (const f of facts) {
+  for (const f of siblings ? facts : []) {
     for (const { group, ids } of f.dropped) {
       for (const id of decodeIds(ids)) {
         if (reranSomewhere.has(id) || countedRerun.has(id)) continue;

@@ -146,6 +146,12 @@ describe('merging the shards of a run', () => {
     expect(merged.pass).toBe(true);
   });
 
+  it('takes a run of one shard as a lone run: its own audit is the verdict, a dropped job left queued ran once', () => {
+    const merged = mergeShards([shard(0, 1, { put: 2, completed: 1, remaining: 1 }, { dropped: [1] })]);
+    expect(merged.jobs).toMatchObject({ put: 2, completed: 1, remaining: 1, duplicated: 0, lost: 0 });
+    expect(merged.events.duplicateExecutions).toBe(0);
+  });
+
   it("checks a coordinated run's tubes over the union: what they held before plus what the shards left", () => {
     const parts = (atEnd: number) => [
       shard(0, 2, { put: 3, remaining: 2 }, { gone: [1], remaining: [2, 3] }, { coordinated: true, atStart: 5, atEnd }),
