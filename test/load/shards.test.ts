@@ -7,7 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
+import { Client } from '../../src/client/client.js';
+import { encodeBody } from '../../src/load/body.js';
 import { runLoad } from '../../src/load/run.js';
+import { runTokenOf } from '../../src/load/shard.js';
+import { loadTerminalReport } from '../../src/report/load-table.js';
 import { decodeIds } from '../../src/metrics/id-list.js';
 import { loadResultSchema, type LoadResult } from '../../src/metrics/load-result.js';
 import { mergeShards } from '../../src/metrics/shard-merge.js';
@@ -138,6 +142,28 @@ load: { drainSeconds: 3 }
     expect(alone.jobs.lost).toBe(0);
     expect(alone.jobs.unverified).toBe(s0.load.shard!.gone);
     expect(alone.load.integrity.unverifiedReason).toMatch(/shard 1 of 2 missing/);
+  }, 60_000);
+
+  it('fails a run whose tubes held a job an earlier run with the same run id left (taken as its own, claimed by no shard)', async () => {
+    server = await spawnBeanstalkd({ binary });
+    const s = scenario(`
+name: stale
+durationSeconds: 1
+producers: [{ tube: t, arrival: { process: constant, ratePerSecond: 40 } }]
+workers: [{ count: 1, watch: [t], service: { distribution: constant, seconds: 0 } }]
+load: { drainSeconds: 3 }
+`);
+    // What an interrupted earlier run with id stale-1 left behind: a job with its token.
+    const client = await Client.connect({ host: '127.0.0.1', port: server.port });
+    await client.use('t');
+    await client.put(encodeBody({ run: runTokenOf('stale-1'), dueEpochUs: Date.now() * 1000 - 60e6, group: 0, pri: 1024, ttrSeconds: 60 }, 64));
+    await client.close();
+    const options = (index: number) => ({ target: { kind: 'address' as const, address: `127.0.0.1:${server.port}` }, shard: { index, count: 2 }, runId: 'stale-1', barrierTimeoutMs: 20_000 });
+    const merged = mergeShards(await Promise.all([runLoad(s, options(0)), runLoad(s, options(1))]), s.slos);
+    expect(merged.jobs.lost).toBe(0);
+    expect(merged.load.integrity.unclaimedCompletions).toBe(1);
+    expect(merged.pass).toBe(false);
+    expect(loadTerminalReport(merged)).toMatch(/UNCLAIMED: 1 completed jobs/);
   }, 60_000);
 
   it('starts shards together at the barrier, and says so when the others never come', async () => {
