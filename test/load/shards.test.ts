@@ -78,6 +78,9 @@ describeWithBeanstalkd('shards of one run against one beanstalkd', (binary) => {
     expect(b.latency.queueWaitUs.count).toBe(b.jobs.put);
     expect(b.load.workerConnections).toBe(a.load.workerConnections);
     expect(sharded.stdout).toMatch(/shards: 2 of 2 of run smoke-/);
+    expect(sharded.stdout).toMatch(/^ {2}shard 1: \d+ puts, \d+ completed; CPU [\d.]+ s, .* per put or completion; event-loop lag/m);
+    // Prose within 100 columns (the tables are as wide as their columns).
+    expect(sharded.stdout.split('\n').filter((line) => line.length > 100 && !/^[┌│├└]/.test(line))).toEqual([]);
     expect(sharded.stdout).not.toMatch(/LOST|UNVERIFIED|UNCLAIMED|GONE/);
   }, 200_000);
 
