@@ -52,7 +52,8 @@ export function register(program: Command): void {
 export async function readResult(file: string): Promise<RunResult | LoadResult> {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    const text = await readFile(file, 'utf8');
+    json = parseResultText(text);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new UsageError(`cannot read result ${file}: ${reason}`);
@@ -63,6 +64,28 @@ export async function readResult(file: string): Promise<RunResult | LoadResult> 
   if (asRun.success) return asRun.data;
   const issue = asLoad.error.issues[0];
   throw new UsageError(`${file} is not a beanlab result: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+}
+
+/**
+ * A result file, or a log that ends with one (a pod's log of `beanlab load --json -`, which
+ * writes the result as its last line on stdout): the last line that is a JSON object.
+ */
+export function parseResultText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const lines = text.split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i].trim();
+      if (!line.startsWith('{')) continue;
+      try {
+        return JSON.parse(line);
+      } catch {
+        // Not this line.
+      }
+    }
+    throw error;
+  }
 }
 
 /** The comparison as JSON; JSON has no Infinity or NaN: an unbounded side, or a figure n/a, is null. */

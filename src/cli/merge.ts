@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { mergeLoadResults } from '../metrics/load-merge.js';
+import { isShardResult, mergeShards, ShardMergeError } from '../metrics/shard-merge.js';
 import type { LoadResult } from '../metrics/load-result.js';
 import { resultJson } from '../load/report-files.js';
 import { loadTerminalReport } from '../report/load-table.js';
@@ -16,9 +17,11 @@ export function register(program: Command): void {
     .description(
       'Merge load results exactly. By default the files are parts of one run made at the same time\n' +
         '(several load generators against one server): counts and rates add up. With --sequential they\n' +
-        'are repeats one after another: rates are over the total time and each stays a sample for compare.',
+        'are repeats one after another: rates are over the total time and each stays a sample for compare.\n' +
+        'Shards of one run (load --shard I/N) are reconciled job by job: a job one shard put and\n' +
+        'another completed is completed, a job gone from the server that no shard completed is lost.',
     )
-    .argument('<results...>', 'result JSON files of beanlab load')
+    .argument('<results...>', "result JSON files of beanlab load (or a pod's log ending with the result, from --json -)")
     .usage('--json <file> [options] <results...>')
     .requiredOption('--json <file>', 'required: write the merged result here')
     .option('--sequential', 'the results are repeats, one after another')
@@ -33,7 +36,15 @@ export function register(program: Command): void {
       const scenarios = new Set(results.map((r) => r.scenario));
       if (scenarios.size > 1) throw new UsageError(`the results are of different scenarios: ${[...scenarios].join(', ')}`);
       const slos = options.scenario === undefined ? undefined : await scenarioSlos(options.scenario);
-      const merged = mergeLoadResults(results, options.sequential ? 'sequential' : 'concurrent', slos);
+      const shards = results.filter(isShardResult).length;
+      if (shards > 0 && shards < results.length) throw new UsageError('shard results (--shard) merge only with the other shards of their run, not with other results');
+      if (shards > 0 && options.sequential) throw new UsageError('shards ran at the same time: --sequential does not apply to them');
+      let merged: LoadResult;
+      try {
+        merged = shards > 0 ? mergeShards(results, slos) : mergeLoadResults(results, options.sequential ? 'sequential' : 'concurrent', slos);
+      } catch (error) {
+        throw error instanceof ShardMergeError ? new UsageError(error.message) : error;
+      }
       await writeMakingDirs(options.json, resultJson(merged));
       process.stdout.write(loadTerminalReport(merged));
       process.exitCode = merged.pass ? exitCodes.ok : exitCodes.failed;

@@ -12,6 +12,12 @@
 //    held before the run);
 //  - a job the audit could not ask about (the server stopped answering, refused the connection,
 //    or the time ran out) is unverified, with the reason, never lost.
+// A shard of a sharded run (shard.ts) audits its own puts the same way, with two differences:
+// a job its workers did not finish and the server no longer has is `gone`, not lost, because a
+// sibling shard's workers may have completed it (`beanlab merge` decides, from every shard's
+// facts: src/metrics/shard-merge.ts); and the tubes hold every shard's jobs, so their counts are
+// recorded for the merge to check instead of being checked here. The outcome of every unfinished
+// job is kept by id, for the merge.
 import { Client, ConnectionError } from '../client/client.js';
 import type { Reply } from '../protocol/types.js';
 import type { Address } from '../target/address.js';
@@ -41,6 +47,16 @@ export interface AuditOptions {
   requestTimeoutMs: number;
   /** The whole audit's bound. */
   budgetMs: number;
+  /** One shard of a sharded run: see the file comment. */
+  shard?: boolean;
+}
+
+/** A shard's unfinished jobs by group and by what the audit found; ids unsorted. */
+export interface OutcomesById {
+  gone: number[][];
+  buried: number[][];
+  remaining: number[][];
+  unverified: number[][];
 }
 
 export interface Fates {
@@ -63,11 +79,18 @@ export interface Fates {
   tubeMismatches: string[];
   /** Something the audit noticed that is not a failure by itself (a shared server's tube counts). */
   notes: string[];
+  /** Shards only: unfinished jobs the server no longer had (completed by a sibling, or lost), per group. */
+  gone?: number[];
+  /** Shards only: every unfinished job's outcome by id. */
+  byId?: OutcomesById;
+  /** Shards only: each tube's job count at the audit, or null where it could not be read. */
+  tubeJobsAtEnd?: Array<number | null>;
 }
 
-function emptyFates(tracker: JobTracker): Fates {
+function emptyFates(tracker: JobTracker, shard = false): Fates {
   const zeros = () => tracker.groups.map(() => 0);
-  return {
+  const lists = () => tracker.groups.map((): number[] => []);
+  const fates: Fates = {
     buried: zeros(),
     remaining: zeros(),
     lost: [...tracker.collisionLost],
@@ -83,11 +106,16 @@ function emptyFates(tracker: JobTracker): Fates {
     tubeMismatches: [],
     notes: [],
   };
+  if (shard) {
+    fates.gone = zeros();
+    fates.byId = { gone: lists(), buried: lists(), remaining: lists(), unverified: lists() };
+  }
+  return fates;
 }
 
 /** The audit could not start: every unfinished job is unverified, for this reason. */
-export function nothingVerified(tracker: JobTracker, reason: string): Fates {
-  const fates = emptyFates(tracker);
+export function nothingVerified(tracker: JobTracker, reason: string, shard = false): Fates {
+  const fates = emptyFates(tracker, shard);
   markUnverified(fates, tracker, tracker.unfinishedIds(), reason);
   fates.completedTotal = tracker.completedIds(0).total;
   return fates;
@@ -99,12 +127,12 @@ export async function auditJobs(tracker: JobTracker, options: AuditOptions): Pro
   try {
     client = await Client.connect({ ...options.address, timeoutMs: options.requestTimeoutMs });
   } catch (error) {
-    return nothingVerified(tracker, `the final audit could not connect: ${messageOf(error)}`);
+    return nothingVerified(tracker, `the final audit could not connect: ${messageOf(error)}`, options.shard);
   }
   try {
     return await audit(client, tracker, options, deadline);
   } catch (error) {
-    return nothingVerified(tracker, `the final audit failed: ${messageOf(error)}`);
+    return nothingVerified(tracker, `the final audit failed: ${messageOf(error)}`, options.shard);
   } finally {
     await client.close();
   }
@@ -113,11 +141,13 @@ export async function auditJobs(tracker: JobTracker, options: AuditOptions): Pro
 type Deadline = { atMs: number; requestTimeoutMs: number };
 
 async function audit(client: Client, tracker: JobTracker, options: AuditOptions, deadline: Deadline): Promise<Fates> {
-  const fates = emptyFates(tracker);
+  const fates = emptyFates(tracker, options.shard);
   const ids = tracker.unfinishedIds();
-  // Counting only works where every job in our tubes is ours, and only tells buried from
-  // queued without a kicker moving buried jobs behind the workers' backs.
+  const byId = fates.byId;
+  // Counting only works where every job in our tubes is ours (never with sibling shards), and
+  // only tells buried from queued without a kicker moving buried jobs behind the workers' backs.
   const counted =
+    !options.shard &&
     options.serverIsOurs && !options.kicked && ids.length > COUNT_FIRST_ABOVE && options.unansweredPuts === 0 && (await tubeTotal(client, options.tubes)) === ids.length;
   if (counted) {
     for (const id of ids) {
@@ -128,13 +158,18 @@ async function audit(client: Client, tracker: JobTracker, options: AuditOptions,
   } else {
     const unchecked = await lookUp(client, ids, deadline, (id, reply) => {
       const group = tracker.groupOf(id);
-      if (reply.kind === 'NOT_FOUND') {
+      if (reply.kind === 'NOT_FOUND' && byId) {
+        fates.gone![group] += 1;
+        byId.gone[group].push(id);
+      } else if (reply.kind === 'NOT_FOUND') {
         fates.lost[group] += 1;
         if (fates.lostIds.length < MAX_LISTED_IDS) fates.lostIds.push(id);
       } else if (reply.kind === 'OK' && stateOf(reply) === 'buried') {
         fates.buried[group] += 1;
+        byId?.buried[group].push(id);
       } else {
         fates.remaining[group] += 1;
+        byId?.remaining[group].push(id);
       }
     });
     if (unchecked.ids.length > 0) {
@@ -143,7 +178,8 @@ async function audit(client: Client, tracker: JobTracker, options: AuditOptions,
     }
   }
   await checkCompletedGone(client, tracker, fates, deadline);
-  await checkTubes(client, tracker, fates, options);
+  if (options.shard) fates.tubeJobsAtEnd = await Promise.all(options.tubes.map((tube) => tubeJobCount(client, tube).catch(() => null)));
+  else await checkTubes(client, tracker, fates, options);
   return fates;
 }
 
@@ -187,9 +223,7 @@ async function checkTubes(client: Client, tracker: JobTracker, fates: Fates, opt
     for (let g = t * classes; g < (t + 1) * classes; g++) left += fates.remaining[g] + fates.buried[g];
     let held: number;
     try {
-      const stats = await client.statsTube(tube);
-      held = 0;
-      for (const key of ['ready', 'reserved', 'delayed', 'buried']) held += Number(stats?.get(`current-jobs-${key}`) ?? 0);
+      held = await tubeJobCount(client, tube);
     } catch (error) {
       fates.notes.push(`tube ${tube}: its job count could not be read (${messageOf(error)})`);
       continue;
@@ -205,9 +239,18 @@ async function checkTubes(client: Client, tracker: JobTracker, fates: Fates, opt
   }
 }
 
+/** A tube's jobs in any state. */
+async function tubeJobCount(client: Client, tube: string): Promise<number> {
+  const stats = await client.statsTube(tube);
+  let held = 0;
+  for (const key of ['ready', 'reserved', 'delayed', 'buried']) held += Number(stats?.get(`current-jobs-${key}`) ?? 0);
+  return held;
+}
+
 function markUnverified(fates: Fates, tracker: JobTracker, ids: readonly number[], reason: string): void {
   for (const id of ids) {
     fates.unverified[tracker.groupOf(id)] += 1;
+    fates.byId?.unverified[tracker.groupOf(id)].push(id);
     if (fates.unverifiedIds.length < MAX_LISTED_IDS) fates.unverifiedIds.push(id);
   }
   fates.unverifiedReason ??= reason;

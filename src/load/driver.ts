@@ -36,6 +36,8 @@ export interface QueueConnection {
   bury(id: number, pri: number, done: Done<boolean>): void;
   touch(id: number, done: Done<boolean>): void;
   kick(bound: number, done: Done<number>): void;
+  /** How many times the job has been reserved (stats-job); null when the server no longer has it. */
+  reserves(id: number, done: Done<number | null>): void;
   /** Closes now; outstanding requests fail. */
   close(): Promise<void>;
 }
@@ -119,9 +121,24 @@ class BeanlabConnection implements QueueConnection {
     });
   }
 
+  reserves(id: number, done: Done<number | null>): void {
+    this.client.send({ kind: 'stats-job', id }, (error, reply) => {
+      if (error) done(error);
+      else if (reply!.kind === 'NOT_FOUND') done(null, null);
+      else if (reply!.kind === 'OK') done(null, reservesOf(Buffer.from(reply!.body).toString('latin1')));
+      else done(new UnexpectedReplyError('stats-job', reply!));
+    });
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** The `reserves:` count of a stats-job reply's YAML. */
+export function reservesOf(yaml: string): number {
+  const m = /^reserves: (\d+)$/m.exec(yaml);
+  return m ? Number(m[1]) : 0;
 }
 
 /** The reply callback of a job command: true for its success word, false for NOT_FOUND. */

@@ -21,7 +21,6 @@ import { LatencyHistogram } from '../metrics/histogram.js';
 import { recordCorrected } from '../metrics/load-correction.js';
 import type { LoadDetails } from '../metrics/load-result.js';
 import type { Random } from '../scenario/random.js';
-import { encodeBody } from './body.js';
 import { noAnswer } from './outstanding.js';
 import { PlanError, streamRandom, type ProducerPlan } from './plan.js';
 import type { ProducerContext, ProducerSide } from './producers.js';
@@ -211,7 +210,7 @@ export class HttpProducers implements ProducerSide {
     const delaySeconds = p.delaySeconds(endpoint.random, startUs);
     const group = p.tube * plan.classNames.length + choice.classIndex;
     const dueUs = startUs + delaySeconds * 1e6;
-    const body = encodeBody({ run: this.ctx.runToken, dueUs, group, pri: choice.pri }, p.bodyBytes(endpoint.random));
+    const body = this.ctx.bodies.encode(dueUs, group, choice.pri, p.spec.ttrSeconds, p.bodyBytes(endpoint.random));
     const client = endpoint.clients[endpoint.next++ % endpoint.clients.length];
     this.outstanding += 1;
     const pending = this.ctx.pendingPuts;

@@ -19,7 +19,7 @@ import type { Socket } from 'node:net';
 import jackdModule from 'jackd';
 import { ConnectionError } from '../client/client.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
-import { REQUEST_TIMEOUT_MS } from './driver.js';
+import { REQUEST_TIMEOUT_MS, reservesOf } from './driver.js';
 
 const JackdClient = jackdModule as unknown as typeof jackdModule.JackdClient;
 type JackdClient = InstanceType<typeof JackdClient>;
@@ -91,6 +91,18 @@ class JackdConnection implements QueueConnection {
 
   kick(bound: number, done: Done<number>): void {
     answer(this.run('kick', () => this.jackd.kick(bound)), done);
+  }
+
+  reserves(id: number, done: Done<number | null>): void {
+    const stats = async (): Promise<number | null> => {
+      try {
+        return reservesOf(String(await this.jackd.statsJob(String(id))));
+      } catch (error) {
+        if (replyIs(error, 'NOT_FOUND')) return null;
+        throw error;
+      }
+    };
+    answer(this.run('stats-job', stats), done);
   }
 
   async close(): Promise<void> {

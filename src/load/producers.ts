@@ -14,7 +14,7 @@
 // unanswered at the end of the run is counted and recorded at its age (outstanding.ts).
 import { createArrivals, type ArrivalProcess } from '../scenario/arrivals.js';
 import type { Random } from '../scenario/random.js';
-import { encodeBody } from './body.js';
+import type { RunBodies } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Driver, QueueConnection } from './driver.js';
 import type { HarnessMonitor } from './harness.js';
@@ -33,8 +33,8 @@ export interface ProducerContext {
   clock: RunClock;
   tracker: JobTracker;
   seed: number;
-  /** This run's body token (body.ts). */
-  runToken: number;
+  /** This run's job bodies: its token and its clock (body.ts). */
+  bodies: RunBodies;
   /** Puts sent and not yet answered. */
   pendingPuts: OutstandingOps;
   requestTimeoutMs: number;
@@ -200,7 +200,7 @@ export class Producers implements ProducerSide {
     const delaySeconds = p.plan.delaySeconds(p.random, intendedUs);
     const group = p.plan.tube * plan.classNames.length + choice.classIndex;
     const dueUs = intendedUs + delaySeconds * 1e6;
-    const body = encodeBody({ run: this.ctx.runToken, dueUs, group, pri: choice.pri }, p.plan.bodyBytes(p.random));
+    const body = this.ctx.bodies.encode(dueUs, group, choice.pri, spec.ttrSeconds, p.plan.bodyBytes(p.random));
     const conn = closedLoopConn ?? p.conns[p.nextConn++ % p.conns.length];
     p.issued += 1;
     this.issuedTotal += 1;

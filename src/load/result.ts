@@ -2,7 +2,8 @@
 import type { HistogramSummary } from '../metrics/histogram.js';
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { repeatSampleOf } from '../metrics/load-merge.js';
-import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
+import { encodeIds } from '../metrics/id-list.js';
+import type { LoadDetails, LoadResult, ShardDetails, ShardFacts } from '../metrics/load-result.js';
 import { RESULT_VERSION, sumJobCounts, type Breakdown, type RunResult } from '../metrics/result.js';
 import { isSound } from '../metrics/load-verdict.js';
 import { evaluateSlos } from '../metrics/slo.js';
@@ -26,6 +27,39 @@ export interface RunFacts {
   serverCpuSeconds: number | null;
   loadgenCpuSeconds: number;
   details: Pick<LoadDetails, 'target' | 'driver' | 'producerConnections' | 'workerConnections' | 'interrupted' | 'errors' | 'http' | 'unanswered' | 'harness'>;
+  /** One shard of a sharded run: its details and facts (shardDetailsOf). */
+  shard?: ShardDetails;
+}
+
+/** What a shard's result says about the run beyond its own figures: see ShardDetails. */
+export function shardDetailsOf(
+  tracker: JobTracker,
+  fates: Fates,
+  run: Pick<ShardDetails, 'runId' | 'index' | 'count' | 'tubes' | 'classNames' | 'startedAtMs' | 'coordinated' | 'tubeJobsAtStart' | 'serverIsOurs'>,
+): ShardDetails {
+  const known = tracker.shardFacts();
+  const byId = fates.byId;
+  const unfinished: ShardFacts['unfinished'] = [];
+  if (byId) {
+    tracker.groups.forEach((_, group) => {
+      const lists = [byId.gone[group], byId.buried[group], byId.remaining[group], byId.unverified[group]];
+      if (lists.every((l) => l.length === 0)) return;
+      unfinished.push({ group, gone: encodeIds(lists[0]), buried: encodeIds(lists[1]), remaining: encodeIds(lists[2]), unverified: encodeIds(lists[3]) });
+    });
+  }
+  const byGroup = (lists: number[][]) => lists.flatMap((ids, group) => (ids.length === 0 ? [] : [{ group, ids: encodeIds(ids) }]));
+  return {
+    ...run,
+    gone: (fates.gone ?? []).reduce((a, b) => a + b, 0),
+    tubeJobsAtEnd: fates.tubeJobsAtEnd ?? run.tubes.map(() => null),
+    facts: {
+      unfinished,
+      completedForSiblings: byGroup(known.completedForSiblings),
+      buriedForSiblings: byGroup(known.buriedForSiblings),
+      dropped: byGroup(known.dropped),
+      reran: byGroup(known.reran),
+    },
+  };
 }
 
 export function buildResult(facts: RunFacts): LoadResult {
@@ -112,6 +146,7 @@ export function buildResult(facts: RunFacts): LoadResult {
     },
     repeats: [repeatSampleOf(measured, httpUs)],
   };
+  if (facts.shard) load.shard = facts.shard;
   const slo = evaluateSlos(measured, plan.scenario.slos);
   return { ...measured, kind: 'load', slo, pass: isSound(measured.jobs, load) && slo.every((s) => s.pass), load };
 }

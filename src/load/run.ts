@@ -5,12 +5,15 @@
 // stops producers and workers at once and the jobs are still accounted for, so a partial result
 // is as trustworthy as a full one. Operations still unanswered when the run ends are counted and
 // recorded at their age; jobs the audit cannot ask about are unverified, not lost.
+// A shard of a sharded run (shard.ts) runs its slice of the plan with the run's token, meets its
+// siblings through the server (rendezvous.ts: start barrier, drain, stop) and records the facts
+// by job id that `beanlab merge` reconciles.
 import { Client } from '../client/client.js';
 import { mergeLoadResults } from '../metrics/load-merge.js';
 import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
 import type { Scenario } from '../scenario/schema.js';
 import { auditJobs, type Fates } from './accounting.js';
-import { newRunToken } from './body.js';
+import { newRunToken, RunBodies } from './body.js';
 import { RunClock } from './clock.js';
 import { beanlabDriver, REQUEST_TIMEOUT_MS, type Driver } from './driver.js';
 import { HarnessMonitor } from './harness.js';
@@ -20,7 +23,9 @@ import { Kickers } from './kickers.js';
 import { OutstandingOps } from './outstanding.js';
 import { planLoad, type LoadOverrides, type LoadPlan } from './plan.js';
 import { Producers, type ProducerSide } from './producers.js';
-import { buildResult } from './result.js';
+import { BarrierTimeout, Rendezvous } from './rendezvous.js';
+import { runTokenOf, shardPlan, shardSeed, type ShardSpec } from './shard.js';
+import { buildResult, shardDetailsOf } from './result.js';
 import { loadgenCpuUs, Sampler, snapshotServer, type ServerSnapshot } from './sampler.js';
 import { openTarget, targetLabel, type OpenTarget, type TargetSpec } from './target.js';
 import { JobTracker } from './tracker.js';
@@ -58,13 +63,34 @@ export interface LoadOptions extends LoadOverrides {
   requestTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?(progress: LoadProgress): void;
+  /** Run one shard of the scenario (see shard.ts); with it, runId is required. */
+  shard?: ShardSpec;
+  /** The run's id, shared by its shards (shard.ts: checkRunId, deriveRunId). */
+  runId?: string;
+  /** Wait (up to this long) until every shard has started, through the server (rendezvous.ts). */
+  barrierTimeoutMs?: number;
+  /** Start the load at this epoch time (milliseconds), after the barrier if there is one. */
+  startAtMs?: number;
 }
 
 export const DEFAULT_SEED = 1;
 
+/** The run never started: a barrier not reached, or Ctrl-C before it. */
+export class NotStartedError extends Error {
+  override name = 'NotStartedError';
+}
+
+/** A shard waits this long, beyond its drain, for its siblings to stop before it audits. */
+const STOP_WAIT_MS = 10_000;
+
 export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Promise<LoadResult> {
-  const plan = planLoad(scenario, options);
-  const repeats = options.repeat ?? 1;
+  const whole = planLoad(scenario, options);
+  const plan = options.shard === undefined ? whole : shardPlan(whole, options.shard);
+  if (options.shard !== undefined && options.runId === undefined) throw new Error('a shard needs the run id');
+  if (options.shard !== undefined && (repeatsOf(options) > 1 || options.baselineTarget !== undefined)) {
+    throw new Error('a shard runs once: --repeat and A/B mode do not combine with shards');
+  }
+  const repeats = repeatsOf(options);
   const seed = options.seed ?? DEFAULT_SEED;
   const current: LoadResult[] = [];
   const baseline: LoadResult[] = [];
@@ -81,6 +107,13 @@ export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Pr
           seed,
           requestTimeoutMs: options.requestTimeoutMs,
           signal: options.signal,
+          shard: options.shard === undefined ? undefined : {
+                ...options.shard,
+                runId: options.runId!,
+                barrierTimeoutMs: options.barrierTimeoutMs,
+                startAtMs: options.startAtMs,
+                mayReserveAgain: mayReserveAgain(scenario),
+              },
           onProgress: (p) => options.onProgress?.({ ...p, repeat: repeat + 1, repeats, side }),
         });
         (side === 'current' ? current : baseline).push(result);
@@ -89,7 +122,7 @@ export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Pr
       }
     }
   }
-  if (current.length === 0) throw new Error('the run was interrupted before it started');
+  if (current.length === 0) throw new NotStartedError('the run was interrupted before it started');
   const merged = current.length === 1 ? current[0] : mergeLoadResults(current, 'sequential', scenario.slos);
   if (options.baselineTarget !== undefined) {
     const baselineRepeats = baseline.flatMap((r) => r.load.repeats).slice(0, merged.load.repeats.length);
@@ -98,11 +131,23 @@ export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Pr
   return merged;
 }
 
+function repeatsOf(options: LoadOptions): number {
+  return options.repeat ?? 1;
+}
+
 export interface RunOnceOptions {
   seed: number;
   requestTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?(progress: Omit<LoadProgress, 'repeat' | 'repeats' | 'side'>): void;
+  /** This run is one shard of a sharded run. */
+  shard?: ShardSpec & {
+    runId: string;
+    barrierTimeoutMs?: number;
+    startAtMs?: number;
+    /** The whole scenario (not this shard's slice) can have a job reserved twice. */
+    mayReserveAgain: boolean;
+  };
 }
 
 /** One run against a target that is already up. */
@@ -129,7 +174,12 @@ export async function runOnce(plan: LoadPlan, target: OpenTarget, options: RunOn
   const parts: Array<{ close(): Promise<void> }> = [control];
   const closeAll = () => Promise.allSettled(parts.map((part) => part.close()));
   try {
-    return await measure(plan, target, options, { control, driver, clock, errors, fail, stopRequested, parts, interrupted: () => interrupted });
+    let rendezvous: Rendezvous | undefined;
+    if (options.shard) {
+      rendezvous = await Rendezvous.open(target.address, runTokenOf(options.shard.runId), options.shard, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+      parts.push(rendezvous);
+    }
+    return await measure(plan, target, options, { control, driver, clock, errors, fail, stopRequested, parts, interrupted: () => interrupted, rendezvous });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await closeAll();
@@ -146,21 +196,30 @@ interface RunState {
   /** Everything opened so far, closed whatever happens. */
   parts: Array<{ close(): Promise<void> }>;
   interrupted(): boolean;
+  /** A shard's meeting point with its siblings. */
+  rendezvous?: Rendezvous;
 }
 
 async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptions, state: RunState): Promise<LoadResult> {
   const { address } = target;
   const { control, driver, clock, errors, fail, stopRequested, parts } = state;
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const { rendezvous } = state;
+  const shard = options.shard;
   const first = await snapshotServer(control, clock);
   const baseId = Number((await control.stats()).get('total-jobs') ?? 0);
+  // Read before this shard says it has started: a coordinated run's shards all read it before any puts.
   const tubeJobsAtStart = await Promise.all(plan.tubes.map((tube) => tubeJobs(control, tube)));
-  const runToken = newRunToken();
+  const runToken = shard ? runTokenOf(shard.runId) : newRunToken();
+  const seed = shardSeed(options.seed, shard);
   const tracker = new JobTracker(baseId, plan.tubes.length, plan.classNames.length, plan.warmupUs, runToken);
+  // Siblings may have reserved a job before this shard's first reservation of it: a retry, a crash, a kick.
+  tracker.confirmFirstReservations = shard !== undefined && shard.count > 1 && shard.mayReserveAgain;
   const harness = new HarnessMonitor(clock);
   const pendingPuts = new OutstandingOps();
   const pendingOps = new OutstandingOps();
-  const producerContext = { plan, clock, tracker, seed: options.seed, runToken, pendingPuts, requestTimeoutMs, harness, fail };
+  const bodies = new RunBodies(runToken, clock);
+  const producerContext = { plan, clock, tracker, seed, bodies, pendingPuts, requestTimeoutMs, harness, fail };
   const producers: ProducerSide = plan.scenario.load.http
     ? await HttpProducers.start(producerContext, address)
     : await Producers.connect(producerContext, driver, address);
@@ -169,9 +228,12 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
   parts.push({ close: () => workers.stop() });
   const kickers = await Kickers.connect(plan.scenario.kickers, { driver, address, requestTimeoutMs, tracker, clock, pendingOps, fail });
   parts.push({ close: () => kickers.stop() });
-  const sampler = new Sampler(control, clock, tracker, plan.tubes, plan.sampleUs, first, fail);
+  // A shard's own bookkeeping cannot tell the run's backlog (siblings finish its jobs): the server's counts do.
+  const sampler = new Sampler(control, clock, tracker, plan.tubes, plan.sampleUs, first, fail, shard !== undefined);
   parts.push({ close: async () => sampler.cancel() });
   parts.push({ close: async () => harness.stop() });
+  const coordinated = shard !== undefined && (shard.barrierTimeoutMs !== undefined || shard.startAtMs !== undefined);
+  if (shard && rendezvous) await meet(shard, rendezvous, options.signal);
   const cpuAtStartUs = loadgenCpuUs();
 
   clock.restart();
@@ -189,7 +251,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       durationSeconds: Number.isFinite(plan.durationUs) ? plan.durationUs / 1e6 : undefined,
       puts: tracker.putCount,
       completed: tracker.completedCount,
-      backlog: tracker.live,
+      backlog: sampler.backlog(),
     });
   }, PROGRESS_EVERY_MS);
   const hardStopUs = plan.maxDurationUs;
@@ -200,13 +262,17 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
     // Rates are over the producing window: the drain's length swings with retry backoff.
     const completedWhileProducing = tracker.completedCount;
     phase = 'draining';
+    if (rendezvous) await markOrNote(rendezvous, 'produced', errors);
     if (workers.count > 0) {
       const drainUntilUs = Math.min(hardStopUs, clock.nowUs() + plan.drainUs);
-      const drained = waitFor(() => tracker.live === 0);
+      // A shard is drained when the run is: every started shard done producing, the tubes empty.
+      const drained = rendezvous ? runDrained(rendezvous, plan.tubes, fail) : waitFor(() => tracker.live === 0);
       await race(drained.promise, stopRequested, drainUntilUs - clock.nowUs());
       drained.cancel();
     }
     const durationUs = clock.nowUs();
+    // The load generator's CPU over the run it measures: the audit after it is not load.
+    const loadgenCpuSeconds = (loadgenCpuUs() - cpuAtStartUs) / 1e6;
     sampler.observeBacklog(durationUs);
     clearInterval(progress);
     harness.stop();
@@ -216,6 +282,13 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
     // The stop waits for every delete, release, bury, touch and kick in flight (or its timeout).
     await Promise.all([workers.stop(), kickers.stop()]);
     const unanswered = countUnanswered(durationUs, tracker, pendingPuts, pendingOps, overdueReserves);
+    const notes: string[] = [];
+    let auditedAfterAll = false;
+    if (rendezvous) {
+      await markOrNote(rendezvous, 'stopped', errors);
+      // Coordinated shards audit the run's final state: after every started shard has stopped.
+      if (coordinated) auditedAfterAll = await siblingsStopped(rendezvous, plan.drainUs / 1000 + STOP_WAIT_MS, notes);
+    }
     let last: ServerSnapshot = first;
     try {
       await bounded(sampler.stop(), requestTimeoutMs);
@@ -233,10 +306,26 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       unansweredPuts: unanswered.puts,
       requestTimeoutMs,
       budgetMs: AUDIT_BUDGET_MS,
+      // A shard of one has no siblings: its audit is a lone run's (lost is lost; tubes checked).
+      shard: shard !== undefined && shard.count > 1,
     });
+    fates.notes.unshift(...notes);
     return buildResult({
       plan,
       seed: options.seed,
+      shard: shard
+        ? shardDetailsOf(tracker, fates, {
+            runId: shard.runId,
+            index: shard.index,
+            count: shard.count,
+            tubes: plan.tubes,
+            classNames: plan.classNames,
+            startedAtMs: clock.originEpochMs(),
+            coordinated: coordinated && auditedAfterAll,
+            tubeJobsAtStart,
+            serverIsOurs: target.ours,
+          })
+        : undefined,
       tracker,
       fates,
       sampler,
@@ -245,7 +334,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       completedWhileProducing,
       ttrExpiries: Math.max(0, last.jobTimeouts - first.jobTimeouts),
       serverCpuSeconds: last === first || last.cpuSeconds === null || first.cpuSeconds === null ? null : last.cpuSeconds - first.cpuSeconds,
-      loadgenCpuSeconds: (loadgenCpuUs() - cpuAtStartUs) / 1e6,
+      loadgenCpuSeconds,
       details: {
         target: target.label,
         driver: plan.scenario.load.http ? 'http' : driver.name,
@@ -262,6 +351,100 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
     clearInterval(progress);
     harness.stop();
   }
+}
+
+/**
+ * Where a shard waits for its siblings before the load starts: it says it has started, then with
+ * a barrier waits until every shard has, and with --start-at until that moment. Ctrl-C or a
+ * barrier not reached in time ends the run before it began (NotStartedError).
+ */
+async function meet(shard: NonNullable<RunOnceOptions['shard']>, rendezvous: Rendezvous, signal: AbortSignal | undefined): Promise<void> {
+  await rendezvous.mark('start');
+  if (shard.barrierTimeoutMs !== undefined) {
+    const deadlineMs = Date.now() + shard.barrierTimeoutMs;
+    let seen = 0;
+    const met = await rendezvous.waitFor('start', (n) => ((seen = n), n >= shard.count), deadlineMs, signal);
+    if (signal?.aborted) throw new NotStartedError('interrupted at the start barrier, before the run started');
+    if (!met) {
+      throw new BarrierTimeout(
+        `the start barrier: ${seen} of ${shard.count} shards of run ${shard.runId} had started after ${Math.round(shard.barrierTimeoutMs / 1000)} s`,
+      );
+    }
+  }
+  if (shard.startAtMs !== undefined) {
+    const waitMs = shard.startAtMs - Date.now();
+    if (waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, waitMs);
+        function done(): void {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+      });
+      if (signal?.aborted) throw new NotStartedError('interrupted while waiting for --start-at, before the run started');
+    }
+  }
+}
+
+/** Whether a job can be reserved more than once: released for a retry, abandoned by a crash, kicked, or held past its TTR. */
+function mayReserveAgain(scenario: Scenario): boolean {
+  return scenario.kickers.length > 0 || scenario.workers.some((w) => w.failure?.policy === 'retry' || w.crash !== undefined || w.touchEverySeconds !== undefined);
+}
+
+/** Says this shard reached a phase; a server that does not answer is the run's error, not a hang. */
+async function markOrNote(rendezvous: Rendezvous, phase: 'produced' | 'stopped', errors: string[]): Promise<void> {
+  try {
+    await rendezvous.mark(phase);
+  } catch (error) {
+    errors.push(`telling sibling shards this one ${phase === 'produced' ? 'finished producing' : 'stopped'}: ${(error as Error).message}`);
+  }
+}
+
+/** Polls the server until every shard that started has finished producing and the tubes hold no backlog. */
+function runDrained(rendezvous: Rendezvous, tubes: readonly string[], fail: (error: unknown) => void): { promise: Promise<void>; cancel(): void } {
+  const controller = new AbortController();
+  const promise = (async () => {
+    let started = 0;
+    try {
+      await rendezvous.waitFor(
+        'produced',
+        async (produced) => {
+          if (controller.signal.aborted) return true;
+          started = await rendezvous.count('start');
+          return produced >= started && (await rendezvous.backlog(tubes)) === 0;
+        },
+        Infinity,
+        controller.signal,
+      );
+    } catch (error) {
+      if (!controller.signal.aborted) fail(error);
+    }
+  })();
+  return { promise, cancel: () => controller.abort() };
+}
+
+/** Waits until every shard that started has stopped its workers; false (with a note) if they do not in time. */
+async function siblingsStopped(rendezvous: Rendezvous, waitMs: number, notes: string[]): Promise<boolean> {
+  let started = 0;
+  let stopped = 0;
+  try {
+    const all = await rendezvous.waitFor(
+      'stopped',
+      async (n) => {
+        stopped = n;
+        started = await rendezvous.count('start');
+        return n >= started;
+      },
+      Date.now() + waitMs,
+    );
+    if (all) return true;
+    notes.push(`audited while ${started - stopped} of ${started} shards were still running (they did not stop within ${Math.round(waitMs / 1000)} s)`);
+  } catch (error) {
+    notes.push(`audited without knowing whether sibling shards had stopped: ${(error as Error).message}`);
+  }
+  return false;
 }
 
 /** A tube's jobs now, or null when the server would not say. */

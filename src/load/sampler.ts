@@ -48,6 +48,8 @@ export class Sampler {
   peakBacklog = 0;
   peakBacklogUs = 0;
   drainedUs: number | undefined;
+  /** Jobs ready, delayed or reserved in the run's tubes at the last sample. */
+  private serverBacklog = 0;
 
   constructor(
     private readonly client: Client,
@@ -57,6 +59,11 @@ export class Sampler {
     private readonly intervalUs: number,
     first: ServerSnapshot,
     private readonly fail: (error: unknown) => void,
+    /**
+     * Take the backlog from the server's tube counts, not from this process's bookkeeping: a
+     * shard's jobs are finished by its siblings too, so only the server knows the run's backlog.
+     */
+    private readonly backlogFromServer = false,
   ) {
     this.all = new QueueSeriesRecorder(intervalUs, MAX_POINTS);
     this.byTube = tubes.map(() => new QueueSeriesRecorder(intervalUs, MAX_POINTS));
@@ -96,9 +103,14 @@ export class Sampler {
     return structuredClone(this.series);
   }
 
+  /** Jobs put and not yet completed or buried, as far as this run can tell. */
+  backlog(): number {
+    return this.backlogFromServer ? this.serverBacklog : this.tracker.live;
+  }
+
   /** Notes the backlog after every change worth it; cheap, called from the runner's progress loop. */
   observeBacklog(nowUs: number): void {
-    const backlog = this.tracker.live;
+    const backlog = this.backlog();
     if (backlog > this.peakBacklog) {
       this.peakBacklog = backlog;
       this.peakBacklogUs = nowUs;
@@ -126,6 +138,7 @@ export class Sampler {
       Promise.all(this.tubes.map((tube) => this.client.statsTube(tube))),
     ]);
     const depths = tubes.map(depthsOf);
+    this.serverBacklog = depths.reduce((sum, d) => sum + d.ready + d.delayed + d.reserved, 0);
     this.byTube.forEach((recorder, i) => recorder.push(gridUs, depths[i]));
     this.all.push(gridUs, depths.reduce(addDepths, { ready: 0, reserved: 0, delayed: 0, buried: 0 }));
 

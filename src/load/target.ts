@@ -4,7 +4,11 @@
 import { fileURLToPath } from 'node:url';
 import { canConnect, formatAddress, parseTarget, spawnServer, type Address } from '../target/index.js';
 
-export type TargetSpec = { kind: 'embedded'; args?: string[] } | { kind: 'address'; address: string } | { kind: 'spawn'; command: string };
+export type TargetSpec =
+  | { kind: 'embedded'; args?: string[] }
+  /** `ours`: started for this run by someone else (--processes' parent): nobody else's jobs are in it. */
+  | { kind: 'address'; address: string; ours?: boolean }
+  | { kind: 'spawn'; command: string };
 
 export interface OpenTarget {
   /** Where the server listens: TCP, or a UNIX-domain socket (unix:PATH, a {socket} command). */
@@ -43,7 +47,7 @@ export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
       throw new TargetError((error as Error).message);
     }
     if (!(await canConnect(address, CONNECT_TIMEOUT_MS))) throw new TargetError(`cannot connect to ${formatAddress(address)}`);
-    return { address, label: spec.address, ours: false, stop: async () => {} };
+    return { address, label: spec.address, ours: spec.ours ?? false, stop: async () => {} };
   }
   const command = spec.kind === 'embedded' ? embeddedCommand(spec.args) : spec.command;
   try {

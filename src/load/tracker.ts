@@ -14,6 +14,8 @@ const BURIED = 4;
 const DUPLICATED = 8;
 /** Its worker died or gave it up without finishing: the next reservation repeats work. */
 const ABANDONED = 16;
+/** A reservation of it here ended without an outcome (its worker crashed, or its TTR ran out first). */
+const DROPPED = 32;
 
 /**
  * A second reservation this much sooner than the first holder's TTR allows is the server
@@ -27,7 +29,20 @@ export interface GroupStats extends JobGroup {
   putUs: LatencyHistogram;
 }
 
-export type ReserveOutcome = 'first' | 'again' | 'foreign';
+/** unsure: first here, but maybe not the job's first reservation (confirmFirstReservations). */
+export type ReserveOutcome = 'first' | 'unsure' | 'again' | 'foreign';
+
+/** Job ids (unsorted) that matter beyond this shard; see JobTracker.shardFacts. */
+export interface ShardFacts {
+  /** By group: deleted by this shard's workers, put by another shard. */
+  completedForSiblings: number[][];
+  /** By group: buried by this shard's workers (and not reserved again), put by another shard. */
+  buriedForSiblings: number[][];
+  /** By group: a reservation here ended without an outcome (crash, TTR expiry before the delete). */
+  dropped: number[][];
+  /** By group: the work ran more than once here (counted in this shard's jobs.duplicated). */
+  reran: number[][];
+}
 
 export class JobTracker {
   readonly groups: GroupStats[] = [];
@@ -51,6 +66,13 @@ export class JobTracker {
    */
   readonly collisionLost: number[];
   readonly collisionIds: number[] = [];
+  /**
+   * A shard's first reservation of a job may not be the job's first: a sibling may have reserved
+   * and released it (a retry), or crashed holding it. When that can happen the put-to-reserve
+   * wait is recorded only once the server confirms it (firstConfirmed), or it would count the
+   * retry's backoff as waiting.
+   */
+  confirmFirstReservations = false;
   private readonly index: JobIndex;
 
   constructor(
@@ -75,7 +97,7 @@ export class JobTracker {
     const stats = this.groups[group];
     stats.put += 1;
     this.putCount += 1;
-    if (intendedUs >= this.warmupUs) stats.putUs.record(Math.max(0, Math.round(nowUs - intendedUs)));
+    if (this.measured(intendedUs)) stats.putUs.record(Math.max(0, Math.round(nowUs - intendedUs)));
     const flags = t.flags[i];
     if (flags & ACKED) {
       if (!(flags & DONE)) {
@@ -97,7 +119,7 @@ export class JobTracker {
 
   /** A put never answered by endUs: its latency is at least its age then. */
   unansweredPut(group: number, intendedUs: number, endUs: number): void {
-    if (intendedUs >= this.warmupUs) this.groups[group].putUs.record(Math.max(0, Math.round(endUs - intendedUs)));
+    if (this.measured(intendedUs)) this.groups[group].putUs.record(Math.max(0, Math.round(endUs - intendedUs)));
   }
 
   /** A worker got a job; `sentUs` is when it sent the reserve. */
@@ -112,6 +134,7 @@ export class JobTracker {
     const flags = t.flags[i];
     const stats = this.groups[fields.group];
     const first = t.executions[i] === 0;
+    let unsure = false;
     if (flags & DONE) {
       this.flagDuplicate(t, i, id, stats);
     } else if (t.holder[i] !== 0 && t.holder[i] !== worker + 1) {
@@ -130,12 +153,23 @@ export class JobTracker {
     if (first) {
       t.group[i] = fields.group;
       t.dueUs[i] = fields.dueUs;
-      if (fields.dueUs >= this.warmupUs) stats.queueWaitUs.record(Math.max(0, Math.round(nowUs - fields.dueUs)));
+      // A job another shard of the run put: its TTR comes from its body.
+      if (!(flags & ACKED)) t.ttrUs[i] = fields.ttrSeconds * 1e6;
+      if (this.confirmFirstReservations) unsure = true;
+      else if (this.measured(fields.dueUs)) stats.queueWaitUs.record(Math.max(0, Math.round(nowUs - fields.dueUs)));
     }
     if (t.executions[i] < 65535) t.executions[i] += 1;
     t.holder[i] = worker + 1;
     t.heldSinceUs[i] = sentUs;
-    return first ? 'first' : 'again';
+    return first ? (unsure ? 'unsure' : 'first') : 'again';
+  }
+
+  /** The server says the reservation at reservedUs was the job's first (reserves: 1). */
+  firstConfirmed(id: number, reservedUs: number): void {
+    const s = this.index.locate(id);
+    const t = s >= 0 ? this.index.dense : this.index.sparse;
+    const i = s >= 0 ? s : ~s;
+    if (this.measured(t.dueUs[i])) this.groups[t.group[i]].queueWaitUs.record(Math.max(0, Math.round(reservedUs - t.dueUs[i])));
   }
 
   /** DELETED: the job is done. */
@@ -144,7 +178,7 @@ export class JobTracker {
     const t = s >= 0 ? this.index.dense : this.index.sparse;
     const i = s >= 0 ? s : ~s;
     const stats = this.groups[t.group[i]];
-    const measured = t.dueUs[i] >= this.warmupUs;
+    const measured = this.measured(t.dueUs[i]);
     if (measured) stats.serviceUs.record(Math.max(0, Math.round(nowUs - startUs)));
     if (t.flags[i] & DONE) return;
     t.flags[i] |= DONE;
@@ -184,6 +218,8 @@ export class JobTracker {
     const t = s >= 0 ? this.index.dense : this.index.sparse;
     const i = s >= 0 ? s : ~s;
     this.lateCompletions += 1;
+    // Its reservation ran out before the worker finished: whoever reserves it next repeats the work.
+    t.flags[i] |= ABANDONED | DROPPED;
     if (t.holder[i] === worker + 1) t.holder[i] = 0;
   }
 
@@ -193,7 +229,7 @@ export class JobTracker {
     const t = s >= 0 ? this.index.dense : this.index.sparse;
     const i = s >= 0 ? s : ~s;
     this.crashes += 1;
-    t.flags[i] |= ABANDONED;
+    t.flags[i] |= ABANDONED | DROPPED;
     if (disconnected && t.holder[i] === worker + 1) t.holder[i] = 0;
   }
 
@@ -231,6 +267,31 @@ export class JobTracker {
     return { ids, total };
   }
 
+  /**
+   * What other shards of the run need to know about the jobs this one touched, for
+   * `beanlab merge` to reconcile them (src/metrics/shard-merge.ts): this shard's puts that its
+   * own workers did not finish (their audit outcome is added by the caller), and the jobs its
+   * workers finished, dropped or ran again, by whoever put them.
+   */
+  shardFacts(): ShardFacts {
+    const lists = () => this.groups.map((): number[] => []);
+    const facts: ShardFacts = { completedForSiblings: lists(), buriedForSiblings: lists(), dropped: lists(), reran: lists() };
+    const { dense, sparse, sparseIds, highest } = this.index;
+    const visit = (t: JobTable, i: number, id: number): void => {
+      const flags = t.flags[i];
+      if (flags === 0) return;
+      if (!(flags & ACKED)) {
+        if (flags & DONE) facts.completedForSiblings[t.group[i]].push(id);
+        else if (flags & BURIED) facts.buriedForSiblings[t.group[i]].push(id);
+      }
+      if (flags & DROPPED) facts.dropped[t.group[i]].push(id);
+      if (flags & DUPLICATED) facts.reran[t.group[i]].push(id);
+    };
+    for (let i = 0; i <= highest; i++) visit(dense, i, this.index.denseId(i));
+    for (let k = 0; k < sparseIds.length; k++) visit(sparse, k, sparseIds[k]);
+    return facts;
+  }
+
   retriesOf(id: number): number {
     const s = this.index.locate(id);
     return s >= 0 ? this.index.dense.retryCounts[s] : this.index.sparse.retryCounts[~s];
@@ -254,8 +315,16 @@ export class JobTracker {
     for (let k = 0; k < sparseIds.length; k++) if (sparse.flags[k] !== 0) visit(sparse.flags[k], sparseIds[k]);
   }
 
+  /**
+   * Whether a job due (or a put meant) at dueUs counts in the latencies: not during the warm-up.
+   * Without one every job counts, also a sibling shard's job due before this shard's clock began.
+   */
+  private measured(dueUs: number): boolean {
+    return this.warmupUs <= 0 || dueUs >= this.warmupUs;
+  }
+
   private recordService(t: JobTable, i: number, startUs: number, nowUs: number): void {
-    if (t.dueUs[i] >= this.warmupUs) this.groups[t.group[i]].serviceUs.record(Math.max(0, Math.round(nowUs - startUs)));
+    if (this.measured(t.dueUs[i])) this.groups[t.group[i]].serviceUs.record(Math.max(0, Math.round(nowUs - startUs)));
   }
 
   private markRerun(t: JobTable, i: number, stats: GroupStats): void {

@@ -9,7 +9,7 @@
 import type { WorkerPoolSpec } from '../scenario/schema.js';
 import type { Random } from '../scenario/random.js';
 import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../scenario/service.js';
-import { decodeBody, type BodyFields } from './body.js';
+import type { BodyFields, RunBodies } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
 import type { HarnessMonitor } from './harness.js';
@@ -34,6 +34,8 @@ export interface WorkerContext {
   address: Address;
   requestTimeoutMs: number;
   harness: HarnessMonitor;
+  /** Decodes job bodies, whichever shard of the run put them (body.ts). */
+  bodies: RunBodies;
   /** delete, release, bury and touch requests (and the kickers' kicks) not yet answered. */
   pendingOps: OutstandingOps;
   fail(error: unknown): void;
@@ -124,13 +126,17 @@ class Worker {
   private work(conn: QueueConnection, job: ReservedJob, sentUs: number): void {
     const { clock, tracker } = this.ctx;
     const startUs = clock.nowUs();
-    const fields = decodeBody(job.body);
-    if (tracker.reserved(this.index, job.id, fields, sentUs, startUs) === 'foreign') {
+    const fields = this.ctx.bodies.decode(job.body);
+    const outcome = tracker.reserved(this.index, job.id, fields, sentUs, startUs);
+    if (outcome === 'foreign') {
       // Not ours (a tube shared with other clients): hand it back, a second later so the
       // workers do not spin on it. Load runs want tubes of their own.
       conn.release(job.id, FOREIGN_PRIORITY, 1, this.acked(() => undefined));
       return;
     }
+    // A shard: was it the job's first reservation, or a sibling's retry? Answered before the
+    // delete (one connection, replies in order); a measurement only, so a failure just drops it.
+    if (outcome === 'unsure') conn.reserves(job.id, (error, reserves) => !error && reserves === 1 && tracker.firstConfirmed(job.id, startUs));
     const spec = this.pool.spec;
     const tubeIndex = Math.floor(fields!.group / this.ctx.plan.classNames.length);
     const serviceUs = this.pool.serviceByTube[tubeIndex](this.random);

@@ -34,6 +34,72 @@ export const loadSeriesSchema = z.object({
   commandsPerSecond: z.record(z.string(), z.array(z.number().min(0))),
 });
 
+/** A set of job ids, encoded (src/metrics/id-list.ts): sorted, gaps and runs as varints, base64. */
+const idList = z.string();
+const groupIds = z.object({ group: count, ids: idList });
+
+/**
+ * What one shard knows about jobs that other shards of its run touched, by job id, for
+ * `beanlab merge` to reconcile (src/metrics/shard-merge.ts). Groups are indexes into
+ * tubes × classNames (group = tube index × classNames.length + class index).
+ */
+export const shardFactsSchema = z.object({
+  /** This shard's puts its own workers did not finish, by group and by what its final audit found. */
+  unfinished: z.array(z.object({ group: count, gone: idList, buried: idList, remaining: idList, unverified: idList })),
+  /** Jobs this shard's workers deleted (DELETED) that another shard put. */
+  completedForSiblings: z.array(groupIds),
+  /** Jobs this shard's workers buried that another shard put. */
+  buriedForSiblings: z.array(groupIds),
+  /** Jobs whose reservation here ended without an outcome (a crash, a TTR expiry before the delete). */
+  dropped: z.array(groupIds),
+  /** Jobs whose work ran more than once here (in this shard's jobs.duplicated). */
+  reran: z.array(groupIds),
+});
+
+/** One shard's own figures, kept in a merged result: how each load generator fared. */
+export const shardSummarySchema = z.object({
+  index: count,
+  /** When its run clock began (its producers and workers started), epoch milliseconds. */
+  startedAtMs: z.number(),
+  durationUs: micros,
+  producingUs: micros,
+  puts: count,
+  completed: count,
+  loadgenCpuSeconds: z.number().min(0),
+  eventLoopLagUs: latencyStatsSchema.optional(),
+  sendLagUs: latencyStatsSchema.optional(),
+  interrupted: z.boolean(),
+  pass: z.boolean(),
+});
+
+export const shardDetailsSchema = z.object({
+  /** The run's id: every shard's jobs carry its token, and only shards of one run merge. */
+  runId: z.string(),
+  /** How many shards the run has. */
+  count: z.number().int().min(1),
+  /** This shard's index (from 0); absent in a merged result. */
+  index: count.optional(),
+  /** The scenario's tubes and priority classes, which the groups of `facts` index. */
+  tubes: z.array(z.string()),
+  classNames: z.array(z.string()),
+  /** When the run clock began, epoch milliseconds (a merged result: the earliest shard's). */
+  startedAtMs: z.number(),
+  /** Started through a barrier or at --start-at, and audited once every shard had stopped. */
+  coordinated: z.boolean(),
+  /** Unfinished puts the server no longer had at this shard's audit: completed by a sibling, or lost. */
+  gone: count,
+  /** Each tube's job count before any shard put (a coordinated run) or before this shard did. */
+  tubeJobsAtStart: z.array(count.nullable()),
+  /** Each tube's job count at the audit. */
+  tubeJobsAtEnd: z.array(count.nullable()),
+  /** The server was started for this run (nobody else's jobs are in its tubes). */
+  serverIsOurs: z.boolean(),
+  /** A shard's result: the facts the merge reconciles. */
+  facts: shardFactsSchema.optional(),
+  /** A merged result: the shards in it, each with its own figures. */
+  shards: z.array(shardSummarySchema).optional(),
+});
+
 export const loadDetailsSchema = z.object({
   /** What was measured: `embedded (beanlab serve)`, `127.0.0.1:11300`, or the spawn command. */
   target: z.string(),
@@ -86,6 +152,11 @@ export const loadDetailsSchema = z.object({
     tubeMismatches: z.array(z.string()).optional(),
     /** What the audit noticed that fails nothing by itself. */
     notes: z.array(z.string()).optional(),
+    /**
+     * Merged shards: jobs a shard deleted that no shard of the run claims as put and unfinished by
+     * itself: delivered and deleted twice, or left in the tubes by an earlier run with the same id.
+     */
+    unclaimedCompletions: count.optional(),
   }),
   /**
    * Operations sent that got no answer by the end of the run (the server stopped answering or
@@ -128,6 +199,8 @@ export const loadDetailsSchema = z.object({
     .optional(),
   /** A/B mode: the baseline target's repeats, measured alternately with this result's. */
   ab: z.object({ baselineTarget: z.string(), baseline: z.array(repeatSampleSchema) }).optional(),
+  /** A shard of a sharded run (--shard, --processes), or the merge of a run's shards. */
+  shard: shardDetailsSchema.optional(),
 });
 
 export const loadResultSchema = resultSchema.extend({ kind: z.literal('load'), load: loadDetailsSchema });
@@ -137,6 +210,9 @@ export type RepeatSample = z.infer<typeof repeatSampleSchema>;
 export type LoadSeries = z.infer<typeof loadSeriesSchema>;
 export type LoadDetails = z.infer<typeof loadDetailsSchema>;
 export type LoadResult = z.infer<typeof loadResultSchema>;
+export type ShardFacts = z.infer<typeof shardFactsSchema>;
+export type ShardDetails = z.infer<typeof shardDetailsSchema>;
+export type ShardSummary = z.infer<typeof shardSummarySchema>;
 
 /** The first ids kept in integrity lists: enough to investigate, small enough for any JSON. */
 export const MAX_LISTED_IDS = 100;

@@ -97,6 +97,36 @@ export function harnessLine(result: LoadResult): string | undefined {
 }
 
 /**
+ * A sharded run: which shard (a shard's own result), or the shards merged and how each load
+ * generator fared (its CPU per put or completion, its event loop's lag). Empty for a lone run.
+ */
+export function shardLines(result: LoadResult): string[] {
+  const shard = result.load.shard;
+  if (!shard) return [];
+  if (shard.index !== undefined) {
+    const lines = [`shard ${shard.index}/${shard.count} of run ${shard.runId}${shard.coordinated ? ', started with its siblings and audited after they stopped' : ''}`];
+    if (shard.gone > 0) {
+      lines.push(
+        `GONE: ${shard.gone} of this shard's jobs that its workers did not finish were no longer on the server: ` +
+          `a sibling shard completed them, or they are lost; beanlab merge of every shard's result tells which`,
+      );
+    }
+    return lines;
+  }
+  const shards = shard.shards ?? [];
+  const starts = shards.map((s) => s.startedAtMs);
+  const spread = starts.length > 1 ? `, started within ${formatUs((Math.max(...starts) - Math.min(...starts)) * 1000)} of each other` : '';
+  const lines = [`shards: ${shards.length} of ${shard.count} of run ${shard.runId}${spread}`];
+  for (const s of shards) {
+    const ops = s.puts + s.completed;
+    const perOp = ops > 0 ? `, ${formatUs((s.loadgenCpuSeconds * 1e6) / ops)} per put or completion` : '';
+    const lag = s.eventLoopLagUs ? `; event-loop lag ${formatUs(s.eventLoopLagUs.p99)} (p99)` : '';
+    lines.push(`  shard ${s.index}: ${s.puts} puts, ${s.completed} completed; CPU ${s.loadgenCpuSeconds} s${perOp}${lag}${s.interrupted ? '; interrupted' : ''}`);
+  }
+  return lines;
+}
+
+/**
  * Everything that makes the run untrustworthy or failed beyond its SLOs, then warnings and notes;
  * empty when sound. The words are the README's: lost, unverified, duplicated, unanswered.
  */
@@ -127,6 +157,9 @@ export function problemLines(result: LoadResult): string[] {
     );
   }
   for (const mismatch of i.tubeMismatches ?? []) lines.push(`TUBE: ${mismatch}`);
+  if ((i.unclaimedCompletions ?? 0) > 0) {
+    lines.push(`UNCLAIMED: ${i.unclaimedCompletions} completed jobs are claimed by no shard as put and unfinished (ids ${i.duplicatedIds.join(', ')}): see the note`);
+  }
   if (i.duplicateDeliveries > 0) {
     lines.push(
       `DUPLICATED: ${i.duplicatedIds.length}${i.duplicatedIds.length >= 100 ? '+' : ''} jobs handed out again while another worker held them ` +

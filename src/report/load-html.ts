@@ -18,6 +18,7 @@ import {
   latencyNote,
   latencyRows,
   problemLines,
+  shardLines,
   rateRows,
   sloRows,
   tubeRows,
@@ -51,7 +52,7 @@ ${latencyNote(result) ? `<p>Note: ${escapeHtml(latencyNote(result)!)}.</p>` : ''
 <h2>Throughput</h2>
 ${htmlTable(RATE_COLUMNS, rateRows(result))}
 <h2>Jobs</h2>
-<p>${escapeHtml(jobsLine(result))}.<br>${escapeHtml(eventsLine(result))}.<br>${escapeHtml(cpuLine(result))}.${harnessLine(result) ? `<br>${escapeHtml(harnessLine(result)!)}.` : ''}</p>
+<p>${escapeHtml(jobsLine(result))}.<br>${escapeHtml(eventsLine(result))}.<br>${escapeHtml(cpuLine(result))}.${harnessLine(result) ? `<br>${escapeHtml(harnessLine(result)!)}.` : ''}</p>${shardLines(result).length > 0 ? `\n<p>${shardLines(result).map((line) => escapeHtml(line.trim())).join('<br>')}</p>` : ''}
 ${htmlTable(TUBE_COLUMNS, tubeRows(result))}
 <h2>Charts</h2>
 <div id="charts"></div>

@@ -13,6 +13,7 @@ import {
   latencyNote,
   latencyRows,
   problemLines,
+  shardLines,
   rateRows,
   sloRows,
   tubeRows,
@@ -32,6 +33,8 @@ export function loadMarkdownReport(result: LoadResult): string {
   out.push('## Jobs', '', `${jobsLine(result)}.`, '', `${eventsLine(result)}.`, '', `${cpuLine(result)}.`, '');
   const harness = harnessLine(result);
   if (harness) out.push(`${harness}.`, '');
+  const shards = shardLines(result);
+  if (shards.length > 0) out.push('### Shards', '', ...shards.map((line) => (line.startsWith('  ') ? `- ${line.trim()}` : line)), '');
   out.push('### By tube', '', markdownTable(TUBE_COLUMNS, tubeRows(result)), '');
   const repeats = result.load.repeats;
   if (repeats.length > 1) {

@@ -14,6 +14,7 @@ import {
   latencyRows,
   problemLines,
   rateRows,
+  shardLines,
   sloRows,
   tubeRows,
   verdict,
@@ -44,6 +45,10 @@ export function loadTerminalReport(result: LoadResult): string {
   out.push(wrapLine(jobsLine(result)), wrapLine(eventsLine(result)), wrapLine(cpuLine(result)));
   const harness = harnessLine(result);
   if (harness) out.push(wrapLine(harness));
+  for (const line of shardLines(result)) {
+    // A shard's own line is indented under the shards' headline, and so are its continuations.
+    out.push(line.startsWith('  ') ? wrapText(line.trimStart(), TERMINAL_COLUMNS - 2, '  ').map((l) => '  ' + l).join('\n') : wrapLine(line));
+  }
   const slos = sloRows(result);
   if (slos.length > 0) {
     out.push('', 'SLOs:');

@@ -6,7 +6,12 @@ import { BEANLAB_BIN, type BeanlabRun } from './beanlab-cli.js';
 
 export function runBeanlabInGroup(
   args: string[],
-  opts: { timeoutMs: number; ctrlC?: { afterMs: number; times?: number; everyMs?: number }; env?: NodeJS.ProcessEnv },
+  opts: {
+    timeoutMs: number;
+    /** afterMs counts from the start, or from when stderr first matches `after` (the run is under way). */
+    ctrlC?: { afterMs: number; times?: number; everyMs?: number; after?: RegExp };
+    env?: NodeJS.ProcessEnv;
+  },
 ): Promise<BeanlabRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BEANLAB_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: opts.env ?? process.env });
@@ -23,9 +28,19 @@ export function runBeanlabInGroup(
         // The group is gone already.
       }
     };
-    if (opts.ctrlC) {
-      for (let k = 0; k < (opts.ctrlC.times ?? 1); k++) timers.push(setTimeout(() => signal('SIGINT'), opts.ctrlC.afterMs + k * (opts.ctrlC.everyMs ?? 0)));
-    }
+    const ctrlC = opts.ctrlC;
+    const pressCtrlC = () => {
+      if (!ctrlC) return;
+      for (let k = 0; k < (ctrlC.times ?? 1); k++) timers.push(setTimeout(() => signal('SIGINT'), ctrlC.afterMs + k * (ctrlC.everyMs ?? 0)));
+    };
+    if (ctrlC?.after) {
+      const listen = (): void => {
+        if (!ctrlC.after!.test(stderr)) return;
+        child.stderr!.off('data', listen);
+        pressCtrlC();
+      };
+      child.stderr!.on('data', listen);
+    } else pressCtrlC();
     timers.push(
       setTimeout(() => {
         signal('SIGKILL');

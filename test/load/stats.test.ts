@@ -4,26 +4,38 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../src/metrics/histogram.js';
 import { recordCorrected } from '../../src/metrics/load-correction.js';
 import { mergeHistograms } from '../../src/metrics/load-merge.js';
-import { decodeBody, encodeBody } from '../../src/load/body.js';
+import { decodeBody, encodeBody, RunBodies } from '../../src/load/body.js';
+import { RunClock } from '../../src/load/clock.js';
 import { JobTracker } from '../../src/load/tracker.js';
 import { streamRandom } from '../../src/load/plan.js';
 
 describe('job bodies', () => {
-  it('carry the due time, group and priority, padded to the asked size', () => {
-    const body = encodeBody({ run: 77, dueUs: 1234567.4, group: 3, pri: 1024 }, 100);
+  it('carry the due time (on the epoch), group, priority and TTR, padded to the asked size', () => {
+    const body = encodeBody({ run: 77, dueEpochUs: 1767225600123456.25, group: 3, pri: 1024, ttrSeconds: 60 }, 100);
     expect(body.length).toBe(100);
-    expect(body.toString('latin1')).toMatch(/^beanlab 77 1234567 3 1024\n\.+$/);
-    expect(decodeBody(body)).toEqual({ run: 77, dueUs: 1234567, group: 3, pri: 1024 });
+    expect(body.toString('latin1')).toMatch(/^beanlab 77 1767225600123456 3 1024 60\n\.+$/);
+    expect(decodeBody(body)).toEqual({ run: 77, dueEpochUs: 1767225600123456, group: 3, pri: 1024, ttrSeconds: 60 });
   });
 
   it('grow past a size smaller than the header, and refuse bodies they did not write', () => {
-    expect(encodeBody({ run: 5, dueUs: 0, group: 0, pri: 0 }, 0).toString()).toBe('beanlab 5 0 0 0\n');
+    expect(encodeBody({ run: 5, dueEpochUs: 0, group: 0, pri: 0, ttrSeconds: 1 }, 0).toString()).toBe('beanlab 5 0 0 0 1\n');
     expect(decodeBody(Buffer.from('hello world'))).toBeUndefined();
-    expect(decodeBody(Buffer.from('beanlab 5 12 x 3\n'))).toBeUndefined();
-    expect(decodeBody(Buffer.from('beanlab 5 12 3\n'))).toBeUndefined();
-    expect(decodeBody(Buffer.from('beanlab 5 12 3 4 5\n'))).toBeUndefined();
+    expect(decodeBody(Buffer.from('beanlab 5 12 x 3 1\n'))).toBeUndefined();
+    expect(decodeBody(Buffer.from('beanlab 5 12 3 4\n'))).toBeUndefined();
+    expect(decodeBody(Buffer.from('beanlab 5 12 3 4 5 6\n'))).toBeUndefined();
     // jackd's JSON-encoded Buffer, the defect the jackd driver works around:
-    expect(decodeBody(Buffer.from(JSON.stringify(Buffer.from('beanlab 1 1 0 0\n'))))).toBeUndefined();
+    expect(decodeBody(Buffer.from(JSON.stringify(Buffer.from('beanlab 1 1 0 0 1\n'))))).toBeUndefined();
+  });
+
+  it('time a job from the same instant in two processes whose run clocks began at different times', () => {
+    const early = new RunClock();
+    const late = new RunClock();
+    // late's run began 2.5 s after early's.
+    (late as unknown as { originMs: number }).originMs = (early as unknown as { originMs: number }).originMs + 2500;
+    const body = new RunBodies(9, early).encode(4_000_000, 1, 1024, 30, 64);
+    const seen = new RunBodies(9, late).decode(body)!;
+    expect(Math.abs(seen.dueUs - 1_500_000)).toBeLessThanOrEqual(1);
+    expect(seen).toMatchObject({ run: 9, group: 1, pri: 1024, ttrSeconds: 30 });
   });
 });
 
@@ -58,7 +70,7 @@ describe('merging encoded histograms', () => {
 });
 
 describe('the job tracker', () => {
-  const body = (group = 0) => ({ run: 0, dueUs: 0, group, pri: 0 });
+  const body = (group = 0) => ({ run: 0, dueUs: 0, group, pri: 0, ttrSeconds: 60 });
 
   it('counts a job once however its put reply and its reservation interleave', () => {
     const t = new JobTracker(100, 1, 1, 0);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobTracker } from '../../src/load/tracker.js';
 
-const body = (group = 0) => ({ run: 0, dueUs: 0, group, pri: 0 });
+const body = (group = 0) => ({ run: 0, dueUs: 0, group, pri: 0, ttrSeconds: 60 });
 
 describe('ids are the server\'s business', () => {
   it('tracks ids below the id the run expected first (the server held earlier jobs)', () => {
