@@ -97,6 +97,9 @@ export function skipReason(c: TranscriptCase, target: TargetFactory, profile: Pr
   if (c.server.maxJobSize !== undefined && !target.canConfigure) return `needs server option max-job-size ${c.server.maxJobSize}`;
   if (c.server.binlog && !target.canPersist) return `needs a binlog (beanstalkd -b) and a restart, not possible with ${target.label}`;
   if (c.needsNoBinlog && target.binlogAlways) return `checks a server without a binlog; ${target.label} always runs with one`;
+  if (c.needsDirect && target.mayBeProxied) {
+    return `needs a direct connection: through a proxy a client's close reaches the server as a half-close, which it answers`;
+  }
   if (target.freshPerCase) return undefined;
   // The detected reason first: it says more than the case's own `needs: fresh`.
   return sharedSkipReason(c) ?? (c.needsFresh ? 'needs a fresh server' : undefined);

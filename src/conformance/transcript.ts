@@ -56,6 +56,8 @@ export interface TranscriptCase {
   needsFresh: boolean;
   /** The case checks a server without a binlog (`needs: no-binlog`). */
   needsNoBinlog: boolean;
+  /** The case closes a connection and needs the close to reach the server as one (`needs: direct`). */
+  needsDirect: boolean;
   needsSignal: boolean;
   steps: Step[];
   file: string;
@@ -109,6 +111,7 @@ export function parseTranscript(text: string, file: string): TranscriptCase[] {
         server: {},
         needsFresh: false,
         needsNoBinlog: false,
+        needsDirect: false,
         needsSignal: false,
         steps: [],
         file,
@@ -216,7 +219,8 @@ function applyHeader(c: TranscriptCase, key: string, value: string, fail: (m: st
     case 'needs':
       if (value === 'fresh') c.needsFresh = true;
       else if (value === 'no-binlog') c.needsNoBinlog = true;
-      else fail(`unknown need "${value}" (known: fresh, no-binlog)`);
+      else if (value === 'direct') c.needsDirect = true;
+      else fail(`unknown need "${value}" (known: fresh, no-binlog, direct)`);
       return;
   }
 }

@@ -46,6 +46,11 @@ export interface TargetFactory {
   readonly canPersist?: boolean;
   /** Every session runs with a binlog (a --spawn command with {binlog}), asked for or not. */
   readonly binlogAlways?: boolean;
+  /**
+   * Connections may pass through a proxy (a container's published port, a forwarder): a
+   * client's close then reaches the server as a half-close, after which it goes on answering.
+   */
+  readonly mayBeProxied?: boolean;
   open(settings: ServerSettings): Promise<Session>;
 }
 
@@ -187,6 +192,8 @@ export function addressTarget(address: Address): TargetFactory {
     freshPerCase: false,
     canSignal: false,
     canConfigure: false,
+    // beanlab did not start it, so it cannot know what is between them.
+    mayBeProxied: true,
     open: async () => new TcpSession(address),
   };
 }

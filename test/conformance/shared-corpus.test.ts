@@ -42,10 +42,12 @@ function sharedCorpusTests(address: () => Address): void {
   const target = (): TargetFactory => addressTarget(address());
   const label = addressTarget({ host: '127.0.0.1', port: 1 });
   const runPrefix = randomRunPrefix();
-  // The persistence cases need a server beanlab restarts, which no host:port is; they are not
-  // a limit of sharing, so they are left out of the count (corpus.test.ts checks their skip).
+  // The persistence cases need a server beanlab restarts, which no host:port is, and the
+  // `needs: direct` ones a connection with no proxy in between, which a host:port may have; they
+  // are not limits of sharing, so they are left out of the count (corpus.test.ts and
+  // closed-pipeline.test.ts check their skips).
   const skipped = cases.filter((c) => skipReason(c, label, PROFILE) !== undefined);
-  const sharingSkips = skipped.filter((c) => !c.server.binlog);
+  const sharingSkips = skipped.filter((c) => !c.server.binlog && !c.needsDirect);
 
   describe.concurrent('cases', () => {
     // Cases a shared server cannot run get no test of their own: the count test below covers them.

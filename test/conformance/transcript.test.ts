@@ -128,7 +128,7 @@ describe('parseTranscript', () => {
     ['case a/b/c\nrule: r\nsource: s\nserver: fast', 4, /unknown server option/],
     ['case a/b/c\nrule: r\nsource: s\nprofiles: 1.10', 4, /unknown profile/],
     ['case a/b/c\nrule: r\nsource: s\nA> x\nrestart', 1, /a "restart" step needs "server: binlog"/],
-    ['case a/b/c\nrule: r\nsource: s\nneeds: luck', 4, /unknown need "luck" \(known: fresh, no-binlog\)/],
+    ['case a/b/c\nrule: r\nsource: s\nneeds: luck', 4, /unknown need "luck" \(known: fresh, no-binlog, direct\)/],
     ['A> x', 1, /before the first "case"/],
   ])('rejects %j at line %i', (text, line, message) => {
     expect(() => parseTranscript(text, 'f.txt')).toThrow(message);

@@ -43,6 +43,8 @@ export function gapTarget(inner: TargetFactory, gaps: readonly Gap[]): TargetFac
     canConfigure: inner.canConfigure,
     canPersist: inner.canPersist,
     binlogAlways: inner.binlogAlways,
+    // The gap proxy half-closes its backend when a client closes, as any forwarder does.
+    mayBeProxied: true,
     open: async (settings) => {
       const session = await inner.open(settings);
       const proxy = await startGapProxy(session, gaps, settings.profile, settings.maxJobSize ?? DEFAULT_MAX_JOB_SIZE);
