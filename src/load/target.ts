@@ -25,7 +25,7 @@ export class TargetError extends Error {
 }
 
 const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
-/** `beanlab serve` runs TypeScript through tsx and may take a few seconds to start on a busy machine. */
+/** `beanlab serve` may take a few seconds to start on a busy machine (in a clone, its first start bundles the sources). */
 const START_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 3000;
 

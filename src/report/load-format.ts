@@ -188,7 +188,7 @@ export function verdict(result: LoadResult): 'PASS' | 'FAIL' {
   return result.pass && !result.load.interrupted ? 'PASS' : 'FAIL';
 }
 
-export const TUBE_COLUMNS = ['tube', 'put', 'completed', 'buried', 'queued', 'lost', 'p99 put', 'p99 put to reserve', 'p99 put to delete'];
+export const TUBE_COLUMNS = ['tube', 'put', 'completed', 'buried', 'queued', 'lost', 'p99 put', 'p99 to reserve', 'p99 to delete'];
 
 export function tubeRows(result: LoadResult): string[][] {
   const p99 = (h: HistogramSummary | undefined) => (h && h.count > 0 ? formatUs(h.p99) : '-');

@@ -12,6 +12,7 @@ import { loadStartSummary, simStartSummary } from '../../src/report/start-summar
 import { parseScenario } from '../../src/scenario/load.js';
 import { simulate } from '../../src/sim/run.js';
 import { runBeanlab } from '../helpers/beanlab-cli.js';
+import { loadTerminalReport } from '../../src/report/load-table.js';
 
 const COLUMNS = 100;
 const tooWide = (text: string) => text.split('\n').filter((line) => line.length > COLUMNS);
@@ -80,6 +81,11 @@ describe('the seed is printed once per run', () => {
     loadRun = await runBeanlab(['load', 'scenarios/smoke.yaml', '--duration', '1', '--rate', '20', '--seed', '3', '--json', join(work, 'load.json')], { timeoutMs: 60_000 });
     loadResult = loadResultSchema.parse(JSON.parse(readFileSync(join(work, 'load.json'), 'utf8')));
   }, 70_000);
+
+  it("load's own report, tables included, fits 100 columns (smoke has two tubes: the per-tube table)", () => {
+    expect(Object.keys(loadResult.byTube)).toHaveLength(2);
+    expect(tooWide(loadTerminalReport(loadResult))).toEqual([]);
+  });
 
   it('by load, in its headline', () => {
     // 1 would be an SLO missed on a busy machine; the output is the same either way.
