@@ -9,7 +9,7 @@ import type { Profile } from '../protocol/types.js';
 import { nextEvent, waitForEvent, type ConnEvent, type RawConnection } from '../target/connection.js';
 import type { Session, TargetFactory } from '../target/sessions.js';
 import { casePrefix, randomRunPrefix, sharedSkipReason, TubeNamespace } from './tube-namespace.js';
-import type { Expectation, MapValue, Step, Template, TranscriptCase } from './transcript.js';
+import { stepApplies, type Expectation, type MapValue, type Step, type Template, type TranscriptCase } from './transcript.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -182,7 +182,7 @@ class CaseRun {
   async steps(steps: readonly Step[], profile: Profile): Promise<StepFailure | undefined> {
     for (const step of steps) {
       if (this.abandoned) return undefined;
-      if (step.profile && step.profile !== profile) continue;
+      if (!stepApplies(step, profile, Boolean(this.session.binlog))) continue;
       const failure = await this.step(step);
       if (failure) return failure;
     }

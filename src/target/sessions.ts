@@ -18,6 +18,11 @@ export interface ServerSettings {
 export interface Session {
   /** False for the virtual clock: replies are already there, sleeping costs nothing. */
   readonly realTime: boolean;
+  /**
+   * The server keeps a binlog (beanstalkd -b): `stats-job` reports the binlog file holding the
+   * job (from 1) where a server without one reports `file: 0` (semantics b.7). Undefined: none.
+   */
+  readonly binlog?: boolean;
   connect(): Promise<RawConnection>;
   /** Lets time pass on the server's clock. */
   sleep(durationMs: number): Promise<void>;
@@ -61,17 +66,22 @@ export interface ServerControl {
   drain?(): Promise<void>;
   /** Stops the server and starts it again on the same binlog; resolves with where it now listens. */
   restart?(): Promise<Address>;
+  /** The server keeps a binlog (see Session.binlog). */
+  binlog?: boolean;
 }
 
 /** Connections over TCP (or a UNIX-domain socket) to one server. */
 export class TcpSession implements Session {
   readonly realTime = true;
+  readonly binlog: boolean;
   private conns: RawConnection[] = [];
 
   constructor(
     private address: Address,
     private readonly control: ServerControl = {},
-  ) {}
+  ) {
+    this.binlog = Boolean(control.binlog);
+  }
 
   async restart(): Promise<void> {
     if (!this.control.restart) throw new Error('this target cannot be restarted');
@@ -157,6 +167,7 @@ export async function binlogSession<S extends Address & { stop(): Promise<void> 
     throw error;
   });
   return new TcpSession(server, {
+    binlog: true,
     stop: async () => {
       await server.stop();
       removeBinlogDir(dir);
@@ -180,13 +191,17 @@ async function drainSpawned(server: SpawnedServer): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, SIGNAL_SETTLE_MS));
 }
 
-/** A server someone else runs: every session shares it, nothing is started or stopped. */
-export function addressTarget(address: Address): TargetFactory {
+/**
+ * A server someone else runs: every session shares it, nothing is started or stopped. `binlog`:
+ * it runs with one (its `stats` said so), which cases that check a server without one must know.
+ */
+export function addressTarget(address: Address, opts: { binlog?: boolean } = {}): TargetFactory {
   return {
     label: formatAddress(address),
     freshPerCase: false,
     canSignal: false,
     canConfigure: false,
-    open: async () => new TcpSession(address),
+    binlogAlways: Boolean(opts.binlog),
+    open: async () => new TcpSession(address, { binlog: opts.binlog }),
   };
 }

@@ -113,6 +113,7 @@ export class Harness {
         },
       },
       ownTube: config.shared ? (name) => name.startsWith(config.tubePrefix) : undefined,
+      binlog: Boolean(config.session.binlog),
     };
   }
 
