@@ -213,15 +213,17 @@ async function runSuite(
   const total = cases.filter((c) => !options.only || c.id.startsWith(options.only)).length + selectedProperties(options.only).length;
   const bar = progressBar(total, choice.target.label);
   const progress = { tick: (check: CheckResult) => (bar.tick(), onCheck(check)), stop: bar.stop };
+  const corpusRun = runCorpus(cases, choice.target, {
+    profile: options.profile,
+    only: options.only,
+    concurrency: options.concurrency,
+    replayArgs: choice.replayArgs,
+    onResult: progress.tick,
+  });
   const [corpus, properties] = await Promise.all([
-    runCorpus(cases, choice.target, {
-      profile: options.profile,
-      only: options.only,
-      concurrency: options.concurrency,
-      replayArgs: choice.replayArgs,
-      onResult: progress.tick,
-    }),
+    corpusRun,
     runProperties(choice.target, {
+      othersDone: corpusRun,
       profile: options.profile,
       seed,
       numRuns: options.runs ?? budget.numRuns,

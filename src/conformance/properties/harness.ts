@@ -22,6 +22,9 @@ export const TIMING_MARGIN_US = 250_000;
 const PAST_DEADLINE_US = 270_000;
 /** After a client-side close, before another connection relies on it (semantics h.4). */
 const CLOSE_SETTLE_MS = 100;
+/** How long the stats baseline waits for the server to see other connections close, and how often it asks. */
+const QUIET_WAIT_MS = 5000;
+const QUIET_POLL_MS = 20;
 /** `advance` never sleeps longer than this. */
 const MAX_ADVANCE_MS = 3500;
 /**
@@ -304,9 +307,11 @@ export class Harness {
     return slot;
   }
 
+  /** The baseline of the global counters, from a `stats` both the model and the server answer. */
   private async takeStatsBaseline(conn: number): Promise<void> {
     this.statsBaselineTaken = true;
     const slot = await this.slot(conn);
+    if (await this.awaitQuietServer(slot)) await this.passTime(this.nowUs());
     const outputs = this.apply(slot, 'stats\r\n');
     this.trace.push({ kind: 'send', conn: slot.name, text: 'stats\\r\\n' });
     slot.raw.send(Buffer.from('stats\r\n'));
@@ -318,6 +323,27 @@ export class Harness {
     const modelStats = parseStatsYaml(Buffer.from(modelReply.body).toString('latin1'));
     this.compare.statsBaseline = { model: modelStats, real: parseStatsYaml(Buffer.from(event.reply.body).toString('latin1')) };
     this.trace.push({ kind: 'expect', conn: slot.name, expect: 'map cmd-stats=1' });
+  }
+
+  /**
+   * Waits until the server has seen every connection but this run's open ones close. Connections
+   * this run or other checks closed may still be open on the server (their closes, and commands
+   * before them, on their way: a busy machine, a TCP proxy), and whatever they do after the
+   * baseline would count as this sequence's. Asks `stats` on `slot` (outside the model: only
+   * cmd-stats, which the baseline absorbs) until current-connections is this run's own count, for
+   * at most QUIET_WAIT_MS. Returns whether it had to wait.
+   */
+  private async awaitQuietServer(slot: Slot): Promise<boolean> {
+    const own = this.slots.filter((s) => s !== undefined).length;
+    const deadlineMs = performance.now() + QUIET_WAIT_MS;
+    for (let polls = 0; ; polls++) {
+      slot.raw.send(Buffer.from('stats\r\n'));
+      const event = await nextEvent(slot.raw, this.config.replyTimeoutMs);
+      if (event?.kind !== 'reply' || event.reply.kind !== 'OK') throw new Mismatch(this.currentStep, 'OK <stats>', event ? describeEvent(event) : 'no reply');
+      const open = Number(parseStatsYaml(Buffer.from(event.reply.body).toString('latin1')).get('current-connections'));
+      if (!(open > own) || performance.now() >= deadlineMs) return polls > 0;
+      await this.config.session.sleep(QUIET_POLL_MS);
+    }
   }
 
   /** Sends bytes (`{job}` pieces are model ids, mapped to the server's ids) and checks every reply. */

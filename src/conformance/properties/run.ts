@@ -29,6 +29,11 @@ export interface PropertyRunOptions {
   only?: string;
   replyTimeoutMs?: number;
   onResult?: (result: CheckResult) => void;
+  /**
+   * Resolves when nothing else of this run uses the server any more (the corpus running beside
+   * the properties on a shared server): the properties that compare global stats wait for it.
+   */
+  othersDone?: Promise<unknown>;
 }
 
 interface Failure {
@@ -59,6 +64,8 @@ export async function runProperties(target: TargetFactory, opts: PropertyRunOpti
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, () => work(false)));
+  // Every command another check sends to a shared server would show in the global counters.
+  if (order.some((i) => alone(selected[i]))) await opts.othersDone?.catch(() => undefined);
   await work(true);
   return results;
 }
