@@ -52,6 +52,14 @@ export const DEFAULT_REPLY_TIMEOUT_MS = 2000;
 const DEFAULT_CASE_SLACK_MS = 10_000;
 /** What a `restart` step adds to that bound: stopping the server and starting it again. */
 const RESTART_ALLOWANCE_MS = 7000;
+/**
+ * A case whose observations came this far behind its schedule (sleeps plus nothing else) may see
+ * the server on the wrong side of a deadline: FORMAT.md rule 1 keeps observations 250 ms away
+ * from deadlines, and a busy machine can eat that. Such a failure is run again, up to
+ * LATE_ATTEMPTS times in all; a pass needs no second look (lateness only delays observations).
+ */
+const LATE_LIMIT_MS = 200; // below the 250 ms margin, leaving room for the server's own timer slack (b.3)
+const LATE_ATTEMPTS = 3;
 /** Deleting a job reserved by a connection the cleanup just closed waits for the server to release it. */
 const CLEANUP_ATTEMPTS = 4;
 const CLEANUP_RETRY_MS = 100;
@@ -101,6 +109,26 @@ export async function runCase(
   const base = { id: c.id, section: c.section, rule: c.rule, notes: c.notes };
   const reason = skipReason(c, target, opts.profile);
   if (reason) return { ...base, status: 'skip', expected: '', actual: reason };
+  for (let attempt = 1; ; attempt++) {
+    // A later attempt on a shared server gets a namespace of its own: the first may have left jobs.
+    const prefix = attempt === 1 ? namespacePrefix : undefined;
+    const { result, lateMs } = await attemptCase(c, target, opts, base, prefix);
+    // A failure seen behind the case's schedule may be the lateness alone (FORMAT.md, rule 1).
+    if (result.status !== 'fail' || lateMs < LATE_LIMIT_MS) return result;
+    if (attempt >= LATE_ATTEMPTS) {
+      return { ...result, actual: `${result.actual} (observed ${Math.round(lateMs)} ms behind the case's schedule, in each of ${attempt} attempts: the machine is too busy to hold the case's timing)` };
+    }
+  }
+}
+
+/** One run of a case on a session of its own; `lateMs`: how far behind its schedule the case fell (0 on the virtual clock). */
+async function attemptCase(
+  c: TranscriptCase,
+  target: TargetFactory,
+  opts: RunOptions,
+  base: Pick<CheckResult, 'id' | 'section' | 'rule' | 'notes'>,
+  namespacePrefix: string | undefined,
+): Promise<{ result: CheckResult; lateMs: number }> {
   const namespace = target.freshPerCase ? undefined : new TubeNamespace(namespacePrefix ?? casePrefix(randomRunPrefix(), 0));
   const fail = (expected: string, actual: string): CheckResult => ({
     ...base,
@@ -115,7 +143,7 @@ export async function runCase(
   try {
     session = await target.open({ profile: opts.profile, maxJobSize: c.server.maxJobSize, binlog: c.server.binlog });
   } catch (error) {
-    return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`);
+    return { result: fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`), lateMs: 0 };
   }
   const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, namespace);
   const boundMs = (opts.caseSlackMs ?? DEFAULT_CASE_SLACK_MS) + sleepingMs(c);
@@ -126,16 +154,18 @@ export async function runCase(
   try {
     const outcome = await Promise.race([run.steps(c.steps, opts.profile), timeout]);
     run.abandon();
+    const lateMs = session.realTime ? run.lateMs : 0;
     if (namespace) await run.deleteJobs().catch(() => undefined);
-    if (outcome) return fail(outcome.expected, outcome.actual);
+    if (outcome) return { result: fail(outcome.expected, outcome.actual), lateMs };
     const hazards = session.timingHazards();
     if (hazards.length > 0) {
-      return fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; '));
+      return { result: fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; ')), lateMs };
     }
-    return { ...base, status: 'pass', expected: '', actual: '' };
+    return { result: { ...base, status: 'pass', expected: '', actual: '' }, lateMs };
   } catch (error) {
-    if (error instanceof IsolationFailure) return fail(error.expected, error.actual);
-    return fail('the case to run', `error: ${message(error)}`);
+    const lateMs = session.realTime ? run.lateMs : 0;
+    if (error instanceof IsolationFailure) return { result: fail(error.expected, error.actual), lateMs };
+    return { result: fail('the case to run', `error: ${message(error)}`), lateMs };
   } finally {
     clearTimeout(timer);
     await session.close().catch(() => undefined);
@@ -170,6 +200,13 @@ class CaseRun {
   private bindings = new Map<string, string>();
   /** Set when the case ran out of time: the remaining steps are not started. */
   private abandoned = false;
+  /** When the first step started, and the time its sleeps and `nothing` steps were meant to take since. */
+  private startMs: number | undefined;
+  private scheduledMs = 0;
+  /** How far behind that schedule the case's observations came, at most (see LATE_LIMIT_MS). */
+  lateMs = 0;
+  /** When the last expectation saw its reply; a reply that never came was looked for from the step's start. */
+  private observedAtMs: number | undefined;
 
   constructor(
     private readonly session: Session,
@@ -180,10 +217,17 @@ class CaseRun {
 
   /** Runs the steps in order; returns the first failure, or undefined when all held. */
   async steps(steps: readonly Step[], profile: Profile): Promise<StepFailure | undefined> {
+    this.startMs ??= performance.now();
     for (const step of steps) {
       if (this.abandoned) return undefined;
       if (!stepApplies(step, profile, Boolean(this.session.binlog))) continue;
+      if (step.kind === 'sleep' || step.kind === 'nothing') this.scheduledMs += step.durationMs;
+      this.observedAtMs = undefined;
       const failure = await this.step(step);
+      // An observation: a reply (matching or not) or a quiet spell, at the time it was made.
+      if (step.kind === 'expect' || step.kind === 'nothing') {
+        this.lateMs = Math.max(this.lateMs, (this.observedAtMs ?? performance.now()) - this.startMs - this.scheduledMs);
+      }
       if (failure) return failure;
     }
     return undefined;
@@ -237,6 +281,7 @@ class CaseRun {
     const startMs = performance.now();
     const waitMs = this.session.realTime ? this.replyTimeoutMs : 0;
     for (;;) {
+      this.observedAtMs = conns.some((conn) => conn.peek() !== undefined) ? performance.now() : startMs;
       for (const [i, conn] of conns.entries()) {
         const event = conn.peek();
         const bound = event && matchEvent(expectation, event, this.bindings);
