@@ -2,7 +2,7 @@
 // Each is stopped by its own PID; `exec` makes the shell replace itself with the server, so
 // that PID is the server's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { canConnect, formatAddress, freePort, freeSocketPath, LOOPBACK, type Address, type TcpAddress } from './address.js';
 
@@ -152,10 +152,18 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
  * tell (another OS, no permission): the check only guards against a race, it is not required.
  */
 function listenerIsOurs(port: number, pid: number): boolean {
-  const inodes = listeningInodes(port);
-  if (inodes === undefined || inodes.size === 0) return true;
-  // Fast path: the server is the process we started (`exec` makes the shell become it).
-  if (holdsSocket(pid, inodes)) return true;
+  const inodes = new Set<string>();
+  let readAny = false;
+  // IPv4 first: a server on 127.0.0.1 is found there, and IPv6's table need not be read at all.
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const found = listeningInodes(table, port);
+    if (found === undefined) continue;
+    readAny = true;
+    found.forEach((inode) => inodes.add(inode));
+    // Fast path: the server is the process we started (`exec` makes the shell become it).
+    if (holdsSocket(pid, inodes)) return true;
+  }
+  if (!readAny || inodes.size === 0) return true;
   let owner: number | undefined;
   try {
     owner = readdirSync('/proc')
@@ -168,26 +176,59 @@ function listenerIsOurs(port: number, pid: number): boolean {
   return owner === undefined || descendsFrom(owner, pid);
 }
 
-/** Inodes of the sockets listening on the port (TCP over IPv4 and IPv6); undefined without /proc. */
-function listeningInodes(port: number): Set<string> | undefined {
+/**
+ * Inodes of the sockets listening on the port in one /proc/net/tcp* table; undefined if it
+ * cannot be read. Only the head of the table is read: Linux lists the listening sockets first
+ * (tcp_seq_start walks the listening hash, then the established one), and a busy machine holds
+ * thousands of TIME_WAIT entries after them. Reading the whole of both tables (1 MB and more)
+ * on every server start blocked the event loop for hundreds of milliseconds at a time, which
+ * made timed checks late (worker/release/delayed-job-becomes-ready on a busy machine).
+ */
+export function listeningInodes(table: string, port: number): Set<string> | undefined {
+  const rows = listeningRows(table);
+  if (rows === undefined) return undefined;
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set<string>();
-  let readAny = false;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    readAny = true;
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 is the inode.
-      if (fields.length > 9 && fields[1].endsWith(`:${hexPort}`) && fields[3] === '0A') inodes.add(fields[9]);
-    }
+  // local_address is ADDR:PORT in hex; field 9 is the inode.
+  return new Set(rows.filter((fields) => fields[1].endsWith(`:${hexPort}`)).map((fields) => fields[9]));
+}
+
+/** Small reads: the kernel fills each one as far as it goes, and the listening rows come first. */
+const TABLE_CHUNK_BYTES = 4096;
+
+/** The LISTEN (state 0A) rows at the head of a /proc/net/tcp* table, split into fields; undefined if unreadable. */
+function listeningRows(table: string): string[][] | undefined {
+  let fd: number;
+  try {
+    fd = openSync(table, 'r');
+  } catch {
+    return undefined;
   }
-  return readAny ? inodes : undefined;
+  try {
+    const rows: string[][] = [];
+    const chunk = Buffer.alloc(TABLE_CHUNK_BYTES);
+    let pending = '';
+    let header = true;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return rows;
+      const lines = (pending + chunk.toString('latin1', 0, n)).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        const fields = line.trim().split(/\s+/);
+        if (fields.length <= 9) continue;
+        if (fields[3] !== '0A') return rows;
+        rows.push(fields);
+      }
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function holdsSocket(pid: number, inodes: Set<string>): boolean {

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nextEvent } from '../../src/target/connection.js';
-import { spawnBeanstalkd, spawnServer } from '../../src/target/spawn.js';
+import { listeningInodes, spawnBeanstalkd, spawnServer } from '../../src/target/spawn.js';
 import { TcpConnection } from '../../src/target/tcp-connection.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
@@ -49,6 +51,28 @@ describe('spawnServer', () => {
       expect(error.message).toContain(`port ${port} is taken by another process`);
     } finally {
       await new Promise((resolve) => foreign.close(resolve));
+    }
+  });
+
+  it('reads only the listening rows at the head of a /proc/net/tcp table, not the TIME_WAIT rows after them', () => {
+    // Linux lists listening sockets first; a busy machine has thousands of other rows after them.
+    const dir = mkdtempSync(join(tmpdir(), 'beanlab-proc-'));
+    const row = (i: number, port: number, state: string, inode: number) =>
+      `${String(i).padStart(4)}: 0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 ${state} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0`;
+    const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
+    lines.push(row(0, 11300, '0A', 501), row(1, 8080, '0A', 502));
+    // After the listening rows: a TIME_WAIT row, then (never in a real table) a LISTEN row that
+    // must not be reached, since it would mean reading the whole table.
+    for (let i = 0; i < 5000; i++) lines.push(row(2 + i, 40000 + (i % 20000), '06', 0));
+    lines.push(row(6000, 11300, '0A', 999));
+    const table = join(dir, 'tcp');
+    writeFileSync(table, lines.join('\n') + '\n');
+    try {
+      expect(listeningInodes(table, 11300)).toEqual(new Set(['501']));
+      expect(listeningInodes(table, 8080)).toEqual(new Set(['502']));
+      expect(listeningInodes(join(dir, 'missing'), 11300)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
