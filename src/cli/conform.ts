@@ -88,7 +88,7 @@ export function register(program: Command): void {
         'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target.',
     )
     .option('--target <host:port|unix:path>', 'a running server, shared with other clients (repeatable: a matrix)', collect)
-    .option('--spawn <command>', 'a command that starts a fresh server per case, with {port} or {socket}, and optionally {binlog} (repeatable; see below)', collect)
+    .option('--spawn <command>', 'a command that starts a fresh server per case, with {port} or {socket}, and optionally {binlog} and {max_job_size} (repeatable; see below)', collect)
     .addHelpText(
       'after',
       '\nExamples of --spawn (placeholders are filled in for every case):\n' +
@@ -97,6 +97,9 @@ export function register(program: Command): void {
         '                                                    restarted server replaces its stale socket file\n' +
         "  'beanstalkd -b {binlog} -l 127.0.0.1 -p {port}'   a fresh binlog directory; runs the persistence\n" +
         '                                                    cases, which restart the server on it\n' +
+        "  'beanstalkd -z {max_job_size} -l 127.0.0.1 -p {port}'\n" +
+        '                                                    the job size limit a case asks for (default\n' +
+        '                                                    65535); runs the cases that need a small one\n' +
         'A whole-suite run ends by listing the beanstalkd tests (testserv.c) its targets leave uncovered.',
     )
     .option('--profile <version>', `beanstalkd version whose behaviour to expect (${PROFILES.join(' or ')})`, profile, '1.12')

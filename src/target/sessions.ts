@@ -4,7 +4,7 @@
 import type { Profile } from '../protocol/types.js';
 import { formatAddress, type Address } from './address.js';
 import type { RawConnection } from './connection.js';
-import { spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
+import { MAX_JOB_SIZE_PLACEHOLDER, spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
 import { TcpConnection } from './tcp-connection.js';
 import { makeBinlogDir, removeBinlogDir } from './temp-dir.js';
 
@@ -133,7 +133,9 @@ export function beanstalkdTarget(binary?: string): TargetFactory {
 /**
  * Any server started by a command with a {port} (or {socket}) placeholder, one per session. A
  * {binlog} placeholder gets a fresh directory per session, which makes the binlog cases runnable:
- * their `restart` stops the server and starts the same command again on that directory.
+ * their `restart` stops the server and starts the same command again on that directory. A
+ * {max_job_size} placeholder (beanstalkd -z) takes the limit a case asks for (default 65535), so
+ * the cases that need a small one run too.
  */
 export function spawnTarget(commandTemplate: string): TargetFactory {
   const persists = commandTemplate.includes('{binlog}');
@@ -141,13 +143,14 @@ export function spawnTarget(commandTemplate: string): TargetFactory {
     label: commandTemplate,
     freshPerCase: true,
     canSignal: true,
-    // The command is the user's; beanlab cannot know how to pass a job size limit to it.
-    canConfigure: false,
+    // Without the placeholder the command is the user's: beanlab cannot know how to pass a limit.
+    canConfigure: commandTemplate.includes(MAX_JOB_SIZE_PLACEHOLDER),
     canPersist: persists,
     binlogAlways: persists,
-    open: async () => {
-      if (!persists) return spawnedSession(await spawnServer(commandTemplate));
-      return binlogSession((dir) => spawnServer(commandTemplate, { binlogDir: dir }), drainSpawned);
+    open: async (settings) => {
+      const maxJobSize = settings.maxJobSize;
+      if (!persists) return spawnedSession(await spawnServer(commandTemplate, { maxJobSize }));
+      return binlogSession((dir) => spawnServer(commandTemplate, { binlogDir: dir, maxJobSize }), drainSpawned);
     },
   };
 }

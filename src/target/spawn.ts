@@ -21,11 +21,17 @@ export interface SpawnOptions {
   socketPath?: string;
   /** What a {binlog} placeholder stands for: the server's binlog directory (required with one). */
   binlogDir?: string;
+  /** What a {max_job_size} placeholder stands for (beanstalkd -z); default 65535, beanstalkd's own default. */
+  maxJobSize?: number;
   /** How long to wait for the server to accept connections on its port or socket. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
 }
 
+/** Stands for the largest job body the server must accept: `beanstalkd -z {max_job_size}`. */
+export const MAX_JOB_SIZE_PLACEHOLDER = '{max_job_size}';
+/** beanstalkd's -z default (semantics a.1). */
+const DEFAULT_MAX_JOB_SIZE = 65535;
 const STDERR_CAP_BYTES = 16 * 1024;
 const POLL_INTERVAL_MS = 25;
 /**
@@ -100,7 +106,8 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
 async function startOnce(commandTemplate: string, opts: SpawnOptions, address: Address, ownSocket: boolean): Promise<SpawnedServer> {
   // Paths are quoted for the shell (a TMPDIR may hold spaces); `unix:'/x y.sock'` is one word.
   const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', shellQuote(address.path)) : commandTemplate.replaceAll('{port}', String(address.port));
-  const command = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
+  const withBinlog = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
+  const command = withBinlog.replaceAll(MAX_JOB_SIZE_PLACEHOLDER, String(opts.maxJobSize ?? DEFAULT_MAX_JOB_SIZE));
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   track(child);
   let stderr = '';
@@ -129,7 +136,10 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
   while (Date.now() < deadline) {
     if (exitStatus !== undefined) {
       if (ownSocket) rmSync(address.path!, { force: true });
-      throw new Error(`"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`);
+      const message = `"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`;
+      // Another process bound the free port first, and the server said so (strerror(EADDRINUSE)).
+      if (address.path === undefined && /address already in use/i.test(stderr)) throw new PortTakenError(message);
+      throw new Error(message);
     }
     if (await canConnect(address, 200)) {
       // A socket path is ours alone; a port may have been taken by someone else in the meantime.

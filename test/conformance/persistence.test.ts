@@ -29,9 +29,22 @@ describeWithBeanstalkd('conform --spawn with {binlog}: persistence across a rest
   });
 
   it('the whole suite (corpus and properties) passes on beanstalkd -b: stats-job `file` is the binlog file', { timeout: 120_000 }, async () => {
-    const { code, text } = await conform(`${binary} -b {binlog} -l 127.0.0.1 -p {port}`, undefined);
+    // {max_job_size} too: the cases that need a small limit run, not skipped.
+    const { code, text } = await conform(`${binary} -b {binlog} -z {max_job_size} -l 127.0.0.1 -p {port}`, undefined);
     expect(text).toMatch(/\d+ checks: \d+ passed, 0 failed, \d+ skipped/);
+    expect(text).not.toMatch(/needs server option max-job-size/);
     expect(code, text).toBe(0);
+  });
+
+  it('runs the cases that need a small job size limit with {max_job_size}, and skips them without', { timeout: 60_000 }, async () => {
+    const limited = await conform(`${binary} -z {max_job_size} -l 127.0.0.1 -p {port}`, 'producer/put/');
+    expect(limited.code, limited.text).toBe(0);
+    expect(limited.text).not.toContain('needs server option max-job-size');
+    const plain = await conform(`${binary} -l 127.0.0.1 -p {port}`, 'producer/put/');
+    expect(plain.text).toMatch(/producer\/put\/max-job-size-option-limit: needs server option max-job-size 10/);
+    // Without a limit the case would fail: beanstalkd then accepts an 11-byte body.
+    const ignored = await conform(`${binary} -l 127.0.0.1 -p {port} # -z {max_job_size}`, 'producer/put/max-job-size-option-limit');
+    expect(ignored.code).toBe(1);
   });
 
   it('a running server (--target) with a binlog is seen to have one; without -b it is not', { timeout: 30_000 }, async () => {

@@ -148,6 +148,19 @@ describe('the harness on a fixed sequence', () => {
   });
 });
 
+describe('a server that cannot be started', () => {
+  it('fails the property that needed it, with the reason, and the run goes on', async () => {
+    const broken = { ...embeddedChoice().target, label: 'broken server', open: async () => Promise.reject(new Error('bind(): Address already in use')) };
+    const results = await runProperties(broken, {
+      profile: '1.12', seed: 1, numRuns: 2, maxCommands: 5, timeLimitMs: 5000, concurrency: 2, exclusive: false, tubeNonce: 'broken', maxJobSize: 65535,
+      only: 'worker/reserve/property-ready-order',
+    });
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ status: 'fail' });
+    expect(results[0].actual).toContain('could not start or reach broken server: bind(): Address already in use');
+  });
+});
+
 describe('the time budget', () => {
   // A budget spent before the first sequence finishes (a slow or loaded machine, a slow server)
   // still gives every property one complete sequence: a verdict, never "interrupted after 0 tests".

@@ -87,6 +87,24 @@ describe('spawnServer', () => {
   });
 });
 
+describeWithBeanstalkd('spawnServer on a port another process binds first', (binary) => {
+  it('starts again on a new port when the server says the address is in use', async () => {
+    // The first start fails as beanstalkd does when the free port was taken before its bind.
+    const dir = mkdtempSync(join(tmpdir(), 'beanlab-eaddrinuse-'));
+    const flag = join(dir, 'tried');
+    const command =
+      `sh -c 'if [ ! -e ${flag} ]; then touch ${flag}; echo "beanstalkd: net.c:104 in make_inet_socket: bind(): Address already in use" >&2; exit 111; fi; ` +
+      `exec ${binary} -l 127.0.0.1 -p $0' {port}`;
+    try {
+      const server = await spawnServer(command);
+      expect(existsSync(flag)).toBe(true);
+      await server.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describeWithBeanstalkd('spawnBeanstalkd', (binary) => {
   it('starts beanstalkd on a free loopback port, talks, and stops it by PID', async () => {
     const server = await spawnBeanstalkd({ binary, maxJobSize: 10 });

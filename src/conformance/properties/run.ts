@@ -87,7 +87,11 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
   const property = fc.asyncProperty(fc.commands([commandArb], { maxCommands: opts.maxCommands, size: 'max' }), async (commands) => {
     if (completedRuns > 0 && Date.now() >= deadlineMs) return;
     runNumber++;
-    const session = await target.open({ profile: opts.profile });
+    const session = await target.open({ profile: opts.profile }).catch((error: unknown) => {
+      // A server that cannot be started is this property's failure, not the whole run's.
+      lastFailure = { trace: [], ops: [], error: new Error(`could not start or reach ${target.label}: ${error instanceof Error ? error.message : String(error)}`), serverWide: false };
+      throw error;
+    });
     // The model's clock is the real one; a virtual-clock session would never let time pass.
     if (!session.realTime) throw new Error(`${target.label}: model-based properties need a real-time server`);
     const harness = new Harness({
