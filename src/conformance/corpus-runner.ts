@@ -156,7 +156,7 @@ async function attemptCase(
     run.abandon();
     const lateMs = session.realTime ? run.lateMs : 0;
     if (namespace) await run.deleteJobs().catch(() => undefined);
-    if (outcome) return { result: fail(outcome.expected, outcome.actual), lateMs };
+    if (outcome) return { result: fail(outcome.expected, await run.exitOr(outcome.actual)), lateMs };
     const hazards = session.timingHazards();
     if (hazards.length > 0) {
       return { result: fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; ')), lateMs };
@@ -165,7 +165,7 @@ async function attemptCase(
   } catch (error) {
     const lateMs = session.realTime ? run.lateMs : 0;
     if (error instanceof IsolationFailure) return { result: fail(error.expected, error.actual), lateMs };
-    return { result: fail('the case to run', `error: ${message(error)}`), lateMs };
+    return { result: fail('the case to run', await run.exitOr(`error: ${message(error)}`)), lateMs };
   } finally {
     clearTimeout(timer);
     await session.close().catch(() => undefined);
@@ -207,6 +207,8 @@ class CaseRun {
   lateMs = 0;
   /** When the last expectation saw its reply; a reply that never came was looked for from the step's start. */
   private observedAtMs: number | undefined;
+  /** Each step as written and when it started, to name the one a server died after. */
+  private readonly started: Array<{ text: string; atMs: number }> = [];
 
   constructor(
     private readonly session: Session,
@@ -223,6 +225,7 @@ class CaseRun {
       if (!stepApplies(step, profile, Boolean(this.session.binlog))) continue;
       if (step.kind === 'sleep' || step.kind === 'nothing') this.scheduledMs += step.durationMs;
       this.observedAtMs = undefined;
+      this.started.push({ text: step.text, atMs: performance.now() });
       const failure = await this.step(step);
       // An observation: a reply (matching or not) or a quiet spell, at the time it was made.
       if (step.kind === 'expect' || step.kind === 'nothing') {
@@ -235,6 +238,17 @@ class CaseRun {
 
   abandon(): void {
     this.abandoned = true;
+  }
+
+  /**
+   * What to report for a failure: the server's own end when it died (what refused the next
+   * connection was its absence, not its answer), else `actual`.
+   */
+  async exitOr(actual: string): Promise<string> {
+    const exit = await this.session.serverExit?.();
+    if (!exit) return actual;
+    const step = this.started.filter((s) => s.atMs <= exit.atMs).at(-1);
+    return `server exited ${exit.how}${step ? ` after '${step.text}'` : ' before the first step'}`;
   }
 
   private async step(step: Step): Promise<StepFailure | undefined> {

@@ -4,7 +4,7 @@
 import type { Profile } from '../protocol/types.js';
 import { formatAddress, type Address } from './address.js';
 import type { RawConnection } from './connection.js';
-import { MAX_JOB_SIZE_PLACEHOLDER, spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
+import { MAX_JOB_SIZE_PLACEHOLDER, spawnBeanstalkd, spawnServer, type ServerExit, type SpawnedServer } from './spawn.js';
 import { TcpConnection } from './tcp-connection.js';
 import { makeBinlogDir, removeBinlogDir } from './temp-dir.js';
 
@@ -37,6 +37,8 @@ export interface Session {
   restart?(): Promise<void>;
   /** Closes every connection and stops the server if this session started it. */
   close(): Promise<void>;
+  /** How the server ended, if it did on its own (a server this session started; see SpawnedServer.exit). */
+  serverExit?(): Promise<ServerExit | undefined>;
 }
 
 export interface TargetFactory {
@@ -68,6 +70,8 @@ export interface ServerControl {
   restart?(): Promise<Address>;
   /** The server keeps a binlog (see Session.binlog). */
   binlog?: boolean;
+  /** How the server ended on its own, if it did. */
+  exit?(): Promise<ServerExit | undefined>;
 }
 
 /** Connections over TCP (or a UNIX-domain socket) to one server. */
@@ -107,6 +111,10 @@ export class TcpSession implements Session {
 
   timingHazards(): readonly string[] {
     return [];
+  }
+
+  async serverExit(): Promise<ServerExit | undefined> {
+    return this.control.exit?.();
   }
 
   async close(): Promise<void> {
@@ -160,7 +168,7 @@ export function spawnTarget(commandTemplate: string): TargetFactory {
  * again on the same directory, and the end of the session removes the directory. Every target
  * that canPersist (spawned beanstalkd, a {binlog} command, the embedded server) opens these.
  */
-export async function binlogSession<S extends Address & { stop(): Promise<void> }>(
+export async function binlogSession<S extends Address & { stop(): Promise<void>; exit?(): Promise<ServerExit | undefined> }>(
   start: (binlogDir: string) => Promise<S>,
   drain: (server: S) => Promise<void>,
 ): Promise<Session> {
@@ -176,6 +184,7 @@ export async function binlogSession<S extends Address & { stop(): Promise<void> 
       removeBinlogDir(dir);
     },
     drain: () => drain(server),
+    exit: async () => server.exit?.(),
     restart: async () => {
       await server.stop();
       server = await start(dir);
@@ -185,7 +194,7 @@ export async function binlogSession<S extends Address & { stop(): Promise<void> 
 }
 
 function spawnedSession(server: SpawnedServer): Session {
-  return new TcpSession(server, { stop: () => server.stop(), drain: () => drainSpawned(server) });
+  return new TcpSession(server, { stop: () => server.stop(), drain: () => drainSpawned(server), exit: () => server.exit() });
 }
 
 /** beanstalkd's SIGUSR1, to a server beanlab started. */

@@ -4,12 +4,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { canConnect, formatAddress, freePort, freeSocketPath, LOOPBACK, type Address, type TcpAddress } from './address.js';
+
+/** How and when a server ended on its own (not stopped by beanlab). */
+export interface ServerExit {
+  /** `on SIGUSR1`, `with status 3`. */
+  how: string;
+  /** performance.now() when the exit was seen. */
+  atMs: number;
+}
 
 export type SpawnedServer = Address & {
   pid: number;
   /** SIGTERM, then SIGKILL if it has not exited after stopTimeoutMs. */
   stop(): Promise<void>;
+  /**
+   * How the server ended if it did so on its own; waits a moment for one that is dying (a dead
+   * process refuses connections before its exit is reported). Undefined while it runs or after stop().
+   */
+  exit(): Promise<ServerExit | undefined>;
   /** What the server wrote to stderr so far (capped). */
   stderr(): string;
 };
@@ -120,16 +134,27 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
   });
   let exitStatus: string | undefined;
   void exited.then((status) => (exitStatus = status));
+  let ownExit: ServerExit | undefined;
+  let stopped = false;
+  child.once('exit', (code, signal) => (ownExit = { how: signal ? `on ${signal}` : `with status ${code}`, atMs: performance.now() }));
 
   const server: SpawnedServer = {
     ...address,
     pid: child.pid ?? -1,
     stop: async () => {
+      stopped = true;
       await stopChild(child, exited, opts.stopTimeoutMs ?? 2000);
       // beanstalkd leaves its socket file behind; a path beanlab made up is beanlab's to remove.
       if (ownSocket) rmSync(address.path!, { force: true });
     },
     stderr: () => stderr,
+    exit: async () => {
+      if (stopped) return undefined;
+      if (ownExit === undefined && child.pid !== undefined && isDead(child.pid)) {
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, EXIT_REPORT_WAIT_MS).unref())]);
+      }
+      return stopped ? undefined : ownExit;
+    },
   };
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const deadline = Date.now() + startTimeoutMs;
@@ -276,6 +301,19 @@ function descendsFrom(pid: number, ancestor: number): boolean {
   }
   return false;
 }
+
+/** A process that has died but whose exit Node has not reported yet is a zombie (Linux /proc), or gone. */
+function isDead(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return process.platform === 'linux';
+  }
+}
+
+/** How long exit() waits for Node to report the exit of a process that has died. */
+const EXIT_REPORT_WAIT_MS = 2000;
 
 async function stopChild(child: ChildProcess, exited: Promise<string>, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

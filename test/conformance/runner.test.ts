@@ -5,7 +5,7 @@ import { runCase, runCorpus, type RunOptions } from '../../src/conformance/corpu
 import { parseTranscript } from '../../src/conformance/transcript.js';
 import { embeddedTarget, startEmbedded, type EmbeddedServer } from '../../src/target/embedded.js';
 import { loadCorpus } from '../../src/conformance/corpus.js';
-import { addressTarget, beanstalkdTarget, type Session, type TargetFactory } from '../../src/target/sessions.js';
+import { addressTarget, beanstalkdTarget, spawnTarget, type Session, type TargetFactory } from '../../src/target/sessions.js';
 import { virtualTarget } from '../../src/target/virtual.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
@@ -192,6 +192,23 @@ describeWithBeanstalkd('runCase when the machine is too busy to keep a case\'s s
     const target = lateTarget(beanstalkdTarget(binary), 0, 0);
     expect(await runCase(wrongPut, target, opts)).toMatchObject({ status: 'fail', actual: 'FOUND 1 2\\r\\nhi' });
     expect(target.opened()).toBe(1);
+  });
+});
+
+describe('runCase on a spawned server that dies', () => {
+  // A server without a SIGUSR1 handler (a fork without drain mode) dies on the signal: perl's
+  // default action, as a C server's. perl-base is in every Debian system.
+  const server = `perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => shift, Listen => 5, ReuseAddr => 1) or die "listen: $!"; 1 while $s->accept' {port}`;
+
+  it("reports the server's end and the step it came after, not the refused connection", async () => {
+    const drain = loadCorpus().find((c) => c.id === 'producer/put/basic-draining')!;
+    const result = await runCase(drain, spawnTarget(server), opts);
+    expect(result).toMatchObject({ status: 'fail', actual: "server exited on SIGUSR1 after 'signal usr1'" });
+  });
+
+  it('keeps the reply as the actual when the server is alive', async () => {
+    const result = await runCase(caseOf('A> put 0 0 10 1\\r\\nx\nA< INSERTED $a'), spawnTarget(server), { ...opts, replyTimeoutMs: 300 });
+    expect(result).toMatchObject({ status: 'fail', actual: 'closed' });
   });
 });
 

@@ -110,7 +110,11 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
     } catch (error) {
       if (error instanceof Unpredictable) return;
       const serverWide = globalStats || executed.some((op) => op.op === 'list-tubes');
-      lastFailure = { trace: [...harness.trace], ops: executed, error, serverWide };
+      // A server that died is reported as such, not as the closed connections it left.
+      const exit = await session.serverExit?.();
+      const last = executed.at(-1);
+      const cause = exit ? new Error(`server exited ${exit.how}${last ? ` after '${describeOp(last)}'` : ''}`) : error;
+      lastFailure = { trace: [...harness.trace], ops: executed, error: cause, serverWide };
       throw error;
     } finally {
       completedRuns++;
