@@ -36,6 +36,7 @@ const spawnRuns = values.only === 'target' ? 0 : count(values['spawn-runs']);
 const targetRuns = values.only === 'spawn' ? 0 : count(values['target-runs']);
 /** One run's bound: a full run takes about a minute; a stuck one must not stop the benchmark. */
 const RUN_TIMEOUT_MS = 240_000;
+const OUTPUT_TAIL_CHARS = 2000;
 
 const binary = findBeanstalkd();
 if (!binary) {
@@ -61,8 +62,13 @@ async function conform(args: string[], n: number): Promise<RunOutcome> {
   const json = join(work, `run-${n}.json`);
   const startMs = performance.now();
   const child = spawnChild(process.execPath, [BEANLAB_BIN, 'conform', ...args, '--json', json, '--report', join(work, `report-${n}`)], {
-    stdio: ['ignore', 'ignore', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The tail of the output says why a run ended without a result (a crash, a usage error).
+  let tail = '';
+  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
     child.once('exit', (c) => {
@@ -76,7 +82,7 @@ async function conform(args: string[], n: number): Promise<RunOutcome> {
     const failing = result.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.actual.split('\n')[0].slice(0, 120)}`);
     return { code, seconds, failing, seed: result.seed };
   } catch {
-    return { code, seconds, failing: [`(no result: exit ${code})`] };
+    return { code, seconds, failing: [`(no result: exit ${code}; output ended: ${tail.trim().split('\n').slice(-3).join(' | ')})`] };
   }
 }
 
