@@ -54,7 +54,15 @@ interface RunOutcome {
 const work = mkdtempSync(join(tmpdir(), 'beanlab-flakes-'));
 let busy: ChildProcess | undefined;
 const stopBusy = () => {
-  if (busy?.pid !== undefined && busy.exitCode === null) process.kill(busy.pid, 'SIGKILL');
+  const pid = busy?.pid;
+  busy = undefined;
+  if (pid !== undefined) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 };
 process.once('exit', stopBusy);
 

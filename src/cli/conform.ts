@@ -85,7 +85,8 @@ export function register(program: Command): void {
         'model-based properties (random multi-connection sequences compared with the reference\n' +
         'model). Without --target or --spawn it tests the embedded server. Each failure is shrunk\n' +
         'and written to a replay file for `beanlab replay`.\n' +
-        'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target.',
+        'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target, 130\n' +
+        'interrupted (Ctrl-C: the checks finished so far are printed and written, marked interrupted).',
     )
     .option('--target <host:port|unix:path>', 'a running server, shared with other clients (repeatable: a matrix)', collect)
     .option('--spawn <command>', 'a command that starts a fresh server per case, with {port} or {socket}, and optionally {binlog} and {max_job_size} (repeatable; see below)', collect)
@@ -123,29 +124,55 @@ export async function runConform(
   options: ConformOptions,
   log: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<number> {
-  const cases = corpusFor(options.only);
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const cases = corpusFor(options.only);
   if (options.mutation) return runMutation(options, cases, seed, log);
-  const choices = await chooseTargets(options);
-  log(`beanlab conform: seed ${seed}, profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
-  const finished = choices.map((): CheckResult[] => []);
-  // Ctrl-C: report the checks finished so far (table, replays, JSON, report), then exit.
-  const onSigint = (): void => {
-    const partial = finished.map((checks, i) => buildResult(choices[i].target.label, options.profile, checks, seed));
-    log(`\ninterrupted: the checks finished so far\n`);
-    emitResults(partial, choices, seed, options, log);
-    process.exit(exitCodes.failed);
-  };
-  process.once('SIGINT', onSigint);
+  // Ctrl-C at any point: what finished so far is printed and written, marked interrupted.
+  let choices: ChosenTarget[] | undefined;
+  let finished: CheckResult[][] = [];
+  const stopWatching = onCtrlC(log, () => {
+    const targets = choices ?? plannedTargets(options);
+    const partial = targets.map((choice, i) => ({ ...buildResult(choice.target.label, options.profile, finished[i] ?? [], seed), interrupted: true as const }));
+    emitResults(partial, targets, seed, options, log);
+  });
   try {
+    choices = await chooseTargets(options);
+    finished = choices.map((): CheckResult[] => []);
+    log(`beanlab conform: seed ${seed}, profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
     const results: ConformanceResult[] = [];
     for (const [i, choice] of choices.entries()) {
       results.push(await runSuite(choice, cases, seed, options, (check) => finished[i].push(check)));
     }
     return emitResults(results, choices, seed, options, log);
   } finally {
-    process.off('SIGINT', onSigint);
+    stopWatching();
   }
+}
+
+/**
+ * On SIGINT (Ctrl-C, to the whole process group), `write` prints and writes what finished, then
+ * the process exits 130, as for every target. The servers beanlab started run in process groups
+ * of their own (spawn.ts), so the terminal's SIGINT does not end them under the checks still
+ * running; the exit then stops them. Returns the function that stops watching.
+ */
+function onCtrlC(log: (text: string) => void, write: () => void): () => void {
+  const handler = (): void => {
+    log('\ninterrupted (Ctrl-C): the checks finished so far\n');
+    try {
+      write();
+    } finally {
+      process.exit(exitCodes.interrupted);
+    }
+  };
+  process.once('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+/** The targets as named on the command line, for a run interrupted before they were reached. */
+function plannedTargets(options: ConformOptions): ChosenTarget[] {
+  const named = [...([] as string[]).concat(options.target ?? []), ...([] as string[]).concat(options.spawn ?? [])];
+  if (named.length === 0) return [embeddedChoice(options.fault)];
+  return named.map((label) => ({ target: { ...embeddedChoice().target, label }, replayArgs: '', unixSocket: false }));
 }
 
 /** Prints the table (a matrix for several targets), writes replays, JSON and report; returns the exit code. */
@@ -309,15 +336,32 @@ async function runMutation(options: ConformOptions, cases: TranscriptCase[], see
   log(`beanlab conform --mutation: seed ${seed}, profile ${options.profile}\n`);
   const results: ConformanceResult[] = [];
   const mutation: MutationView = { faults: [] };
-  for (const fault of FAULTS.filter((f) => f.mutant)) {
-    const result = await runSuite(embeddedChoice([{ name: fault.name }]), cases, seed, { ...options, quick: options.quick ?? true });
-    const failing = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
-    mutation.faults = [...mutation.faults, { name: fault.name, description: fault.description, caught: failing.length > 0, failing }];
-    results.push(result);
+  const stopWatching = onCtrlC(log, () => writeMutation(options, seed, results, mutation, log, true));
+  try {
+    for (const fault of FAULTS.filter((f) => f.mutant)) {
+      const result = await runSuite(embeddedChoice([{ name: fault.name }]), cases, seed, { ...options, quick: options.quick ?? true });
+      const failing = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+      mutation.faults = [...mutation.faults, { name: fault.name, description: fault.description, caught: failing.length > 0, failing }];
+      results.push(result);
+    }
+  } finally {
+    stopWatching();
   }
+  return writeMutation(options, seed, results, mutation, log, false);
+}
+
+/** The mutation table, JSON and report; `interrupted` when Ctrl-C stopped the run (only finished faults listed). */
+function writeMutation(options: ConformOptions, seed: number, results: ConformanceResult[], mutation: MutationView, log: (text: string) => void, interrupted: boolean): number {
   log(formatMutationTable(mutation));
-  const json = { kind: 'conformance-mutation', seed, profile: options.profile, score: { caught: mutation.faults.filter((f) => f.caught).length, faults: mutation.faults.length }, faults: mutation.faults };
+  const json = {
+    kind: 'conformance-mutation',
+    seed,
+    profile: options.profile,
+    ...(interrupted ? { interrupted: true } : {}),
+    score: { caught: mutation.faults.filter((f) => f.caught).length, faults: mutation.faults.length },
+    faults: mutation.faults,
+  };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
-  if (options.report) writeReport(options.report, json, { seed, results, mutation });
+  if (options.report) writeReport(options.report, json, { seed, results, mutation, interrupted });
   return mutation.faults.every((f) => f.caught) ? exitCodes.ok : exitCodes.failed;
 }

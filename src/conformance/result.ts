@@ -12,6 +12,8 @@ export interface ConformanceResult {
   passed: number;
   failed: number;
   skipped: number;
+  /** Present (true) when Ctrl-C stopped the run: `checks` holds only those that had finished. */
+  interrupted?: true;
   /** `notes` (SPEC: / DIFF: remarks from the case) is present only when the case has some. */
   checks: Array<Pick<CheckResult, 'id' | 'section' | 'status' | 'rule' | 'expected' | 'actual' | 'replay'> & { notes?: string[] }>;
 }

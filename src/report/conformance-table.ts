@@ -22,6 +22,8 @@ export interface ConformanceResultView {
   passed: number;
   failed: number;
   skipped: number;
+  /** Ctrl-C stopped the run: only the checks that finished are here. */
+  interrupted?: boolean;
   checks: readonly ConformanceCheckView[];
 }
 
@@ -65,6 +67,7 @@ export function formatConformanceTable(result: ConformanceResultView): string {
     for (const check of skips) out.push(`  ${check.id}: ${check.actual}`);
   }
   const total = result.passed + result.failed + result.skipped;
-  out.push('', `${total} checks: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`);
+  const early = result.interrupted ? ' (interrupted: only the checks that finished)' : '';
+  out.push('', `${total} checks: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped${early}`);
   return out.join('\n') + '\n';
 }

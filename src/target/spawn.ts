@@ -57,8 +57,9 @@ const DEFAULT_START_TIMEOUT_MS = 15_000;
 /**
  * Servers started here and not yet exited. When this process exits (process.exit, the end of
  * the event loop, or SIGTERM / SIGHUP, which would otherwise end it without an 'exit' event)
- * they are killed, by their own PIDs, so no server outlives the run that started it. SIGINT is
- * left to the commands, which stop their servers themselves after writing partial results.
+ * they are killed, by their own PIDs, so no server outlives the run that started it. They run in
+ * process groups of their own, so a terminal's signals reach only beanlab: SIGINT is left to the
+ * commands, which write partial results and exit (and so kill these).
  */
 const running = new Set<ChildProcess>();
 let exitHooksInstalled = false;
@@ -122,7 +123,9 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
   const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', shellQuote(address.path)) : commandTemplate.replaceAll('{port}', String(address.port));
   const withBinlog = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
   const command = withBinlog.replaceAll(MAX_JOB_SIZE_PLACEHOLDER, String(opts.maxJobSize ?? DEFAULT_MAX_JOB_SIZE));
-  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own: the SIGINT a terminal sends to beanlab's group on Ctrl-C must not
+  // end the server under the checks still running; beanlab reports, then stops it by its PID.
+  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   track(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {

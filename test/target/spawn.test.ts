@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,43 @@ describeWithBeanstalkd('spawnServer on a port another process binds first', (bin
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describeWithBeanstalkd('a spawned server and a terminal Ctrl-C', (binary) => {
+  it("is in a process group of its own: the SIGINT to beanlab's group does not reach it", async () => {
+    // A process that starts beanstalkd as conform does, in its own group; the SIGINT goes to that
+    // whole group, as a terminal sends it. It reports whether the server is still up, then exits.
+    const dir = mkdtempSync(join(tmpdir(), 'beanlab-sigint-'));
+    const script = join(dir, 'start.mts');
+    const spawnModule = new URL('../../src/target/spawn.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { readFileSync } from 'node:fs';
+import { spawnBeanstalkd } from ${JSON.stringify(spawnModule)};
+const server = await spawnBeanstalkd({ binary: ${JSON.stringify(binary)} });
+const up = () => { try { return !readFileSync('/proc/' + server.pid + '/stat', 'latin1').split(') ')[1].startsWith('Z'); } catch { return false; } };
+process.once('SIGINT', () => setTimeout(async () => { console.log(up() ? 'server up' : 'server gone'); await server.stop(); process.exit(130); }, 300));
+console.log('ready');
+setTimeout(() => process.exit(3), 20_000);
+`,
+    );
+    const runTs = new URL('../../bin/run-ts.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [runTs, script], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => out.includes('ready') && resolve());
+        child.once('exit', () => reject(new Error(`exited early: ${out}`)));
+      });
+      process.kill(-child.pid!, 'SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(out).toContain('server up');
+      expect(code).toBe(130);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describeWithBeanstalkd('spawnBeanstalkd', (binary) => {
