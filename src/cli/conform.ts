@@ -3,6 +3,8 @@
 // and HTML reports, a replay file per failure, and with --mutation the suite's mutation score.
 // Exit 0 when every check passes, 1 when any fails, 2 on bad usage or an unreachable target.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -16,6 +18,7 @@ import { TranscriptError, type TranscriptCase } from '../conformance/transcript.
 import { FAULTS, parseFault, type FaultSpec } from '../server/faults.js';
 import { PROFILES, type Profile } from '../protocol/types.js';
 import { formatConformanceHtml } from '../report/conformance-html.js';
+import { formatConformanceJunit } from '../report/conformance-junit.js';
 import { formatConformanceMarkdown, formatMutationTable, NOT_COVERED_TITLE, type MutationView } from '../report/conformance-markdown.js';
 import { formatConformanceMatrix } from '../report/conformance-matrix.js';
 import { formatConformanceTable } from '../report/conformance-table.js';
@@ -30,6 +33,8 @@ export interface ConformOptions {
   profile: Profile;
   only?: string;
   json?: string;
+  /** Also write the result as JUnit XML (one testcase per check). */
+  junit?: string;
   report?: string;
   concurrency: number;
   seed?: number;
@@ -111,6 +116,7 @@ export function register(program: Command): void {
     .option('--exclusive', 'nobody else uses the --target server: compare global stats too (as deltas)')
     .option('--json <file>', 'also write the result as JSON')
     .option('--report <dir>', 'write result.json, report.md, report.html and replays/ there')
+    .option('--junit <file>', 'also write JUnit XML for CI: one testcase per check, classname = section')
     .option('--concurrency <n>', 'corpus cases run at once on per-case servers', integer('--concurrency', 1), 8)
     .option('--fault <name[=value]>', `test the embedded server with a fault injected (${FAULTS.filter((f) => f.mutant).map((f) => f.name).join(', ')})`, collectFault)
     .option('--mutation', 'run the suite against the embedded server once per fault and print the mutation score')
@@ -126,6 +132,7 @@ export async function runConform(
 ): Promise<number> {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const cases = corpusFor(options.only);
+  runClock.start();
   if (options.mutation) return runMutation(options, cases, seed, log);
   // Ctrl-C at any point: what finished so far is printed and written, marked interrupted.
   let choices: ChosenTarget[] | undefined;
@@ -142,6 +149,7 @@ export async function runConform(
     const results: ConformanceResult[] = [];
     for (const [i, choice] of choices.entries()) {
       results.push(await runSuite(choice, cases, seed, options, (check) => finished[i].push(check)));
+      runClock.suiteDone();
     }
     return emitResults(results, choices, seed, options, log);
   } finally {
@@ -175,6 +183,29 @@ function plannedTargets(options: ConformOptions): ChosenTarget[] {
   return named.map((label) => ({ target: { ...embeddedChoice().target, label }, replayArgs: '', unixSocket: false }));
 }
 
+/**
+ * When the run started and how long each target's suite took, for the JUnit report. One run per
+ * process (the CLI), so module state; runSuite marks each suite's end.
+ */
+const runClock = {
+  startedAt: new Date(),
+  lastMs: performance.now(),
+  durationsSeconds: [] as number[],
+  start(): void {
+    this.startedAt = new Date();
+    this.lastMs = performance.now();
+    this.durationsSeconds = [];
+  },
+  suiteDone(): void {
+    const nowMs = performance.now();
+    this.durationsSeconds.push((nowMs - this.lastMs) / 1000);
+    this.lastMs = nowMs;
+  },
+  view() {
+    return { startedAt: this.startedAt, durationsSeconds: this.durationsSeconds, hostname: hostname() };
+  },
+};
+
 /** Prints the table (a matrix for several targets), writes replays, JSON and report; returns the exit code. */
 function emitResults(
   results: ConformanceResult[],
@@ -192,6 +223,7 @@ function emitResults(
   const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
   if (options.report) writeReport(options.report, json, { seed, results, notCovered });
+  if (options.junit) writeFile(options.junit, formatConformanceJunit({ seed, results, ...runClock.view() }));
   return results.some((r) => r.failed > 0) ? exitCodes.failed : exitCodes.ok;
 }
 
@@ -343,6 +375,7 @@ async function runMutation(options: ConformOptions, cases: TranscriptCase[], see
       const failing = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
       mutation.faults = [...mutation.faults, { name: fault.name, description: fault.description, caught: failing.length > 0, failing }];
       results.push(result);
+      runClock.suiteDone();
     }
   } finally {
     stopWatching();
@@ -363,5 +396,6 @@ function writeMutation(options: ConformOptions, seed: number, results: Conforman
   };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
   if (options.report) writeReport(options.report, json, { seed, results, mutation, interrupted });
+  if (options.junit) writeFile(options.junit, formatConformanceJunit({ seed, results, mutation, ...runClock.view() }));
   return mutation.faults.every((f) => f.caught) ? exitCodes.ok : exitCodes.failed;
 }
