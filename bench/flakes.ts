@@ -15,15 +15,27 @@ import { findBeanstalkd, spawnBeanstalkd } from '../src/target/spawn.js';
 import { BEANLAB_BIN } from '../test/helpers/beanlab-cli.js';
 import { startForwarder } from '../test/helpers/tcp-forwarder.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '10' },
-    'spawn-runs': { type: 'string' },
-    'target-runs': { type: 'string' },
-    busy: { type: 'boolean', default: false },
-    only: { type: 'string' },
-  },
-});
+const USAGE = 'usage: npm run bench:flakes -- [--runs N] [--spawn-runs N] [--target-runs N] [--busy] [--only spawn|target]';
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      runs: { type: 'string', default: '10' },
+      'spawn-runs': { type: 'string' },
+      'target-runs': { type: 'string' },
+      busy: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+} catch (error) {
+  console.error(`bench:flakes: ${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.only !== undefined && values.only !== 'spawn' && values.only !== 'target') {
+  console.error(`bench:flakes: --only must be spawn or target, got '${values.only}'\n${USAGE}`);
+  process.exit(2);
+}
 const count = (text: string | undefined): number => {
   const n = Number(text ?? values.runs);
   if (!Number.isInteger(n) || n < 0) {
