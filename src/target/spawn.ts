@@ -64,9 +64,14 @@ const DEFAULT_START_TIMEOUT_MS = 15_000;
 const running = new Set<ChildProcess>();
 let exitHooksInstalled = false;
 
+/** Socket paths beanlab made up for servers still running: removed with them at exit (beanstalkd leaves its file). */
+const ownSocketPaths = new Set<string>();
+
 function killRunning(): void {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
+  for (const path of ownSocketPaths) rmSync(path, { force: true });
+  ownSocketPaths.clear();
 }
 
 function track(child: ChildProcess): void {
@@ -127,6 +132,7 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
   // end the server under the checks still running; beanlab reports, then stops it by its PID.
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   track(child);
+  if (ownSocket) ownSocketPaths.add(address.path!);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     if (stderr.length < STDERR_CAP_BYTES) stderr += chunk.toString('utf8');
@@ -148,7 +154,7 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
       stopped = true;
       await stopChild(child, exited, opts.stopTimeoutMs ?? 2000);
       // beanstalkd leaves its socket file behind; a path beanlab made up is beanlab's to remove.
-      if (ownSocket) rmSync(address.path!, { force: true });
+      if (ownSocket) removeOwnSocket(address.path!);
     },
     stderr: () => stderr,
     exit: async () => {
@@ -163,7 +169,7 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
   const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
     if (exitStatus !== undefined) {
-      if (ownSocket) rmSync(address.path!, { force: true });
+      if (ownSocket) removeOwnSocket(address.path!);
       const message = `"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`;
       // Another process bound the free port first, and the server said so (strerror(EADDRINUSE)).
       if (address.path === undefined && /address already in use/i.test(stderr)) throw new PortTakenError(message);
@@ -303,6 +309,11 @@ function descendsFrom(pid: number, ancestor: number): boolean {
     current = parent;
   }
   return false;
+}
+
+function removeOwnSocket(path: string): void {
+  ownSocketPaths.delete(path);
+  rmSync(path, { force: true });
 }
 
 /** A process that has died but whose exit Node has not reported yet is a zombie (Linux /proc), or gone. */

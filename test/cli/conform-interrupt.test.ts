@@ -24,12 +24,13 @@ interface Interrupted {
 }
 
 /** beanlab conform in a process group of its own, SIGINT to the whole group once checks have finished. */
-async function interruptConform(name: string, args: string[], afterMs: number): Promise<Interrupted> {
+async function interruptConform(name: string, args: string[], afterMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Interrupted> {
   const report = join(dir, name);
   const json = join(dir, `${name}.json`);
   // cwd: any replay files go to the temporary folder.
   const child = spawn(process.execPath, [BIN, 'conform', ...args, '--json', json, '--report', report], {
     cwd: dir,
+    env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -94,6 +95,13 @@ describeWithBeanstalkd('Ctrl-C during conform against real servers', (binary) =>
       alive = started.filter(running);
     }
     expect(alive).toEqual([]);
+  }, 60_000);
+
+  it('with {socket} and {binlog}: no socket file or binlog directory left behind', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const run = await interruptConform('socket', ['--spawn', `${binary} -b {binlog} -l unix:{socket}`], 3000, { ...process.env, TMPDIR: tmp });
+    expectInterruptedReport(run);
+    expect(readdirSync(tmp)).toEqual([]);
   }, 60_000);
 
   describe('with --target', () => {
