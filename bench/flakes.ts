@@ -6,7 +6,7 @@
 //
 //   npm run bench:flakes -- [--runs N] [--spawn-runs N] [--target-runs N] [--busy] [--only spawn|target]
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -49,6 +49,8 @@ const targetRuns = values.only === 'spawn' ? 0 : count(values['target-runs']);
 /** One run's bound: a full run takes about a minute; a stuck one must not stop the benchmark. */
 const RUN_TIMEOUT_MS = 240_000;
 const OUTPUT_TAIL_CHARS = 2000;
+/** Where the reports of failing runs are kept (under the gitignored reports/). */
+const KEPT_REPORTS_DIR = 'reports/bench-flakes';
 
 const binary = findBeanstalkd();
 if (!binary) {
@@ -78,7 +80,7 @@ const stopBusy = () => {
 };
 process.once('exit', stopBusy);
 
-async function conform(args: string[], n: number): Promise<RunOutcome> {
+async function conform(label: string, args: string[], n: number): Promise<RunOutcome> {
   const json = join(work, `run-${n}.json`);
   const startMs = performance.now();
   const child = spawnChild(process.execPath, [BEANLAB_BIN, 'conform', ...args, '--json', json, '--report', join(work, `report-${n}`)], {
@@ -100,6 +102,13 @@ async function conform(args: string[], n: number): Promise<RunOutcome> {
   try {
     const result = JSON.parse(readFileSync(json, 'utf8')) as { seed: number; checks: Array<{ id: string; status: string; actual: string }> };
     const failing = result.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.actual.split('\n')[0].slice(0, 120)}`);
+    // A failing run's report (with its replays) is kept for a look at what happened.
+    if (failing.length > 0) {
+      const kept = join(KEPT_REPORTS_DIR, `${label.replace(/[^a-z]+/gi, '-')}${n}-seed-${result.seed}`);
+      mkdirSync(KEPT_REPORTS_DIR, { recursive: true });
+      cpSync(join(work, `report-${n}`), kept, { recursive: true });
+      failing.push(`(report kept in ${kept})`);
+    }
     return { code, seconds, failing, seed: result.seed };
   } catch {
     return { code, seconds, failing: [`(no result: exit ${code}; output ended: ${tail.trim().split('\n').slice(-3).join(' | ')})`] };
@@ -111,7 +120,7 @@ async function series(label: string, runs: number, args: string[]): Promise<stri
   const seconds: number[] = [];
   const failures = new Map<string, number[]>();
   for (let i = 1; i <= runs; i++) {
-    const outcome = await conform(args, i);
+    const outcome = await conform(label, args, i);
     seconds.push(outcome.seconds);
     if (outcome.code === 0 && outcome.failing.length === 0) passed++;
     for (const f of outcome.failing) failures.set(f, [...(failures.get(f) ?? []), outcome.seed ?? -1]);
