@@ -101,7 +101,7 @@ const PORT_TAKEN_RETRIES = 3;
  * Starts `commandTemplate` with `{port}` replaced by a free loopback port, or `{socket}` by a
  * UNIX-socket path (e.g. `beanstalkd -l unix:{socket}`), and waits until it accepts connections.
  * A free port can be taken by another process before the server binds it, and then a connection
- * succeeds to the wrong server: the readiness check looks up who listens (listenerIsOurs) and
+ * succeeds to the wrong server: the readiness check looks up who listens (whoListens) and
  * starts again on a new port when it is someone else.
  */
 export async function spawnServer(commandTemplate: string, opts: SpawnOptions = {}): Promise<SpawnedServer> {
@@ -177,9 +177,15 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
     }
     if (await canConnect(address, 200)) {
       // A socket path is ours alone; a port may have been taken by someone else in the meantime.
-      if (address.path !== undefined || listenerIsOurs(address.port, server.pid)) return server;
-      await server.stop();
-      throw new PortTakenError(`port ${address.port} is taken by another process; "${command}" cannot serve on it`);
+      const listener = address.path !== undefined ? 'ours' : whoListens(address.port, server.pid);
+      if (listener === 'ours') return server;
+      if (listener === 'foreign') {
+        await server.stop();
+        throw new PortTakenError(`port ${address.port} is taken by another process; "${command}" cannot serve on it`);
+      }
+      // 'nobody': the connection was not to a listener at all. A connect to a free port from an
+      // ephemeral port that happens to be the same one connects to itself (TCP simultaneous open),
+      // and then holds the port our server wants; keep waiting for the server (or its exit).
     }
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   }
@@ -190,12 +196,13 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
 }
 
 /**
- * Whether the process listening on the port is `pid` or one of its descendants, from Linux's
- * /proc (the listening socket's inode, then which process holds it). Asking the server itself
- * (`stats` pid) would count a command on a server that must look fresh. True when /proc cannot
- * tell (another OS, no permission): the check only guards against a race, it is not required.
+ * Who listens on the port, from Linux's /proc (the listening socket's inode, then which process
+ * holds it): `ours` when `pid` or one of its descendants, `foreign` when another process,
+ * `nobody` when no socket listens there. Asking the server itself (`stats` pid) would count a
+ * command on a server that must look fresh. `ours` when /proc cannot tell (another OS, no
+ * permission): the check only guards against a race, it is not required.
  */
-function listenerIsOurs(port: number, pid: number): boolean {
+export function whoListens(port: number, pid: number): 'ours' | 'foreign' | 'nobody' {
   const inodes = new Set<string>();
   let readAny = false;
   // IPv4 first: a server on 127.0.0.1 is found there, and IPv6's table need not be read at all.
@@ -205,9 +212,10 @@ function listenerIsOurs(port: number, pid: number): boolean {
     readAny = true;
     found.forEach((inode) => inodes.add(inode));
     // Fast path: the server is the process we started (`exec` makes the shell become it).
-    if (holdsSocket(pid, inodes)) return true;
+    if (holdsSocket(pid, inodes)) return 'ours';
   }
-  if (!readAny || inodes.size === 0) return true;
+  if (!readAny) return 'ours';
+  if (inodes.size === 0) return 'nobody';
   let owner: number | undefined;
   try {
     owner = readdirSync('/proc')
@@ -215,9 +223,9 @@ function listenerIsOurs(port: number, pid: number): boolean {
       .map(Number)
       .find((candidate) => holdsSocket(candidate, inodes));
   } catch {
-    return true;
+    return 'ours';
   }
-  return owner === undefined || descendsFrom(owner, pid);
+  return owner === undefined || descendsFrom(owner, pid) ? 'ours' : 'foreign';
 }
 
 /**

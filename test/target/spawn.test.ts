@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nextEvent } from '../../src/target/connection.js';
-import { listeningInodes, spawnBeanstalkd, spawnServer } from '../../src/target/spawn.js';
+import { freePort } from '../../src/target/address.js';
+import { listeningInodes, spawnBeanstalkd, spawnServer, whoListens } from '../../src/target/spawn.js';
 import { TcpConnection } from '../../src/target/tcp-connection.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
@@ -75,6 +76,22 @@ describe('spawnServer', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('tells who listens on a port: the server started, another process, or nobody', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      expect(whoListens(port, process.pid)).toBe('ours');
+      // Seen from a process this one does not descend from (init), the listener is foreign.
+      expect(whoListens(port, 1)).toBe('foreign');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // A connection that succeeded without a listener (a self-connect from the same ephemeral
+    // port) is no server: readiness must not be taken from it.
+    expect(whoListens(await freePort(), process.pid)).toBe('nobody');
   });
 
   it('gives up after startTimeoutMs on a server that never listens, and stops it', async () => {

@@ -2,6 +2,7 @@
 // step sequences, applied to the target and to the model side by side. A failure is shrunk
 // (within a time budget) and comes back as a check with the seed, the failing step, and the
 // shrunk sequence as a transcript that `beanlab replay` runs again.
+import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type { Profile } from '../../protocol/types.js';
 import type { TargetFactory } from '../../target/sessions.js';
@@ -92,6 +93,7 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
       lastFailure = { trace: [], ops: [], error: new Error(`could not start or reach ${target.label}: ${error instanceof Error ? error.message : String(error)}`), serverWide: false };
       throw error;
     });
+    const sequenceStartMs = performance.now();
     // The model's clock is the real one; a virtual-clock session would never let time pass.
     if (!session.realTime) throw new Error(`${target.label}: model-based properties need a real-time server`);
     const harness = new Harness({
@@ -113,7 +115,8 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
       // A server that died is reported as such, not as the closed connections it left.
       const exit = await session.serverExit?.();
       const last = executed.at(-1);
-      const cause = exit ? new Error(`server exited ${exit.how}${last ? ` after '${describeOp(last)}'` : ''}`) : error;
+      const when = exit && exit.atMs < sequenceStartMs ? ' before the sequence started' : last ? ` after '${describeOp(last)}'` : '';
+      const cause = exit ? new Error(`server exited ${exit.how}${when}`) : error;
       lastFailure = { trace: [...harness.trace], ops: executed, error: cause, serverWide };
       throw error;
     } finally {
