@@ -6,9 +6,10 @@
 import { expect, it } from 'vitest';
 import { Harness } from '../../src/conformance/properties/harness.js';
 import type { Op } from '../../src/conformance/properties/ops.js';
-import { TcpSession, type Session } from '../../src/target/sessions.js';
+import { addressTarget, TcpSession, type Session } from '../../src/target/sessions.js';
 import { spawnBeanstalkd } from '../../src/target/spawn.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+import { startForwarder } from '../helpers/tcp-forwarder.js';
 
 /** How long the server is held after the put is sent: its delay then ends this much after the model's. */
 const HELD_MS = 150;
@@ -49,6 +50,29 @@ describeWithBeanstalkd('the harness on a busy machine', (binary) => {
     } finally {
       await harness.close();
       await session.close();
+    }
+  }, 20_000);
+});
+
+describeWithBeanstalkd('the harness and the order of connections', (binary) => {
+  it('lets the server see a reserve that waits before another connection looks (bytes may overtake across connections)', async () => {
+    const server = await spawnBeanstalkd({ binary });
+    // The second connection the harness opens (A, which will wait in reserve) reaches the server
+    // 60 ms later than the first (B): B's next command overtakes A's reserve unless the harness waits.
+    const forwarder = await startForwarder(server, { toServerDelayMs: (connection) => (connection === 1 ? 60 : 0) });
+    const session = addressTarget(forwarder).open({ profile: '1.12' });
+    const harness = new Harness({ profile: '1.12', session: await session, tubePrefix: 'order', maxJobSize: 65535, globalStats: false, shared: false, replyTimeoutMs: 3000 });
+    try {
+      await harness.run({ op: 'stats-tube', conn: 1, tube: 0 });
+      await harness.run({ op: 'reserve', conn: 0 });
+      // current-waiting: 1 only if A's reserve came first.
+      await harness.run({ op: 'stats-tube', conn: 1, tube: 0 });
+      await harness.finish();
+    } finally {
+      await harness.close();
+      await (await session).close();
+      await forwarder.close();
+      await server.stop();
     }
   }, 20_000);
 });

@@ -7,8 +7,12 @@ import net from 'node:net';
 import { connectOptions, LOOPBACK, type Address, type TcpAddress } from '../../src/target/address.js';
 
 export interface ForwarderOptions {
-  /** Added to every chunk and close going to the server (order kept). Default 0. */
-  toServerDelayMs?: number;
+  /**
+   * Added to every chunk and close going to the server (order kept within a connection), or a
+   * delay per connection (numbered from 0 in the order accepted): bytes sent later on a faster
+   * connection then reach the server first, as across CPUs on a busy machine. Default 0.
+   */
+  toServerDelayMs?: number | ((connection: number) => number);
   /** Added on top of that to a client's close, before the server sees it. Default 0. */
   closeDelayMs?: number;
 }
@@ -20,11 +24,13 @@ export interface Forwarder extends TcpAddress {
 }
 
 export async function startForwarder(target: Address, opts: ForwarderOptions = {}): Promise<Forwarder> {
-  const delayMs = opts.toServerDelayMs ?? 0;
+  const delayOf = typeof opts.toServerDelayMs === 'function' ? opts.toServerDelayMs : () => (opts.toServerDelayMs as number | undefined) ?? 0;
   const closeDelayMs = opts.closeDelayMs ?? 0;
+  let accepted = 0;
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let upstreamOpen = 0;
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const delayMs = delayOf(accepted++);
     const upstream = net.createConnection({ ...connectOptions(target), allowHalfOpen: true });
     const pair = { client, upstream };
     pairs.add(pair);

@@ -20,7 +20,7 @@ import { describeOp, type JobRef, type Op } from './ops.js';
 export const TIMING_MARGIN_US = 250_000;
 /** Where the harness sleeps to once a deadline is too close: past it by the margin and a bit. */
 const PAST_DEADLINE_US = 270_000;
-/** After a client-side close, before another connection relies on it (semantics h.4). */
+/** After a client-side close or a reserve that waits, before another connection relies on it (semantics h.3, h.4). */
 const CLOSE_SETTLE_MS = 100;
 /** How long the stats baseline waits for the server to see other connections close, and how often it asks. */
 const QUIET_WAIT_MS = 5000;
@@ -177,6 +177,10 @@ export class Harness {
       default: {
         const slot = await this.slot(op.conn);
         await this.send(slot, ...this.render(op));
+        // A reserve that waits sends no reply to wait for, and bytes on another connection can
+        // overtake it (h.3: across CPUs on a busy machine): give the server the same moment as
+        // after a close before any other connection acts.
+        if (this.model.isWaiting(slot.id)) await this.passTime(this.nowUs() + CLOSE_SETTLE_MS * 1000);
         if (op.op === 'quit') {
           this.slots[op.conn] = undefined;
           slot.raw.close();
