@@ -5,7 +5,9 @@ import type { TargetCoverage } from '../conformance/testserv.js';
 import { startServer } from '../server/tcp.js';
 import { faultIntercept, type FaultSpec } from '../server/faults.js';
 import type { ReferenceModel } from '../model/api.js';
-import { canConnect, formatAddress, LOOPBACK, parseTarget } from '../target/address.js';
+import { canConnect, formatAddress, LOOPBACK, parseTarget, type Address } from '../target/address.js';
+import { nextEvent } from '../target/connection.js';
+import { TcpConnection } from '../target/tcp-connection.js';
 import { embeddedTarget } from '../target/embedded.js';
 import { addressTarget, spawnTarget, TcpSession, type TargetFactory } from '../target/sessions.js';
 import { spawnServer } from '../target/spawn.js';
@@ -37,7 +39,25 @@ export async function addressChoice(text: string): Promise<ChosenTarget> {
     throw new UsageError((error as Error).message);
   }
   if (!(await canConnect(address, REACH_TIMEOUT_MS))) throw new UsageError(`cannot connect to ${formatAddress(address)}`);
-  return { target: addressTarget(address), replayArgs: `--target ${text}`, unixSocket: address.path !== undefined };
+  return { target: addressTarget(address, { binlog: await keepsBinlog(address) }), replayArgs: `--target ${text}`, unixSocket: address.path !== undefined };
+}
+
+/**
+ * Whether a running server keeps a binlog: beanstalkd's `stats` shows binlog-current-index 0
+ * without -b and the current file's number (from 1) with it. False when it will not say.
+ */
+async function keepsBinlog(address: Address): Promise<boolean> {
+  const conn = await TcpConnection.connect(address, REACH_TIMEOUT_MS).catch(() => undefined);
+  if (!conn) return false;
+  try {
+    conn.send(Buffer.from('stats\r\n'));
+    const event = await nextEvent(conn, REACH_TIMEOUT_MS);
+    if (event?.kind !== 'reply' || event.reply.kind !== 'OK') return false;
+    const index = /^binlog-current-index: (\d+)$/m.exec(Buffer.from(event.reply.body).toString('latin1'));
+    return index !== null && Number(index[1]) > 0;
+  } finally {
+    conn.close();
+  }
 }
 
 export async function spawnChoice(command: string): Promise<ChosenTarget> {

@@ -3,6 +3,8 @@
 // and HTML reports, a replay file per failure, and with --mutation the suite's mutation score.
 // Exit 0 when every check passes, 1 when any fails, 2 on bad usage or an unreachable target.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -17,6 +19,7 @@ import { TranscriptError, type TranscriptCase } from '../conformance/transcript.
 import { FAULTS, parseFault, type FaultSpec } from '../server/faults.js';
 import { PROFILES, type Profile } from '../protocol/types.js';
 import { formatConformanceHtml } from '../report/conformance-html.js';
+import { formatConformanceJunit } from '../report/conformance-junit.js';
 import { formatConformanceMarkdown, formatMutationTable, NOT_COVERED_TITLE, type MutationView } from '../report/conformance-markdown.js';
 import { formatConformanceMatrix } from '../report/conformance-matrix.js';
 import { formatConformanceTable } from '../report/conformance-table.js';
@@ -31,6 +34,8 @@ export interface ConformOptions {
   profile: Profile;
   only?: string;
   json?: string;
+  /** Also write the result as JUnit XML (one testcase per check). */
+  junit?: string;
   report?: string;
   concurrency: number;
   seed?: number;
@@ -88,10 +93,11 @@ export function register(program: Command): void {
         'model-based properties (random multi-connection sequences compared with the reference\n' +
         'model). Without --target or --spawn it tests the embedded server. Each failure is shrunk\n' +
         'and written to a replay file for `beanlab replay`.\n' +
-        'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target.',
+        'Exit status: 0 all passed, 1 some failed, 2 bad usage or unreachable target, 130\n' +
+        'interrupted (Ctrl-C: the checks finished so far are printed and written, marked interrupted).',
     )
     .option('--target <host:port|unix:path>', 'a running server, shared with other clients (repeatable: a matrix)', collect)
-    .option('--spawn <command>', 'a command that starts a fresh server per case, with {port} or {socket}, and optionally {binlog} (repeatable; see below)', collect)
+    .option('--spawn <command>', 'a command that starts a fresh server per case, with {port} or {socket}, and optionally {binlog} and {max_job_size} (repeatable; see below)', collect)
     .addHelpText(
       'after',
       '\nExamples of --spawn (placeholders are filled in for every case):\n' +
@@ -100,6 +106,9 @@ export function register(program: Command): void {
         '                                                    restarted server replaces its stale socket file\n' +
         "  'beanstalkd -b {binlog} -l 127.0.0.1 -p {port}'   a fresh binlog directory; runs the persistence\n" +
         '                                                    cases, which restart the server on it\n' +
+        "  'beanstalkd -z {max_job_size} -l 127.0.0.1 -p {port}'\n" +
+        '                                                    the job size limit a case asks for (default\n' +
+        '                                                    65535); runs the cases that need a small one\n' +
         'A whole-suite run ends by listing the beanstalkd tests (testserv.c) its targets leave uncovered.',
     )
     .option('--profile <version>', `beanstalkd version whose behaviour to expect (${PROFILES.join(' or ')})`, profile, '1.12')
@@ -110,6 +119,7 @@ export function register(program: Command): void {
     .option('--exclusive', 'nobody else uses the --target server: compare global stats too (as deltas)')
     .option('--json <file>', 'also write the result as JSON')
     .option('--report <dir>', 'write result.json, report.md, report.html and replays/ there')
+    .option('--junit <file>', 'also write JUnit XML for CI: one testcase per check, classname = section')
     .option('--concurrency <n>', 'corpus cases run at once on per-case servers', integer('--concurrency', 1), 8)
     .option('--fault <name[=value]>', `test the embedded server with a fault injected (${FAULTS.filter((f) => f.mutant).map((f) => f.name).join(', ')})`, collectFault)
     .option('--mutation', 'run the suite against the embedded server once per fault and print the mutation score')
@@ -124,28 +134,73 @@ export async function runConform(
   options: ConformOptions,
   log: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<number> {
-  const cases = corpusFor(options.only);
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  if (options.mutation) return runMutation(options, cases, seed, log);
-  const choices = await chooseTargets(options);
-  log(`beanlab conform: seed ${seed}, profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
-  const finished = choices.map((): CheckResult[] => []);
-  // Ctrl-C: report the checks finished so far (table, replays, JSON, report), then exit.
-  const onSigint = (): void => {
-    const partial = finished.map((checks, i) => buildResult(choices[i].target.label, options.profile, checks, seed));
-    log(`\ninterrupted: the checks finished so far\n`);
-    emitResults(partial, choices, seed, options, log);
-    process.exit(exitCodes.failed);
-  };
-  process.once('SIGINT', onSigint);
+  const cases = corpusFor(options.only);
+  const clock = new RunClock();
+  if (options.mutation) return runMutation(options, cases, seed, log, clock);
+  // Ctrl-C at any point: what finished so far is printed and written, marked interrupted.
+  let choices: ChosenTarget[] | undefined;
+  let finished: CheckResult[][] = [];
+  const stopWatching = onCtrlC(log, () => {
+    const targets = choices ?? plannedTargets(options);
+    const partial = targets.map((choice, i) => ({ ...buildResult(choice.target.label, options.profile, finished[i] ?? [], seed), interrupted: true as const }));
+    emitResults(partial, targets, seed, options, log, clock);
+  });
   try {
+    choices = await chooseTargets(options);
+    finished = choices.map((): CheckResult[] => []);
+    log(`beanlab conform: seed ${seed}, profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
     const results: ConformanceResult[] = [];
     for (const [i, choice] of choices.entries()) {
       results.push(await runSuite(choice, cases, seed, options, (check) => finished[i].push(check)));
+      clock.suiteDone();
     }
-    return emitResults(results, choices, seed, options, log);
+    return emitResults(results, choices, seed, options, log, clock);
   } finally {
-    process.off('SIGINT', onSigint);
+    stopWatching();
+  }
+}
+
+/**
+ * On SIGINT (Ctrl-C, to the whole process group), `write` prints and writes what finished, then
+ * the process exits 130, as for every target. The servers beanlab started run in process groups
+ * of their own (spawn.ts), so the terminal's SIGINT does not end them under the checks still
+ * running; the exit then stops them. Returns the function that stops watching.
+ */
+function onCtrlC(log: (text: string) => void, write: () => void): () => void {
+  const handler = (): void => {
+    log('\ninterrupted (Ctrl-C): the checks finished so far\n');
+    try {
+      write();
+    } finally {
+      process.exit(exitCodes.interrupted);
+    }
+  };
+  process.once('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+/** The targets as named on the command line, for a run interrupted before they were reached. */
+function plannedTargets(options: ConformOptions): ChosenTarget[] {
+  const named = [...([] as string[]).concat(options.target ?? []), ...([] as string[]).concat(options.spawn ?? [])];
+  if (named.length === 0) return [embeddedChoice(options.fault)];
+  return named.map((label) => ({ target: { ...embeddedChoice().target, label }, replayArgs: '', unixSocket: false }));
+}
+
+/** When the run started and how long each target's suite (or each fault's) took, for the JUnit report. */
+class RunClock {
+  readonly startedAt = new Date();
+  readonly durationsSeconds: number[] = [];
+  private lastMs = performance.now();
+
+  suiteDone(): void {
+    const nowMs = performance.now();
+    this.durationsSeconds.push((nowMs - this.lastMs) / 1000);
+    this.lastMs = nowMs;
+  }
+
+  view(): { startedAt: Date; durationsSeconds: readonly number[]; hostname: string } {
+    return { startedAt: this.startedAt, durationsSeconds: this.durationsSeconds, hostname: hostname() };
   }
 }
 
@@ -156,6 +211,7 @@ function emitResults(
   seed: number,
   options: ConformOptions,
   log: (text: string) => void,
+  clock: RunClock,
 ): number {
   const replayDir = options.report ? join(options.report, 'replays') : (options.replayDir ?? DEFAULT_REPLAY_DIR);
   results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
@@ -167,6 +223,7 @@ function emitResults(
   const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
   if (options.report) writeReport(options.report, json, { seed, results, notCovered });
+  if (options.junit) writeFile(options.junit, formatConformanceJunit({ seed, results, ...clock.view() }));
   return results.some((r) => r.failed > 0) ? exitCodes.failed : exitCodes.ok;
 }
 
@@ -250,16 +307,18 @@ export async function runSuite(
   const total = cases.filter((c) => !options.only || c.id.startsWith(options.only)).length + selectedProperties(options.only).length;
   const bar = progressBar(total, choice.target.label);
   const progress = { tick: (check: CheckResult) => (bar.tick(), onCheck(check)), stop: bar.stop };
+  const corpusRun = runCorpus(cases, choice.target, {
+    profile: options.profile,
+    only: options.only,
+    concurrency: options.concurrency,
+    replayArgs: choice.replayArgs,
+    onResult: progress.tick,
+    capabilities,
+  });
   const [corpus, properties] = await Promise.all([
-    runCorpus(cases, choice.target, {
-      profile: options.profile,
-      only: options.only,
-      concurrency: options.concurrency,
-      replayArgs: choice.replayArgs,
-      onResult: progress.tick,
-      capabilities,
-    }),
+    corpusRun,
     runProperties(choice.target, {
+      othersDone: corpusRun,
       profile: options.profile,
       seed,
       numRuns: options.runs ?? budget.numRuns,
@@ -339,20 +398,49 @@ function writeFile(file: string, text: string): void {
 }
 
 /** The suite (quick budget unless told otherwise) against the embedded server once per fault. */
-async function runMutation(options: ConformOptions, cases: TranscriptCase[], seed: number, log: (text: string) => void): Promise<number> {
+async function runMutation(options: ConformOptions, cases: TranscriptCase[], seed: number, log: (text: string) => void, clock: RunClock): Promise<number> {
   if (options.target || options.spawn || options.fault) throw new UsageError('--mutation runs against the embedded server only');
   log(`beanlab conform --mutation: seed ${seed}, profile ${options.profile}\n`);
   const results: ConformanceResult[] = [];
   const mutation: MutationView = { faults: [] };
-  for (const fault of FAULTS.filter((f) => f.mutant)) {
-    const result = await runSuite(embeddedChoice([{ name: fault.name }]), cases, seed, { ...options, quick: options.quick ?? true });
-    const failing = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
-    mutation.faults = [...mutation.faults, { name: fault.name, description: fault.description, caught: failing.length > 0, failing }];
-    results.push(result);
+  const stopWatching = onCtrlC(log, () => writeMutation(options, seed, results, mutation, log, clock, true));
+  try {
+    for (const fault of FAULTS.filter((f) => f.mutant)) {
+      const result = await runSuite(embeddedChoice([{ name: fault.name }]), cases, seed, { ...options, quick: options.quick ?? true });
+      const failing = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+      mutation.faults = [...mutation.faults, { name: fault.name, description: fault.description, caught: failing.length > 0, failing }];
+      results.push(result);
+      clock.suiteDone();
+    }
+  } finally {
+    stopWatching();
   }
+  return writeMutation(options, seed, results, mutation, log, clock, false);
+}
+
+/** The mutation table, JSON and report; `interrupted` when Ctrl-C stopped the run (only finished faults listed). */
+function writeMutation(
+  options: ConformOptions,
+  seed: number,
+  results: ConformanceResult[],
+  mutation: MutationView,
+  log: (text: string) => void,
+  clock: RunClock,
+  interrupted: boolean,
+): number {
   log(formatMutationTable(mutation));
-  const json = { kind: 'conformance-mutation', seed, profile: options.profile, score: { caught: mutation.faults.filter((f) => f.caught).length, faults: mutation.faults.length }, faults: mutation.faults };
+  const json = {
+    kind: 'conformance-mutation',
+    seed,
+    profile: options.profile,
+    ...(interrupted ? { interrupted: true } : {}),
+    score: { caught: mutation.faults.filter((f) => f.caught).length, faults: mutation.faults.length },
+    faults: mutation.faults,
+  };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
-  if (options.report) writeReport(options.report, json, { seed, results, mutation });
+  if (options.report) writeReport(options.report, json, { seed, results, mutation, interrupted });
+  // One testcase per fault: the suites under each fault fail by design, CI needs the score.
+  const timing = clock.view();
+  if (options.junit) writeFile(options.junit, formatConformanceJunit({ seed, results: [], mutation, ...timing, durationsSeconds: [timing.durationsSeconds.reduce((a, b) => a + b, 0)] }));
   return mutation.faults.every((f) => f.caught) ? exitCodes.ok : exitCodes.failed;
 }

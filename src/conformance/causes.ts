@@ -29,6 +29,7 @@ export const CAUSES = {
   ids: { key: 'ids', title: 'ids are not integers' },
   statsLag: { key: 'stats-lag', title: 'stats lag behind the commands' },
   unreachable: { key: 'unreachable', title: 'the server could not be started or reached' },
+  exited: { key: 'server-exited', title: 'the server exited during the check (crashed or killed)' },
   timing: { key: 'timing-hazard', title: 'a case observes too close to a deadline (corpus rule 1)' },
   isolation: { key: 'isolation', title: "use / watch / ignore of a case's own tube did not work (shared server)" },
   error: { key: 'error', title: 'the check could not run to its end (an error in the runner)' },
@@ -36,6 +37,7 @@ export const CAUSES = {
 
 /** The cause of a check that ended in an error rather than a reply that differed. */
 export function errorCause(message: string): Cause {
+  if (message.startsWith('server exited')) return CAUSES.exited;
   return /connect to .* timed out|cannot connect|ECONNREFUSED|ECONNRESET/.test(message) ? CAUSES.unreachable : CAUSES.error;
 }
 

@@ -11,7 +11,7 @@ import type { Session, TargetFactory } from '../target/sessions.js';
 import { BEANSTALKD_CAPABILITIES, missingSubject, notCheckedReason, usesLiteralIds, type Capabilities } from './capabilities.js';
 import { CAUSES, causeOf, commandWord, errorCause, SentLines, type Cause, type FailureFacts } from './causes.js';
 import { casePrefix, randomRunPrefix, sharedSkipReason, TubeNamespace } from './tube-namespace.js';
-import type { Expectation, MapValue, Step, Template, TranscriptCase } from './transcript.js';
+import { stepApplies, type Expectation, type MapValue, type Step, type Template, type TranscriptCase } from './transcript.js';
 
 /** `not-checked`: the check needs a command the server lacks and is not about it (capabilities.ts). */
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'not-checked';
@@ -66,6 +66,14 @@ export const STATS_REREAD_MS = 1000;
 const DEFAULT_CASE_SLACK_MS = 10_000;
 /** What a `restart` step adds to that bound: stopping the server and starting it again. */
 const RESTART_ALLOWANCE_MS = 7000;
+/**
+ * A case whose observations came this far behind its schedule (sleeps plus nothing else) may see
+ * the server on the wrong side of a deadline: FORMAT.md rule 1 keeps observations 250 ms away
+ * from deadlines, and a busy machine can eat that. Such a failure is run again, up to
+ * LATE_ATTEMPTS times in all; a pass needs no second look (lateness only delays observations).
+ */
+const LATE_LIMIT_MS = 200; // below the 250 ms margin, leaving room for the server's own timer slack (b.3)
+const LATE_ATTEMPTS = 3;
 /** Deleting a job reserved by a connection the cleanup just closed waits for the server to release it. */
 const CLEANUP_ATTEMPTS = 4;
 const CLEANUP_RETRY_MS = 100;
@@ -121,6 +129,27 @@ export async function runCase(
   const caps = opts.capabilities ?? BEANSTALKD_CAPABILITIES;
   const gap = notCheckedReason(c, caps, opts.profile);
   if (gap) return { ...base, status: 'not-checked', expected: '', actual: gap };
+  for (let attempt = 1; ; attempt++) {
+    // A later attempt on a shared server gets a namespace of its own: the first may have left jobs.
+    const prefix = attempt === 1 ? namespacePrefix : undefined;
+    const { result, lateMs } = await attemptCase(c, target, opts, base, prefix, caps);
+    // A failure seen behind the case's schedule may be the lateness alone (FORMAT.md, rule 1).
+    if (result.status !== 'fail' || lateMs < LATE_LIMIT_MS) return result;
+    if (attempt >= LATE_ATTEMPTS) {
+      return { ...result, actual: `${result.actual} (observed ${Math.round(lateMs)} ms behind the case's schedule, in each of ${attempt} attempts: the machine is too busy to hold the case's timing)` };
+    }
+  }
+}
+
+/** One run of a case on a session of its own; `lateMs`: how far behind its schedule the case fell (0 on the virtual clock). */
+async function attemptCase(
+  c: TranscriptCase,
+  target: TargetFactory,
+  opts: RunOptions,
+  base: Pick<CheckResult, 'id' | 'section' | 'rule' | 'notes'>,
+  namespacePrefix: string | undefined,
+  caps: Capabilities,
+): Promise<{ result: CheckResult; lateMs: number }> {
   const namespace = target.freshPerCase ? undefined : new TubeNamespace(namespacePrefix ?? casePrefix(randomRunPrefix(), 0));
   const context = { literalIds: usesLiteralIds(c), missingSubject: missingSubject(c, caps, opts.profile) };
   const fail = (expected: string, actual: string, facts?: Omit<FailureFacts, 'expected' | 'actual'> | Cause): CheckResult => ({
@@ -137,7 +166,7 @@ export async function runCase(
   try {
     session = await target.open({ profile: opts.profile, maxJobSize: c.server.maxJobSize, binlog: c.server.binlog });
   } catch (error) {
-    return fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`, CAUSES.unreachable);
+    return { result: fail('a server to run the case on', `could not start or reach ${target.label}: ${message(error)}`, CAUSES.unreachable), lateMs: 0 };
   }
   const run = new CaseRun(session, opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, namespace, caps);
   const boundMs = (opts.caseSlackMs ?? DEFAULT_CASE_SLACK_MS) + sleepingMs(c);
@@ -148,17 +177,20 @@ export async function runCase(
   try {
     const outcome = await Promise.race([run.steps(c.steps, opts.profile), timeout]);
     run.abandon();
+    const lateMs = session.realTime ? run.lateMs : 0;
     if (namespace) await run.deleteJobs().catch(() => undefined);
-    if (outcome) return fail(outcome.expected, outcome.actual, outcome.facts);
+    if (outcome) return { result: fail(outcome.expected, await run.exitOr(outcome.actual), outcome.facts), lateMs };
     const hazards = session.timingHazards();
     if (hazards.length > 0) {
-      return fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; '), CAUSES.timing);
+      return { result: fail('every observation at least 250 ms away from every deadline (FORMAT.md, rule 1)', hazards.join('; '), CAUSES.timing), lateMs };
     }
     const passed: CheckResult = { ...base, status: 'pass', expected: '', actual: '' };
-    return run.warnings.length > 0 ? { ...passed, warnings: run.warnings } : passed;
+    return { result: run.warnings.length > 0 ? { ...passed, warnings: run.warnings } : passed, lateMs };
   } catch (error) {
-    if (error instanceof IsolationFailure) return fail(error.expected, error.actual, CAUSES.isolation);
-    return fail('the case to run', `error: ${message(error)}`, errorCause(message(error)));
+    const lateMs = session.realTime ? run.lateMs : 0;
+    if (error instanceof IsolationFailure) return { result: fail(error.expected, error.actual, CAUSES.isolation), lateMs };
+    const actual = await run.exitOr(`error: ${message(error)}`);
+    return { result: fail('the case to run', actual, errorCause(actual)), lateMs };
   } finally {
     clearTimeout(timer);
     await session.close().catch(() => undefined);
@@ -199,6 +231,15 @@ class CaseRun {
   private sent = new Map<string, SentLines>();
   /** Extensions seen (keys expectations): reported as warnings, never failures. */
   readonly warnings: string[] = [];
+  /** When the first step started, and the time its sleeps and `nothing` steps were meant to take since. */
+  private startMs: number | undefined;
+  private scheduledMs = 0;
+  /** How far behind that schedule the case's observations came, at most (see LATE_LIMIT_MS). */
+  lateMs = 0;
+  /** When the last expectation saw its reply; a reply that never came was looked for from the step's start. */
+  private observedAtMs: number | undefined;
+  /** Each step as written and when it started, to name the one a server died after. */
+  private readonly started: Array<{ text: string; atMs: number }> = [];
 
   constructor(
     private readonly session: Session,
@@ -210,10 +251,21 @@ class CaseRun {
 
   /** Runs the steps in order; returns the first failure, or undefined when all held. */
   async steps(steps: readonly Step[], profile: Profile): Promise<StepFailure | undefined> {
+    this.startMs ??= performance.now();
     for (const step of steps) {
       if (this.abandoned) return undefined;
-      if (step.profile && step.profile !== profile) continue;
+      if (!stepApplies(step, profile, Boolean(this.session.binlog))) continue;
+      if (step.kind === 'sleep' || step.kind === 'nothing') this.scheduledMs += step.durationMs;
+      this.observedAtMs = undefined;
+      const stepStartMs = performance.now();
+      this.started.push({ text: step.text, atMs: stepStartMs });
       const failure = await this.step(step);
+      // A restart takes what it takes; the case keeps its deadlines clear of it (RESTART_ALLOWANCE_MS).
+      if (step.kind === 'restart') this.scheduledMs += performance.now() - stepStartMs;
+      // An observation: a reply (matching or not) or a quiet spell, at the time it was made.
+      if (step.kind === 'expect' || step.kind === 'nothing') {
+        this.lateMs = Math.max(this.lateMs, (this.observedAtMs ?? performance.now()) - this.startMs - this.scheduledMs);
+      }
       if (failure) return failure;
     }
     return undefined;
@@ -221,6 +273,17 @@ class CaseRun {
 
   abandon(): void {
     this.abandoned = true;
+  }
+
+  /**
+   * What to report for a failure: the server's own end when it died (what refused the next
+   * connection was its absence, not its answer), else `actual`.
+   */
+  async exitOr(actual: string): Promise<string> {
+    const exit = await this.session.serverExit?.();
+    if (!exit) return actual;
+    const step = this.started.filter((s) => s.atMs <= exit.atMs).at(-1);
+    return `server exited ${exit.how}${step ? ` after '${step.text}'` : ' before the first step'}`;
   }
 
   private async step(step: Step): Promise<StepFailure | undefined> {
@@ -273,6 +336,7 @@ class CaseRun {
     const startMs = performance.now();
     const waitMs = this.session.realTime ? this.replyTimeoutMs : 0;
     for (;;) {
+      this.observedAtMs = conns.some((conn) => conn.peek() !== undefined) ? performance.now() : startMs;
       for (const [i, conn] of conns.entries()) {
         const event = conn.peek();
         const bound = event && matchEvent(expectation, event, this.bindings);

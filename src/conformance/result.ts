@@ -14,6 +14,8 @@ export interface ConformanceResult {
   passed: number;
   failed: number;
   skipped: number;
+  /** Present (true) when Ctrl-C stopped the run: `checks` holds only those that had finished. */
+  interrupted?: true;
   /** Checks that need a command the server lacks and are not about it (capabilities.ts). */
   notChecked: number;
   /** What the probe found before the checks ran; absent when nothing was probed. */

@@ -24,6 +24,8 @@ interface StepBase {
   text: string;
   /** Only under this profile (`[1.12] ...`); undefined = every profile. */
   profile?: Profile;
+  /** Only on a server with (`[binlog] ...`) or without (`[no-binlog] ...`) a binlog; undefined = both. */
+  binlog?: boolean;
 }
 
 export type Step = StepBase &
@@ -77,6 +79,7 @@ const CASE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
 const NAME = '[A-Za-z][A-Za-z0-9_]*';
 const STEP_LINE = new RegExp(
   `^(?:\\[(${PROFILES.map((p) => p.replace('.', '\\.')).join('|')})\\]\\s+)?` +
+    `(?:\\[(binlog|no-binlog)\\]\\s+)?` +
     `(?:(${NAME})=)?(${NAME}(?:\\|${NAME})*)(>>|>|<|!)(?: (.*))?$`,
 );
 const VARIABLE = /^[A-Za-z][A-Za-z0-9_]*/;
@@ -146,17 +149,17 @@ export function parseTranscript(text: string, file: string): TranscriptCase[] {
     if (c.steps.length === 0) fail('no steps');
     // Without a binlog a restart only empties the server; no case needs that.
     if (c.steps.some((step) => step.kind === 'restart') && !c.server.binlog) fail('a "restart" step needs "server: binlog"');
-    for (const profile of c.profiles ?? PROFILES) checkBindings(c, profile);
+    for (const profile of c.profiles ?? PROFILES) for (const binlog of [false, true]) checkBindings(c, profile, binlog);
   }
 
   /** Every `$x` sent must be bound by an earlier expectation; aliases must not shadow connections. */
-  function checkBindings(c: TranscriptCase, profile: Profile): void {
+  function checkBindings(c: TranscriptCase, profile: Profile, binlog: boolean): void {
     const bound = new Set<string>();
     const conns = new Set<string>();
     for (const step of c.steps) {
-      if (step.profile && step.profile !== profile) continue;
+      if (!stepApplies(step, profile, binlog)) continue;
       const fail = (message: string): never => {
-        throw new TranscriptError(file, step.line, `${message} (profile ${profile})`);
+        throw new TranscriptError(file, step.line, `${message} (profile ${profile}${binlog ? ', with a binlog' : ''})`);
       };
       if (step.kind === 'send') {
         for (const piece of step.bytes) {
@@ -177,6 +180,11 @@ export function parseTranscript(text: string, file: string): TranscriptCase[] {
       }
     }
   }
+}
+
+/** Whether a step runs under this profile on a server with or without a binlog (its `[...]` prefixes). */
+export function stepApplies(step: Step, profile: Profile, binlog: boolean): boolean {
+  return (step.profile === undefined || step.profile === profile) && (step.binlog === undefined || step.binlog === binlog);
 }
 
 function expectationVariables(expect: Expectation): string[] {
@@ -233,10 +241,10 @@ function parseStep(line: string, lineNo: number, fail: (m: string) => never): St
   if (line === 'restart') return { ...base, kind: 'restart' };
   m = STEP_LINE.exec(line);
   if (!m) return fail(`not a step: "${line}"`);
-  const [, profileText, alias, connList, op, rest = ''] = m;
+  const [, profileText, binlogText, alias, connList, op, rest = ''] = m;
   const profile = profileText as Profile | undefined;
   const conns = connList.split('|');
-  const withBase = { ...base, profile };
+  const withBase = { ...base, profile, ...(binlogText ? { binlog: binlogText === 'binlog' } : {}) };
   const single = (): string => {
     if (conns.length > 1) fail(`"${op}" takes one connection, not ${connList}`);
     if (alias) fail(`an alias (${alias}=) only goes with a reply expectation`);

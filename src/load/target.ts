@@ -52,7 +52,7 @@ export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
   const command = spec.kind === 'embedded' ? embeddedCommand(spec.args) : spec.command;
   try {
     // Its own process group: Ctrl-C in a terminal must not stop it before the final audit.
-    const server = await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS, ownProcessGroup: true });
+    const server = await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS });
     const address: Address = server.path !== undefined ? { path: server.path } : { host: server.host, port: server.port };
     return { address, label: targetLabel(spec), ours: true, stop: () => server.stop() };
   } catch (error) {

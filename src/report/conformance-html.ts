@@ -1,7 +1,7 @@
 // The conformance report as one self-contained HTML page (no external files, no scripts):
 // the same content as the Markdown report, with the checks × servers matrix as a colour table.
 import { matrixRows, specNotes } from './conformance-matrix.js';
-import { causeTitle, NOT_COVERED_TITLE, type ConformanceReportView } from './conformance-markdown.js';
+import { causeTitle, INTERRUPTED_NOTE, NOT_COVERED_TITLE, wasInterrupted, type ConformanceReportView } from './conformance-markdown.js';
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -15,6 +15,7 @@ pre{background:#f6f6f6;padding:8px;overflow-x:auto}.pass{background:#d9f2d9}.fai
 export function formatConformanceHtml(report: ConformanceReportView): string {
   const parts: string[] = [`<!doctype html><html><head><meta charset="utf-8"><title>beanlab conformance</title><style>${STYLE}</style></head><body>`];
   parts.push('<h1>beanlab conformance report</h1>');
+  if (wasInterrupted(report)) parts.push(`<p class="fail">${esc(INTERRUPTED_NOTE)}</p>`);
   if (report.seed !== null) parts.push(`<p>Seed of the generated sequences: <code>${report.seed}</code></p>`);
   parts.push('<table><tr><th>server</th><th>profile</th><th>passed</th><th>failed</th><th>skipped</th><th>not checked</th></tr>');
   for (const r of report.results) {

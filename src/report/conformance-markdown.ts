@@ -14,6 +14,15 @@ export interface ConformanceReportView {
   mutation?: MutationView;
   /** What the suite does not check at all (testserv.c tests without a corpus case), one line per reason. */
   notCovered?: readonly string[];
+  /** Ctrl-C stopped the run: only what finished is in it (also true when any result says so). */
+  interrupted?: boolean;
+}
+
+export const INTERRUPTED_NOTE = 'Interrupted (Ctrl-C): the run stopped early; only the checks that had finished are listed.';
+
+/** Whether the report is of a run stopped early. */
+export function wasInterrupted(report: ConformanceReportView): boolean {
+  return Boolean(report.interrupted) || report.results.some((r) => r.interrupted);
 }
 
 export const NOT_COVERED_TITLE = 'Not covered: beanstalkd tests this suite has no case for';
@@ -26,6 +35,7 @@ function cell(text: string): string {
 
 export function formatConformanceMarkdown(report: ConformanceReportView): string {
   const out: string[] = ['# beanlab conformance report', ''];
+  if (wasInterrupted(report)) out.push(`**${INTERRUPTED_NOTE}**`, '');
   if (report.seed !== null) out.push(`Seed of the generated sequences: \`${report.seed}\` (rerun with \`--seed ${report.seed}\`).`, '');
   out.push('| server | profile | passed | failed | skipped | not checked |', '|---|---|---:|---:|---:|---:|');
   for (const r of report.results) out.push(`| ${cell(r.target)} | ${r.profile} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.notChecked ?? 0} |`);

@@ -38,6 +38,8 @@ export interface ConformanceResultView {
   notChecked?: number;
   causes?: readonly ConformanceCauseView[];
   capabilities?: { missing: readonly string[]; integerIds: boolean; idExample?: string };
+  /** Ctrl-C stopped the run: only the checks that finished are here. */
+  interrupted?: boolean;
   checks: readonly ConformanceCheckView[];
 }
 
@@ -73,7 +75,8 @@ export function formatConformanceTable(result: ConformanceResultView, opts: Tabl
 export function summaryLine(result: ConformanceResultView): string {
   const total = result.passed + result.failed + result.skipped + (result.notChecked ?? 0);
   const notChecked = result.notChecked ? `, ${result.notChecked} not checked` : '';
-  return `${total} checks: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped${notChecked}`;
+  const early = result.interrupted ? ' (interrupted: only the checks that finished)' : '';
+  return `${total} checks: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped${notChecked}${early}`;
 }
 
 /** What the probe found that differs from beanstalkd, in one line (nothing when nothing does). */

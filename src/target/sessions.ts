@@ -4,7 +4,7 @@
 import type { Profile } from '../protocol/types.js';
 import { formatAddress, type Address } from './address.js';
 import type { RawConnection } from './connection.js';
-import { spawnBeanstalkd, spawnServer, type SpawnedServer } from './spawn.js';
+import { MAX_JOB_SIZE_PLACEHOLDER, spawnBeanstalkd, spawnServer, type ServerExit, type SpawnedServer } from './spawn.js';
 import { TcpConnection } from './tcp-connection.js';
 import { makeBinlogDir, removeBinlogDir } from './temp-dir.js';
 
@@ -18,6 +18,11 @@ export interface ServerSettings {
 export interface Session {
   /** False for the virtual clock: replies are already there, sleeping costs nothing. */
   readonly realTime: boolean;
+  /**
+   * The server keeps a binlog (beanstalkd -b): `stats-job` reports the binlog file holding the
+   * job (from 1) where a server without one reports `file: 0` (semantics b.7). Undefined: none.
+   */
+  readonly binlog?: boolean;
   connect(): Promise<RawConnection>;
   /** Lets time pass on the server's clock. */
   sleep(durationMs: number): Promise<void>;
@@ -32,6 +37,8 @@ export interface Session {
   restart?(): Promise<void>;
   /** Closes every connection and stops the server if this session started it. */
   close(): Promise<void>;
+  /** How the server ended, if it did on its own (a server this session started; see SpawnedServer.exit). */
+  serverExit?(): Promise<ServerExit | undefined>;
 }
 
 export interface TargetFactory {
@@ -66,17 +73,24 @@ export interface ServerControl {
   drain?(): Promise<void>;
   /** Stops the server and starts it again on the same binlog; resolves with where it now listens. */
   restart?(): Promise<Address>;
+  /** The server keeps a binlog (see Session.binlog). */
+  binlog?: boolean;
+  /** How the server ended on its own, if it did. */
+  exit?(): Promise<ServerExit | undefined>;
 }
 
 /** Connections over TCP (or a UNIX-domain socket) to one server. */
 export class TcpSession implements Session {
   readonly realTime = true;
+  readonly binlog: boolean;
   private conns: RawConnection[] = [];
 
   constructor(
     private address: Address,
     private readonly control: ServerControl = {},
-  ) {}
+  ) {
+    this.binlog = Boolean(control.binlog);
+  }
 
   async restart(): Promise<void> {
     if (!this.control.restart) throw new Error('this target cannot be restarted');
@@ -104,6 +118,10 @@ export class TcpSession implements Session {
     return [];
   }
 
+  async serverExit(): Promise<ServerExit | undefined> {
+    return this.control.exit?.();
+  }
+
   async close(): Promise<void> {
     this.conns.forEach((c) => c.close());
     await this.control.stop?.();
@@ -128,7 +146,9 @@ export function beanstalkdTarget(binary?: string): TargetFactory {
 /**
  * Any server started by a command with a {port} (or {socket}) placeholder, one per session. A
  * {binlog} placeholder gets a fresh directory per session, which makes the binlog cases runnable:
- * their `restart` stops the server and starts the same command again on that directory.
+ * their `restart` stops the server and starts the same command again on that directory. A
+ * {max_job_size} placeholder (beanstalkd -z) takes the limit a case asks for (default 65535), so
+ * the cases that need a small one run too.
  */
 export function spawnTarget(commandTemplate: string): TargetFactory {
   const persists = commandTemplate.includes('{binlog}');
@@ -136,13 +156,14 @@ export function spawnTarget(commandTemplate: string): TargetFactory {
     label: commandTemplate,
     freshPerCase: true,
     canSignal: true,
-    // The command is the user's; beanlab cannot know how to pass a job size limit to it.
-    canConfigure: false,
+    // Without the placeholder the command is the user's: beanlab cannot know how to pass a limit.
+    canConfigure: commandTemplate.includes(MAX_JOB_SIZE_PLACEHOLDER),
     canPersist: persists,
     binlogAlways: persists,
-    open: async () => {
-      if (!persists) return spawnedSession(await spawnServer(commandTemplate));
-      return binlogSession((dir) => spawnServer(commandTemplate, { binlogDir: dir }), drainSpawned);
+    open: async (settings) => {
+      const maxJobSize = settings.maxJobSize;
+      if (!persists) return spawnedSession(await spawnServer(commandTemplate, { maxJobSize }));
+      return binlogSession((dir) => spawnServer(commandTemplate, { binlogDir: dir, maxJobSize }), drainSpawned);
     },
   };
 }
@@ -152,7 +173,7 @@ export function spawnTarget(commandTemplate: string): TargetFactory {
  * again on the same directory, and the end of the session removes the directory. Every target
  * that canPersist (spawned beanstalkd, a {binlog} command, the embedded server) opens these.
  */
-export async function binlogSession<S extends Address & { stop(): Promise<void> }>(
+export async function binlogSession<S extends Address & { stop(): Promise<void>; exit?(): Promise<ServerExit | undefined> }>(
   start: (binlogDir: string) => Promise<S>,
   drain: (server: S) => Promise<void>,
 ): Promise<Session> {
@@ -162,11 +183,13 @@ export async function binlogSession<S extends Address & { stop(): Promise<void> 
     throw error;
   });
   return new TcpSession(server, {
+    binlog: true,
     stop: async () => {
       await server.stop();
       removeBinlogDir(dir);
     },
     drain: () => drain(server),
+    exit: async () => server.exit?.(),
     restart: async () => {
       await server.stop();
       server = await start(dir);
@@ -176,7 +199,7 @@ export async function binlogSession<S extends Address & { stop(): Promise<void> 
 }
 
 function spawnedSession(server: SpawnedServer): Session {
-  return new TcpSession(server, { stop: () => server.stop(), drain: () => drainSpawned(server) });
+  return new TcpSession(server, { stop: () => server.stop(), drain: () => drainSpawned(server), exit: () => server.exit() });
 }
 
 /** beanstalkd's SIGUSR1, to a server beanlab started. */
@@ -185,15 +208,19 @@ async function drainSpawned(server: SpawnedServer): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, SIGNAL_SETTLE_MS));
 }
 
-/** A server someone else runs: every session shares it, nothing is started or stopped. */
-export function addressTarget(address: Address): TargetFactory {
+/**
+ * A server someone else runs: every session shares it, nothing is started or stopped. `binlog`:
+ * it runs with one (its `stats` said so), which cases that check a server without one must know.
+ */
+export function addressTarget(address: Address, opts: { binlog?: boolean } = {}): TargetFactory {
   return {
     label: formatAddress(address),
     freshPerCase: false,
     canSignal: false,
     canConfigure: false,
+    binlogAlways: Boolean(opts.binlog),
     // beanlab did not start it, so it cannot know what is between them.
     mayBeProxied: true,
-    open: async () => new TcpSession(address),
+    open: async () => new TcpSession(address, { binlog: opts.binlog }),
   };
 }

@@ -2,14 +2,28 @@
 // Each is stopped by its own PID; `exec` makes the shell replace itself with the server, so
 // that PID is the server's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { canConnect, formatAddress, freePort, freeSocketPath, LOOPBACK, type Address, type TcpAddress } from './address.js';
+
+/** How and when a server ended on its own (not stopped by beanlab). */
+export interface ServerExit {
+  /** `on SIGUSR1`, `with status 3`. */
+  how: string;
+  /** performance.now() when the exit was seen. */
+  atMs: number;
+}
 
 export type SpawnedServer = Address & {
   pid: number;
   /** SIGTERM, then SIGKILL if it has not exited after stopTimeoutMs. */
   stop(): Promise<void>;
+  /**
+   * How the server ended if it did so on its own; waits a moment for one that is dying (a dead
+   * process refuses connections before its exit is reported). Undefined while it runs or after stop().
+   */
+  exit(): Promise<ServerExit | undefined>;
   /** What the server wrote to stderr so far (capped). */
   stderr(): string;
 };
@@ -21,18 +35,17 @@ export interface SpawnOptions {
   socketPath?: string;
   /** What a {binlog} placeholder stands for: the server's binlog directory (required with one). */
   binlogDir?: string;
+  /** What a {max_job_size} placeholder stands for (beanstalkd -z); default 65535, beanstalkd's own default. */
+  maxJobSize?: number;
   /** How long to wait for the server to accept connections on its port or socket. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
-  /**
-   * Start the server in a process group of its own, so that a terminal's Ctrl-C (sent to the
-   * whole foreground group) reaches the command that started it and not the server: a load run
-   * audits its jobs on the server after Ctrl-C, then stops it. It is still stopped when this
-   * process exits.
-   */
-  ownProcessGroup?: boolean;
 }
 
+/** Stands for the largest job body the server must accept: `beanstalkd -z {max_job_size}`. */
+export const MAX_JOB_SIZE_PLACEHOLDER = '{max_job_size}';
+/** beanstalkd's -z default (semantics a.1). */
+const DEFAULT_MAX_JOB_SIZE = 65535;
 const STDERR_CAP_BYTES = 16 * 1024;
 const POLL_INTERVAL_MS = 25;
 /**
@@ -44,15 +57,21 @@ const DEFAULT_START_TIMEOUT_MS = 15_000;
 /**
  * Servers started here and not yet exited. When this process exits (process.exit, the end of
  * the event loop, or SIGTERM / SIGHUP, which would otherwise end it without an 'exit' event)
- * they are killed, by their own PIDs, so no server outlives the run that started it. SIGINT is
- * left to the commands, which stop their servers themselves after writing partial results.
+ * they are killed, by their own PIDs, so no server outlives the run that started it. They run in
+ * process groups of their own, so a terminal's signals reach only beanlab: SIGINT is left to the
+ * commands, which write partial results and exit (and so kill these).
  */
 const running = new Set<ChildProcess>();
 let exitHooksInstalled = false;
 
+/** Socket paths beanlab made up for servers still running: removed with them at exit (beanstalkd leaves its file). */
+const ownSocketPaths = new Set<string>();
+
 function killRunning(): void {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
+  for (const path of ownSocketPaths) rmSync(path, { force: true });
+  ownSocketPaths.clear();
 }
 
 function track(child: ChildProcess): void {
@@ -82,7 +101,7 @@ const PORT_TAKEN_RETRIES = 3;
  * Starts `commandTemplate` with `{port}` replaced by a free loopback port, or `{socket}` by a
  * UNIX-socket path (e.g. `beanstalkd -l unix:{socket}`), and waits until it accepts connections.
  * A free port can be taken by another process before the server binds it, and then a connection
- * succeeds to the wrong server: the readiness check looks up who listens (listenerIsOurs) and
+ * succeeds to the wrong server: the readiness check looks up who listens (whoListens) and
  * starts again on a new port when it is someone else.
  */
 export async function spawnServer(commandTemplate: string, opts: SpawnOptions = {}): Promise<SpawnedServer> {
@@ -107,9 +126,13 @@ export async function spawnServer(commandTemplate: string, opts: SpawnOptions = 
 async function startOnce(commandTemplate: string, opts: SpawnOptions, address: Address, ownSocket: boolean): Promise<SpawnedServer> {
   // Paths are quoted for the shell (a TMPDIR may hold spaces); `unix:'/x y.sock'` is one word.
   const placed = address.path !== undefined ? commandTemplate.replaceAll('{socket}', shellQuote(address.path)) : commandTemplate.replaceAll('{port}', String(address.port));
-  const command = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
-  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.ownProcessGroup === true });
+  const withBinlog = opts.binlogDir !== undefined ? placed.replaceAll('{binlog}', shellQuote(opts.binlogDir)) : placed;
+  const command = withBinlog.replaceAll(MAX_JOB_SIZE_PLACEHOLDER, String(opts.maxJobSize ?? DEFAULT_MAX_JOB_SIZE));
+  // A process group of its own: the SIGINT a terminal sends to beanlab's group on Ctrl-C must not
+  // end the server under the checks still running; beanlab reports, then stops it by its PID.
+  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   track(child);
+  if (ownSocket) ownSocketPaths.add(address.path!);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     if (stderr.length < STDERR_CAP_BYTES) stderr += chunk.toString('utf8');
@@ -120,29 +143,49 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
   });
   let exitStatus: string | undefined;
   void exited.then((status) => (exitStatus = status));
+  let ownExit: ServerExit | undefined;
+  let stopped = false;
+  child.once('exit', (code, signal) => (ownExit = { how: signal ? `on ${signal}` : `with status ${code}`, atMs: performance.now() }));
 
   const server: SpawnedServer = {
     ...address,
     pid: child.pid ?? -1,
     stop: async () => {
+      stopped = true;
       await stopChild(child, exited, opts.stopTimeoutMs ?? 2000);
       // beanstalkd leaves its socket file behind; a path beanlab made up is beanlab's to remove.
-      if (ownSocket) rmSync(address.path!, { force: true });
+      if (ownSocket) removeOwnSocket(address.path!);
     },
     stderr: () => stderr,
+    exit: async () => {
+      if (stopped) return undefined;
+      if (ownExit === undefined && child.pid !== undefined && isDead(child.pid)) {
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, EXIT_REPORT_WAIT_MS).unref())]);
+      }
+      return stopped ? undefined : ownExit;
+    },
   };
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
     if (exitStatus !== undefined) {
-      if (ownSocket) rmSync(address.path!, { force: true });
-      throw new Error(`"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`);
+      if (ownSocket) removeOwnSocket(address.path!);
+      const message = `"${command}" ended (${exitStatus}) before accepting connections${stderrTail(stderr)}`;
+      // Another process bound the free port first, and the server said so (strerror(EADDRINUSE)).
+      if (address.path === undefined && /address already in use/i.test(stderr)) throw new PortTakenError(message);
+      throw new Error(message);
     }
     if (await canConnect(address, 200)) {
       // A socket path is ours alone; a port may have been taken by someone else in the meantime.
-      if (address.path !== undefined || listenerIsOurs(address.port, server.pid)) return server;
-      await server.stop();
-      throw new PortTakenError(`port ${address.port} is taken by another process; "${command}" cannot serve on it`);
+      const listener = address.path !== undefined ? 'ours' : whoListens(address.port, server.pid);
+      if (listener === 'ours') return server;
+      if (listener === 'foreign') {
+        await server.stop();
+        throw new PortTakenError(`port ${address.port} is taken by another process; "${command}" cannot serve on it`);
+      }
+      // 'nobody': the connection was not to a listener at all. A connect to a free port from an
+      // ephemeral port that happens to be the same one connects to itself (TCP simultaneous open),
+      // and then holds the port our server wants; keep waiting for the server (or its exit).
     }
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   }
@@ -153,16 +196,26 @@ async function startOnce(commandTemplate: string, opts: SpawnOptions, address: A
 }
 
 /**
- * Whether the process listening on the port is `pid` or one of its descendants, from Linux's
- * /proc (the listening socket's inode, then which process holds it). Asking the server itself
- * (`stats` pid) would count a command on a server that must look fresh. True when /proc cannot
- * tell (another OS, no permission): the check only guards against a race, it is not required.
+ * Who listens on the port, from Linux's /proc (the listening socket's inode, then which process
+ * holds it): `ours` when `pid` or one of its descendants, `foreign` when another process,
+ * `nobody` when no socket listens there. Asking the server itself (`stats` pid) would count a
+ * command on a server that must look fresh. `ours` when /proc cannot tell (another OS, no
+ * permission): the check only guards against a race, it is not required.
  */
-function listenerIsOurs(port: number, pid: number): boolean {
-  const inodes = listeningInodes(port);
-  if (inodes === undefined || inodes.size === 0) return true;
-  // Fast path: the server is the process we started (`exec` makes the shell become it).
-  if (holdsSocket(pid, inodes)) return true;
+export function whoListens(port: number, pid: number): 'ours' | 'foreign' | 'nobody' {
+  const inodes = new Set<string>();
+  let readAny = false;
+  // IPv4 first: a server on 127.0.0.1 is found there, and IPv6's table need not be read at all.
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const found = listeningInodes(table, port);
+    if (found === undefined) continue;
+    readAny = true;
+    found.forEach((inode) => inodes.add(inode));
+    // Fast path: the server is the process we started (`exec` makes the shell become it).
+    if (holdsSocket(pid, inodes)) return 'ours';
+  }
+  if (!readAny) return 'ours';
+  if (inodes.size === 0) return 'nobody';
   let owner: number | undefined;
   try {
     owner = readdirSync('/proc')
@@ -170,31 +223,64 @@ function listenerIsOurs(port: number, pid: number): boolean {
       .map(Number)
       .find((candidate) => holdsSocket(candidate, inodes));
   } catch {
-    return true;
+    return 'ours';
   }
-  return owner === undefined || descendsFrom(owner, pid);
+  return owner === undefined || descendsFrom(owner, pid) ? 'ours' : 'foreign';
 }
 
-/** Inodes of the sockets listening on the port (TCP over IPv4 and IPv6); undefined without /proc. */
-function listeningInodes(port: number): Set<string> | undefined {
+/**
+ * Inodes of the sockets listening on the port in one /proc/net/tcp* table; undefined if it
+ * cannot be read. Only the head of the table is read: Linux lists the listening sockets first
+ * (tcp_seq_start walks the listening hash, then the established one), and a busy machine holds
+ * thousands of TIME_WAIT entries after them. Reading the whole of both tables (1 MB and more)
+ * on every server start blocked the event loop for hundreds of milliseconds at a time, which
+ * made timed checks late (worker/release/delayed-job-becomes-ready on a busy machine).
+ */
+export function listeningInodes(table: string, port: number): Set<string> | undefined {
+  const rows = listeningRows(table);
+  if (rows === undefined) return undefined;
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set<string>();
-  let readAny = false;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    readAny = true;
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 is the inode.
-      if (fields.length > 9 && fields[1].endsWith(`:${hexPort}`) && fields[3] === '0A') inodes.add(fields[9]);
-    }
+  // local_address is ADDR:PORT in hex; field 9 is the inode.
+  return new Set(rows.filter((fields) => fields[1].endsWith(`:${hexPort}`)).map((fields) => fields[9]));
+}
+
+/** Small reads: the kernel fills each one as far as it goes, and the listening rows come first. */
+const TABLE_CHUNK_BYTES = 4096;
+
+/** The LISTEN (state 0A) rows at the head of a /proc/net/tcp* table, split into fields; undefined if unreadable. */
+function listeningRows(table: string): string[][] | undefined {
+  let fd: number;
+  try {
+    fd = openSync(table, 'r');
+  } catch {
+    return undefined;
   }
-  return readAny ? inodes : undefined;
+  try {
+    const rows: string[][] = [];
+    const chunk = Buffer.alloc(TABLE_CHUNK_BYTES);
+    let pending = '';
+    let header = true;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return rows;
+      const lines = (pending + chunk.toString('latin1', 0, n)).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        const fields = line.trim().split(/\s+/);
+        if (fields.length <= 9) continue;
+        if (fields[3] !== '0A') return rows;
+        rows.push(fields);
+      }
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function holdsSocket(pid: number, inodes: Set<string>): boolean {
@@ -232,6 +318,24 @@ function descendsFrom(pid: number, ancestor: number): boolean {
   }
   return false;
 }
+
+function removeOwnSocket(path: string): void {
+  ownSocketPaths.delete(path);
+  rmSync(path, { force: true });
+}
+
+/** A process that has died but whose exit Node has not reported yet is a zombie (Linux /proc), or gone. */
+function isDead(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return process.platform === 'linux';
+  }
+}
+
+/** How long exit() waits for Node to report the exit of a process that has died. */
+const EXIT_REPORT_WAIT_MS = 2000;
 
 async function stopChild(child: ChildProcess, exited: Promise<string>, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

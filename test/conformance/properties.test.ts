@@ -52,6 +52,22 @@ describe('compareReply', () => {
     expect(ok({ id: 1, tube: 't', state: 'reserved', pri: 5, 'time-left': 3 }).ok).toBe(false);
   });
 
+  it('reads stats-job `file` as 0 without a binlog and as a binlog file number (from 1) with one', () => {
+    const own = new Map([[1, '41']]);
+    const opts = { ids: { real: (id: number) => own.get(id), bind: () => {} } };
+    const model = { kind: 'OK' as const, body: yaml({ id: 1, state: 'ready', file: 0 }) };
+    const reply = (file: number) => {
+      const body = yaml({ id: 41, state: 'ready', file });
+      return event(`OK ${body.length}\r\n${body.toString('latin1')}\r\n`);
+    };
+    expect(compareReply(model, reply(0), opts).ok).toBe(true);
+    expect(compareReply(model, reply(1), opts)).toMatchObject({ ok: false, actual: 'map file: expected 0, got 1' });
+    const binlog = { ...opts, binlog: true };
+    expect(compareReply(model, reply(1), binlog)).toMatchObject({ ok: true, expect: 'map id=$j1 state=ready file=1..2147483647' });
+    expect(compareReply(model, reply(3), binlog).ok).toBe(true);
+    expect(compareReply(model, reply(0), binlog)).toMatchObject({ ok: false, actual: 'map file: expected a binlog file number (1 or more), got 0' });
+  });
+
   it('compares global stats as deltas and ignores per-process fields', () => {
     const base = { model: new Map([['cmd-put', '0']]), real: new Map([['cmd-put', '100']]) };
     const model = { kind: 'OK' as const, body: yaml({ 'cmd-put': 2, pid: 1, uptime: 0, 'current-connections': 2 }) };
@@ -129,6 +145,19 @@ describe('the harness on a fixed sequence', () => {
       writeFileSync(file, transcript + '\n');
       expect(await runReplay(file, { spawn: `${binary} -l 127.0.0.1 -p {port}` }, () => {})).toBe(0);
     });
+  });
+});
+
+describe('a server that cannot be started', () => {
+  it('fails the property that needed it, with the reason, and the run goes on', async () => {
+    const broken = { ...embeddedChoice().target, label: 'broken server', open: async () => Promise.reject(new Error('bind(): Address already in use')) };
+    const results = await runProperties(broken, {
+      profile: '1.12', seed: 1, numRuns: 2, maxCommands: 5, timeLimitMs: 5000, concurrency: 2, exclusive: false, tubeNonce: 'broken', maxJobSize: 65535,
+      only: 'worker/reserve/property-ready-order',
+    });
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ status: 'fail' });
+    expect(results[0].actual).toContain('could not start or reach broken server: bind(): Address already in use');
   });
 });
 

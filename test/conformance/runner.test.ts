@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCase, runCorpus, type RunOptions } from '../../src/conformance/corpus-runner.js';
 import { parseTranscript } from '../../src/conformance/transcript.js';
 import { embeddedTarget, startEmbedded, type EmbeddedServer } from '../../src/target/embedded.js';
-import { addressTarget, beanstalkdTarget } from '../../src/target/sessions.js';
+import { loadCorpus } from '../../src/conformance/corpus.js';
+import { addressTarget, beanstalkdTarget, spawnTarget, type Session, type TargetFactory } from '../../src/target/sessions.js';
 import { virtualTarget } from '../../src/target/virtual.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
@@ -148,6 +149,66 @@ describeWithBeanstalkd('runCase on a real beanstalkd', (binary) => {
       expected: 'line 7: A< FOUND 1 2\\r\\nho',
       actual: 'FOUND 1 2\\r\\nhi',
     });
+  });
+});
+
+/**
+ * A busy machine as the runner sees it: the first `lateSessions` sessions' sleeps end
+ * `lateByMs` late (a timer fired late, the event loop or the process was held up).
+ */
+function lateTarget(inner: TargetFactory, lateSessions: number, lateByMs: number): TargetFactory & { opened: () => number } {
+  let opened = 0;
+  return {
+    ...inner,
+    opened: () => opened,
+    open: async (settings) => {
+      const session = await inner.open(settings);
+      const late = opened++ < lateSessions;
+      return Object.assign(Object.create(session) as Session, {
+        sleep: (ms: number) => session.sleep(late ? ms + lateByMs : ms),
+      });
+    },
+  };
+}
+
+describeWithBeanstalkd('runCase when the machine is too busy to keep a case\'s schedule', (binary) => {
+  // Released with delay 1, looked at 0.7 s later (TIMED_OUT), then 1.3 s later (RESERVED).
+  const delayed = loadCorpus().find((c) => c.id === 'worker/release/delayed-job-becomes-ready')!;
+
+  it('runs a case whose failing observation came late again, and passes it when the timing holds', async () => {
+    const target = lateTarget(beanstalkdTarget(binary), 1, 400);
+    expect(await runCase(delayed, target, opts)).toMatchObject({ status: 'pass' });
+    expect(target.opened()).toBe(2);
+  });
+
+  it('says so when every attempt was late', async () => {
+    const target = lateTarget(beanstalkdTarget(binary), 99, 400);
+    const result = await runCase(delayed, target, opts);
+    expect(result).toMatchObject({ status: 'fail', expected: 'line 40: A< TIMED_OUT' });
+    expect(result.actual).toMatch(/^RESERVED \d+ 1\\r\\na \(observed \d+ ms behind the case's schedule, in each of 3 attempts: the machine is too busy/);
+  });
+
+  it('does not run a failure seen on time again', async () => {
+    const target = lateTarget(beanstalkdTarget(binary), 0, 0);
+    expect(await runCase(wrongPut, target, opts)).toMatchObject({ status: 'fail', actual: 'FOUND 1 2\\r\\nhi' });
+    expect(target.opened()).toBe(1);
+  });
+});
+
+describe('runCase on a spawned server that dies', () => {
+  // A server without a SIGUSR1 handler (a fork without drain mode) dies on the signal: perl's
+  // default action, as a C server's. perl-base is in every Debian system.
+  const server = `perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => shift, Listen => 5, ReuseAddr => 1) or die "listen: $!"; 1 while $s->accept' {port}`;
+
+  it("reports the server's end and the step it came after, not the refused connection", async () => {
+    const drain = loadCorpus().find((c) => c.id === 'producer/put/basic-draining')!;
+    const result = await runCase(drain, spawnTarget(server), opts);
+    expect(result).toMatchObject({ status: 'fail', actual: "server exited on SIGUSR1 after 'signal usr1'" });
+  });
+
+  it('keeps the reply as the actual when the server is alive', async () => {
+    const result = await runCase(caseOf('A> put 0 0 10 1\\r\\nx\nA< INSERTED $a'), spawnTarget(server), { ...opts, replyTimeoutMs: 300 });
+    expect(result).toMatchObject({ status: 'fail', actual: 'closed' });
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/conformance/corpus.js';
-import { parseTranscript, type Step, type Template } from '../../src/conformance/transcript.js';
+import { parseTranscript, stepApplies, TranscriptError, type Step, type Template } from '../../src/conformance/transcript.js';
 
 const header = 'rule: r\nsource: s\n';
 const one = (body: string) => parseTranscript(`case a/b/c\n${header}${body}`, 'x.txt')[0];
@@ -100,6 +100,23 @@ describe('parseTranscript', () => {
     expect(c.steps[2]).toMatchObject({ kind: 'send', conn: 'w' });
     expect(c.steps[3]).toMatchObject({ kind: 'expect', conns: ['w'], profile: '1.13' });
     expect(c.steps[0].profile).toBeUndefined();
+  });
+
+  it('parses [binlog] and [no-binlog] prefixes, alone and after a profile', () => {
+    const c = one('A> put 0 0 1 1\\r\\nx\nA< INSERTED $a\nA> stats-job $a\n[no-binlog] A< map file=0\n[1.12] [binlog] A< map file=1\n[binlog] A> peek $a');
+    expect(c.steps[3]).toMatchObject({ kind: 'expect', binlog: false });
+    expect(c.steps[4]).toMatchObject({ kind: 'expect', binlog: true, profile: '1.12' });
+    expect(c.steps[0].binlog).toBeUndefined();
+    const runs = (profile: '1.12' | '1.13', binlog: boolean) => c.steps.filter((step) => stepApplies(step, profile, binlog)).map((step) => step.line);
+    expect(runs('1.12', false)).toEqual([4, 5, 6, 7]);
+    expect(runs('1.12', true)).toEqual([4, 5, 6, 8, 9]);
+    expect(runs('1.13', true)).toEqual([4, 5, 6, 9]);
+  });
+
+  it('checks the bindings on a server with and without a binlog', () => {
+    // $a is bound only on a server with a binlog, then sent on every server.
+    expect(() => one('A> put 0 0 1 1\\r\\nx\n[binlog] A< INSERTED $a\nA> peek $a')).toThrow(TranscriptError);
+    expect(() => one('A> put 0 0 1 1\\r\\nx\n[binlog] A< INSERTED $a\n[binlog] A> peek $a')).not.toThrow();
   });
 
   it('splits a file into cases and keeps each case text for replay', () => {

@@ -22,8 +22,11 @@ import { describeOp, type JobRef, type Op } from './ops.js';
 export const TIMING_MARGIN_US = 250_000;
 /** Where the harness sleeps to once a deadline is too close: past it by the margin and a bit. */
 const PAST_DEADLINE_US = 270_000;
-/** After a client-side close, before another connection relies on it (semantics h.4). */
+/** After a client-side close or a reserve that waits, before another connection relies on it (semantics h.3, h.4). */
 const CLOSE_SETTLE_MS = 100;
+/** How long the stats baseline waits for the server to see other connections close, and how often it asks. */
+const QUIET_WAIT_MS = 5000;
+const QUIET_POLL_MS = 20;
 /** `advance` never sleeps longer than this. */
 const MAX_ADVANCE_MS = 3500;
 /**
@@ -129,6 +132,7 @@ export class Harness {
         },
       },
       ownTube: config.shared ? (name) => name.startsWith(config.tubePrefix) : undefined,
+      binlog: Boolean(config.session.binlog),
     };
   }
 
@@ -174,6 +178,13 @@ export class Harness {
     this.currentStep = describeOp(op);
     this.currentOp = op;
     await this.passTime(this.nowUs());
+    // Opening the step's connection (and the stats baseline) takes real time, seconds on a busy
+    // machine: done first, so that the margin checks below hold when the command goes out.
+    if (op.op !== 'sleep' && op.op !== 'advance' && op.op !== 'close') {
+      await this.slot(op.conn);
+      if (op.op === 'stats' && !this.statsBaselineTaken) await this.takeStatsBaseline(op.conn);
+      await this.passTime(this.nowUs());
+    }
     if (CREATES_DEADLINES.has(op.op)) await this.separateFromDeadlines();
     if (op.op === 'reserve-with-timeout' && op.seconds > 0) this.otherDeadlinesUs.push(this.nowUs() + op.seconds * US);
     if (op.op === 'pause-tube') this.otherDeadlinesUs.push(this.nowUs() + op.delay * US);
@@ -198,9 +209,12 @@ export class Harness {
         return;
       }
       default: {
-        if (op.op === 'stats' && !this.statsBaselineTaken) await this.takeStatsBaseline(op.conn);
         const slot = await this.slot(op.conn);
         await this.send(slot, ...this.render(op));
+        // A reserve that waits sends no reply to wait for, and bytes on another connection can
+        // overtake it (h.3: across CPUs on a busy machine): give the server the same moment as
+        // after a close before any other connection acts.
+        if (this.model.isWaiting(slot.id)) await this.passTime(this.nowUs() + CLOSE_SETTLE_MS * 1000);
         if (op.op === 'quit') {
           this.slots[op.conn] = undefined;
           slot.raw.close();
@@ -244,6 +258,12 @@ export class Harness {
   private async passTime(untilUs: number): Promise<void> {
     for (let guard = 0; guard < 100_000; guard++) {
       const nowUs = this.nowUs();
+      // A deadline the model ran inside a command (one sent while time ran on, opening a
+      // connection) still needs its margin: the server may not have reached it yet.
+      if (nowUs - this.lastDeadlineRunUs < TIMING_MARGIN_US) {
+        await this.sleep(this.lastDeadlineRunUs + PAST_DEADLINE_US - nowUs);
+        continue;
+      }
       const due = this.model.nextDeadline();
       if (due !== undefined && due <= nowUs + TIMING_MARGIN_US && this.idleTtrExpiry(due)) throw new Unpredictable();
       if (due !== undefined && due <= nowUs - TIMING_MARGIN_US) {
@@ -264,6 +284,9 @@ export class Harness {
     }
     throw new Error('model deadlines did not settle');
   }
+
+  /** The latest deadline the model ran inside apply() rather than in passTime. */
+  private lastDeadlineRunUs = -Infinity;
 
   /** Reserve timeouts and pause ends (the model API shows job deadlines only); stale ones are harmless. */
   private readonly otherDeadlinesUs: number[] = [];
@@ -333,13 +356,22 @@ export class Harness {
     this.slots[index] = slot;
     // Leave `default` alone: on a shared server other clients' jobs live there.
     const t0 = this.tube(0);
-    await this.send(slot, `use ${t0}\r\nwatch ${t0}\r\nignore default\r\n`);
+    // Opening may take long enough for a deadline to pass: a reply it brings on another
+    // connection is not a stray but an event the next passTime gives the model.
+    this.openingSlot = true;
+    try {
+      await this.send(slot, `use ${t0}\r\nwatch ${t0}\r\nignore default\r\n`);
+    } finally {
+      this.openingSlot = false;
+    }
     return slot;
   }
 
+  /** The baseline of the global counters, from a `stats` both the model and the server answer. */
   private async takeStatsBaseline(conn: number): Promise<void> {
     this.statsBaselineTaken = true;
     const slot = await this.slot(conn);
+    if (await this.awaitQuietServer(slot)) await this.passTime(this.nowUs());
     const outputs = this.apply(slot, 'stats\r\n');
     this.trace.push({ kind: 'send', conn: slot.name, text: 'stats\\r\\n' });
     slot.raw.send(Buffer.from('stats\r\n'));
@@ -351,6 +383,27 @@ export class Harness {
     const modelStats = parseStatsYaml(Buffer.from(modelReply.body).toString('latin1'));
     this.compare.statsBaseline = { model: modelStats, real: parseStatsYaml(Buffer.from(event.reply.body).toString('latin1')) };
     this.trace.push({ kind: 'expect', conn: slot.name, expect: 'map cmd-stats=1' });
+  }
+
+  /**
+   * Waits until the server has seen every connection but this run's open ones close. Connections
+   * this run or other checks closed may still be open on the server (their closes, and commands
+   * before them, on their way: a busy machine, a TCP proxy), and whatever they do after the
+   * baseline would count as this sequence's. Asks `stats` on `slot` (outside the model: only
+   * cmd-stats, which the baseline absorbs) until current-connections is this run's own count, for
+   * at most QUIET_WAIT_MS. Returns whether it had to wait.
+   */
+  private async awaitQuietServer(slot: Slot): Promise<boolean> {
+    const own = this.slots.filter((s) => s !== undefined).length;
+    const deadlineMs = performance.now() + QUIET_WAIT_MS;
+    for (let polls = 0; ; polls++) {
+      slot.raw.send(Buffer.from('stats\r\n'));
+      const event = await nextEvent(slot.raw, this.config.replyTimeoutMs);
+      if (event?.kind !== 'reply' || event.reply.kind !== 'OK') throw new Mismatch(this.currentStep, 'OK <stats>', event ? describeEvent(event) : 'no reply');
+      const open = Number(parseStatsYaml(Buffer.from(event.reply.body).toString('latin1')).get('current-connections'));
+      if (!(open > own) || performance.now() >= deadlineMs) return polls > 0;
+      await this.config.session.sleep(QUIET_POLL_MS);
+    }
   }
 
   /** Sends bytes (`{job}` pieces are model ids, mapped to the server's ids) and checks every reply. */
@@ -375,6 +428,12 @@ export class Harness {
     slot.parser.push(Buffer.from(text, 'latin1'));
     const outputs: Output[] = [];
     const nowUs = this.nowUs();
+    // Deadlines already due run first (the model would run them inside apply anyway); the latest
+    // is remembered, so that the next step keeps the margin from it (passTime).
+    for (let due = this.model.nextDeadline(); due !== undefined && due <= nowUs; due = this.model.nextDeadline()) {
+      outputs.push(...this.model.tick(due));
+      this.lastDeadlineRunUs = Math.max(this.lastDeadlineRunUs, due);
+    }
     for (let request = slot.parser.next(); request !== undefined; request = slot.parser.next()) {
       outputs.push(...this.model.apply(slot.id, request, nowUs));
       if (request.kind === 'quit' || this.model.isWaiting(slot.id)) break;
@@ -411,7 +470,10 @@ export class Harness {
     if (checkStrays) this.checkNoStrayReplies();
   }
 
+  private openingSlot = false;
+
   private checkNoStrayReplies(): void {
+    if (this.openingSlot) return;
     for (const slot of this.slots) {
       const event = slot?.raw.peek();
       if (slot && event) this.fail(slot, 'nothing 100ms', describeEvent(event), { command: slot.waitingCommand ?? slot.lastCommand });

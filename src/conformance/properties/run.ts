@@ -2,6 +2,7 @@
 // step sequences, applied to the target and to the model side by side. A failure is shrunk
 // (within a time budget) and comes back as a check with the seed, the failing step, and the
 // shrunk sequence as a transcript that `beanlab replay` runs again.
+import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type { Profile } from '../../protocol/types.js';
 import type { TargetFactory } from '../../target/sessions.js';
@@ -33,6 +34,11 @@ export interface PropertyRunOptions {
   onResult?: (result: CheckResult) => void;
   /** What the server can do (capabilities.ts); default: everything beanstalkd can. */
   capabilities?: Capabilities;
+  /**
+   * Resolves when nothing else of this run uses the server any more (the corpus running beside
+   * the properties on a shared server): the properties that compare global stats wait for it.
+   */
+  othersDone?: Promise<unknown>;
 }
 
 interface Failure {
@@ -63,6 +69,8 @@ export async function runProperties(target: TargetFactory, opts: PropertyRunOpti
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, () => work(false)));
+  // Every command another check sends to a shared server would show in the global counters.
+  if (order.some((i) => alone(selected[i]))) await opts.othersDone?.catch(() => undefined);
   await work(true);
   return results;
 }
@@ -86,7 +94,12 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
   const property = fc.asyncProperty(fc.commands([commandArb], { maxCommands: opts.maxCommands, size: 'max' }), async (commands) => {
     if (completedRuns > 0 && Date.now() >= deadlineMs) return;
     runNumber++;
-    const session = await target.open({ profile: opts.profile });
+    const session = await target.open({ profile: opts.profile }).catch((error: unknown) => {
+      // A server that cannot be started is this property's failure, not the whole run's.
+      lastFailure = { trace: [], ops: [], error: new Error(`could not start or reach ${target.label}: ${error instanceof Error ? error.message : String(error)}`), serverWide: false };
+      throw error;
+    });
+    const sequenceStartMs = performance.now();
     // The model's clock is the real one; a virtual-clock session would never let time pass.
     if (!session.realTime) throw new Error(`${target.label}: model-based properties need a real-time server`);
     const harness = new Harness({
@@ -107,7 +120,12 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
     } catch (error) {
       if (error instanceof Unpredictable) return;
       const serverWide = globalStats || executed.some((op) => op.op === 'list-tubes');
-      lastFailure = { trace: [...harness.trace], ops: executed, error, serverWide };
+      // A server that died is reported as such, not as the closed connections it left.
+      const exit = await session.serverExit?.();
+      const last = executed.at(-1);
+      const when = exit && exit.atMs < sequenceStartMs ? ' before the sequence started' : last ? ` after '${describeOp(last)}'` : '';
+      const cause = exit ? new Error(`server exited ${exit.how}${when}`) : error;
+      lastFailure = { trace: [...harness.trace], ops: executed, error: cause, serverWide };
       throw error;
     } finally {
       statsLagSeen ||= harness.statsLagSeen;
