@@ -50,6 +50,35 @@ describeWithJunitTools('conform --junit', () => {
     }
   });
 
+  it('a check the server could not be checked on (it lacks a helper command) is skipped with what it needs, not failed', () => {
+    const xml = formatConformanceJunit({
+      seed: 1,
+      startedAt: new Date('2026-01-02T03:04:05Z'),
+      hostname: 'h',
+      durationsSeconds: [1],
+      results: [
+        {
+          target: 'a server without peek',
+          profile: '1.12',
+          passed: 1,
+          failed: 0,
+          skipped: 0,
+          notChecked: 1,
+          checks: [
+            { id: 'a/b/pass', section: 'a/b', status: 'pass', rule: 'r', expected: '', actual: '' },
+            { id: 'a/b/needs-peek', section: 'a/b', status: 'not-checked', rule: 'r', expected: '', actual: 'needs peek' },
+          ],
+        },
+      ],
+    });
+    const file = join(dir, 'not-checked.xml');
+    writeFileSync(file, xml);
+    expect(schemaErrors(file)).toBe('');
+    const parsed = readWithJunitparser(file);
+    expect(parsed.suites[0]).toMatchObject({ tests: 2, failures: 0, skipped: 1 });
+    expect(parsed.cases[1].result).toEqual([expect.objectContaining({ kind: 'Skipped', message: 'not checked: needs peek' })]);
+  });
+
   it('escapes what XML cannot hold: markup, quotes, control bytes, lone surrogates', () => {
     const nasty = 'a "quoted" <tag> & ]]> \x00\x1b\x7f \ud800 tab\there';
     const xml = formatConformanceJunit({
