@@ -149,7 +149,7 @@ export async function runConform(
   try {
     choices = await chooseTargets(options);
     finished = choices.map((): CheckResult[] => []);
-    log(`beanlab conform: seed ${seed}, profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
+    log(`beanlab conform: seed ${seed} (rerun with --seed ${seed}), profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
     const results: ConformanceResult[] = [];
     for (const [i, choice] of choices.entries()) {
       results.push(await runSuite(choice, cases, seed, options, (check) => finished[i].push(check)));
@@ -215,7 +215,8 @@ function emitResults(
 ): number {
   const replayDir = options.report ? join(options.report, 'replays') : (options.replayDir ?? DEFAULT_REPLAY_DIR);
   results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
-  const table = (r: ConformanceResult) => formatConformanceTable(r, { verbose: options.verbose });
+  // runConform's first line gave the seed.
+  const table = (r: ConformanceResult) => formatConformanceTable(r, { verbose: options.verbose, seedPrinted: true });
   log(results.length === 1 ? table(results[0]) : results.map(table).join('\n') + '\n' + formatConformanceMatrix(results));
   // A whole-suite run says what it cannot check; a run narrowed with --only is not about that.
   const notCovered = options.only ? undefined : notCoveredLines(results, choices);

@@ -46,6 +46,8 @@ export interface ConformanceResultView {
 export interface TableOptions {
   /** Every section, every failure in full, every note and skip. */
   verbose?: boolean;
+  /** The seed was printed already (the command's first line): a run prints it once. */
+  seedPrinted?: boolean;
 }
 
 /** Terminal width the report keeps to. */
@@ -57,7 +59,7 @@ type Counts = Record<ConformanceStatus, number>;
 
 export function formatConformanceTable(result: ConformanceResultView, opts: TableOptions = {}): string {
   const out = [`conformance: ${result.target}, profile ${result.profile}`];
-  if (result.seed !== undefined && result.seed !== null) out.push(`seed: ${result.seed} (rerun with --seed ${result.seed})`);
+  if (result.seed !== undefined && result.seed !== null && !opts.seedPrinted) out.push(`seed: ${result.seed} (rerun with --seed ${result.seed})`);
   const probe = probeLine(result);
   if (probe) out.push(probe);
   const withNotChecked = result.checks.some((c) => c.status === 'not-checked');

@@ -67,6 +67,13 @@ const work = mkdtempSync(join(tmpdir(), 'beanlab-terminal-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the seed is printed once per run', () => {
+  it('by conform, first, with how to rerun it', async () => {
+    const run = await runBeanlab(['conform', '--quick', '--only', 'worker/release/', '--seed', '11'], { timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe('beanlab conform: seed 11 (rerun with --seed 11), profile 1.12, quick');
+    expect((run.stdout + run.stderr).split('\n').filter((line) => line.includes('seed'))).toHaveLength(1);
+  });
+
   it('by sim, first, on stdout', async () => {
     const run = await runBeanlab(['sim', 'scenarios/smoke.yaml', '--seed', '7'], { timeoutMs: 30_000 });
     expect(run.code).toBe(0);
