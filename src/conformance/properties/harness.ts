@@ -371,7 +371,33 @@ export class Harness {
   private async takeStatsBaseline(conn: number): Promise<void> {
     this.statsBaselineTaken = true;
     const slot = await this.slot(conn);
-    if (await this.awaitQuietServer(slot)) await this.passTime(this.nowUs());
+    const quiet = await this.awaitQuietServer(slot);
+    if (quiet.waited) await this.passTime(this.nowUs());
+    let real = await this.readBaselineStats(slot);
+    // The baseline must count the polls before it: a server whose stats lag (a cache) answers
+    // with values from before them, and every later delta would be off by what they did.
+    const stale = (stats: Map<string, string>) => {
+      const cmdStats = Number(stats.get('cmd-stats'));
+      return Number.isFinite(cmdStats) && Number.isFinite(quiet.lastCmdStats) && cmdStats <= quiet.lastCmdStats;
+    };
+    if (stale(real)) {
+      this.statsLagSeen = true;
+      await this.passTime(this.nowUs() + STATS_REREAD_MS * 1000);
+      real = await this.readBaselineStats(slot);
+      if (stale(real)) {
+        throw new Mismatch(this.currentStep, `OK <stats> with cmd-stats above ${quiet.lastCmdStats}`, `cmd-stats: ${real.get('cmd-stats')}`, {
+          command: 'stats',
+          fields: ['cmd-stats'],
+        });
+      }
+    }
+    this.compare.statsBaseline = { model: this.baselineModelStats!, real };
+  }
+
+  private baselineModelStats: Map<string, string> | undefined;
+
+  /** One `stats` the model answers too (the model's answer is kept as the baseline's side). */
+  private async readBaselineStats(slot: Slot): Promise<Map<string, string>> {
     const outputs = this.apply(slot, 'stats\r\n');
     this.trace.push({ kind: 'send', conn: slot.name, text: 'stats\\r\\n' });
     slot.raw.send(Buffer.from('stats\r\n'));
@@ -380,9 +406,9 @@ export class Harness {
     if (!event || event.kind !== 'reply' || event.reply.kind !== 'OK' || modelReply?.kind !== 'OK') {
       throw new Mismatch(this.currentStep, 'OK <stats>', event ? describeEvent(event) : 'no reply', { command: 'stats' });
     }
-    const modelStats = parseStatsYaml(Buffer.from(modelReply.body).toString('latin1'));
-    this.compare.statsBaseline = { model: modelStats, real: parseStatsYaml(Buffer.from(event.reply.body).toString('latin1')) };
+    this.baselineModelStats = parseStatsYaml(Buffer.from(modelReply.body).toString('latin1'));
     this.trace.push({ kind: 'expect', conn: slot.name, expect: 'map cmd-stats=1' });
+    return parseStatsYaml(Buffer.from(event.reply.body).toString('latin1'));
   }
 
   /**
@@ -391,17 +417,20 @@ export class Harness {
    * before them, on their way: a busy machine, a TCP proxy), and whatever they do after the
    * baseline would count as this sequence's. Asks `stats` on `slot` (outside the model: only
    * cmd-stats, which the baseline absorbs) until current-connections is this run's own count, for
-   * at most QUIET_WAIT_MS. Returns whether it had to wait.
+   * at most QUIET_WAIT_MS. Returns whether it had to wait, and the last poll's cmd-stats.
    */
-  private async awaitQuietServer(slot: Slot): Promise<boolean> {
+  private async awaitQuietServer(slot: Slot): Promise<{ waited: boolean; lastCmdStats: number }> {
     const own = this.slots.filter((s) => s !== undefined).length;
     const deadlineMs = performance.now() + QUIET_WAIT_MS;
     for (let polls = 0; ; polls++) {
       slot.raw.send(Buffer.from('stats\r\n'));
       const event = await nextEvent(slot.raw, this.config.replyTimeoutMs);
-      if (event?.kind !== 'reply' || event.reply.kind !== 'OK') throw new Mismatch(this.currentStep, 'OK <stats>', event ? describeEvent(event) : 'no reply');
-      const open = Number(parseStatsYaml(Buffer.from(event.reply.body).toString('latin1')).get('current-connections'));
-      if (!(open > own) || performance.now() >= deadlineMs) return polls > 0;
+      if (event?.kind !== 'reply' || event.reply.kind !== 'OK') {
+        throw new Mismatch(this.currentStep, 'OK <stats>', event ? describeEvent(event) : 'no reply', { command: 'stats' });
+      }
+      const stats = parseStatsYaml(Buffer.from(event.reply.body).toString('latin1'));
+      const open = Number(stats.get('current-connections'));
+      if (!(open > own) || performance.now() >= deadlineMs) return { waited: polls > 0, lastCmdStats: Number(stats.get('cmd-stats')) };
       await this.config.session.sleep(QUIET_POLL_MS);
     }
   }
