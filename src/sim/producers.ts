@@ -31,7 +31,7 @@ export function startProducers(state: SimState): void {
     if (spec.tube !== 'default') request(state, conn, { kind: 'use', tube: spec.tube }, 'USING');
     const producer: Producer = {
       conn,
-      stream: producerStream(state.workload, index, state.seed),
+      stream: producerStream(state.workload, index, state.seed, { observer: state.decisionObserver }),
       next: undefined,
       spare: emptyDecision(),
       waiting: [],
