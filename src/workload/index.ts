@@ -46,7 +46,7 @@ import { serviceDraws, serviceFromUniforms } from './samplers.js';
 import { StreamRole, streamRandom } from './streams.js';
 
 export { PoolStream, failureAction, type FailureAction, type PoolStreamOptions, type PoolWorkload, type WorkDecision } from './pools.js';
-export { checkSlice, type StreamSlice, type WorkloadObserver } from './slice.js';
+export { checkSlice, WHOLE as WHOLE_STREAM, type StreamSlice, type WorkloadObserver } from './slice.js';
 export {
   ProducerStream,
   delaySecondsAt,

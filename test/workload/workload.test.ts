@@ -15,6 +15,8 @@ import {
   planWorkload,
   poolStream,
   producerStream,
+  StreamRole,
+  streamRandom,
   type PutDecision,
   type WorkDecision,
 } from '../../src/workload/index.js';
@@ -172,6 +174,18 @@ workers:
       { kind: 'bury' },
     ]);
     expect(failureAction({ probability: 1, policy: 'bury' }, 0)).toEqual({ kind: 'bury' });
+  });
+});
+
+describe('random streams', () => {
+  it('start uniform across streams, even for seed 1 (xoroshiro128+ starts near 1.0 for small seeds)', () => {
+    const firstDraws = Array.from({ length: 1000 }, (_, pool) => streamRandom(1, StreamRole.Pool, pool).uniform());
+    const mean = firstDraws.reduce((a, b) => a + b, 0) / firstDraws.length;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+    expect(firstDraws.filter((u) => u < 0.1).length).toBeGreaterThan(50);
+    expect(streamRandom(1, StreamRole.Pool, 3).uniform()).toBe(streamRandom(1, StreamRole.Pool, 3).uniform());
+    expect(streamRandom(1, StreamRole.Pool, 3).uniform()).not.toBe(streamRandom(1, StreamRole.Producer, 3).uniform());
   });
 });
 
