@@ -64,7 +64,11 @@ function scheduleArrival(state: SimState, producer: Producer, index: number): vo
 function stopProducer(state: SimState, producer: Producer): void {
   if (!producer.active) return;
   producer.active = false;
-  state.producersActive--;
+  if (--state.producersActive === 0) {
+    // The end of the producing window, over which the result's rates are (as a real run's).
+    state.producingEndUs = state.nowUs;
+    state.completedWhileProducing = state.totalCompleted;
+  }
 }
 
 /** A put reaches the server (hasSlot false), or its turn at a busy server comes (true). */

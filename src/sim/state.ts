@@ -85,6 +85,9 @@ export class SimState {
   replyAtUs = ZERO_US;
 
   producersActive = 0;
+  /** When the last producer stopped, and the jobs completed by then; undefined while any produces. */
+  producingEndUs: number | undefined;
+  completedWhileProducing = 0;
   /** Puts sent (the scenario's job count bounds these); totalPut counts those the server took. */
   putsSent = 0;
   /** Puts at a busy server waiting for their turn: the run is not over while there are any. */

@@ -91,8 +91,12 @@ workers:
     // Every put sent is taken, late: the server works through its backlog after the producers stop.
     expect(result.jobs.put).toBeGreaterThan(4800);
     expect(result.jobs.completed).toBe(result.jobs.put);
-    expect(result.throughput.jobsPerSecond).toBeGreaterThan(328);
-    expect(result.throughput.jobsPerSecond).toBeLessThan(334);
+    // Over the whole run: the server's own ceiling. The result's rate is over the producing
+    // window (as a real run's), when the server was also taking the puts: below the ceiling.
+    const wholeRunPerSecond = (result.jobs.completed * 1e6) / result.durationUs;
+    expect(wholeRunPerSecond).toBeGreaterThan(328);
+    expect(wholeRunPerSecond).toBeLessThan(334);
+    expect(result.throughput.jobsPerSecond).toBeLessThan(328);
     expect(result.latency.queueWaitUs.max).toBeGreaterThan(4_000_000);
   });
 });
