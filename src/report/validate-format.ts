@@ -80,7 +80,27 @@ export function validationMethod(v: Validation): string {
     `(seed${runs > 1 ? 's' : ''} ${v.measured.seeds.join(', ')}) against ${v.measured.target}. Band: the simulated range ` +
     `widened on each side by ${v.options.spread} times its width and ${Math.round(v.options.tolerance * 1000) / 10}% of the edge, ` +
     `latencies by ${formatUs(v.options.slackUs)} more. ` +
-    `Round trip ${formatUs(v.server.roundTripUs)}, command cost ${formatUs(v.server.commandCostUs)} (the scenario's server setting).`
+    serverSentence(v)
+  );
+}
+
+/** What the simulator was told of the server and the load generator, and where that came from. */
+export function serverSentence(v: Validation): string {
+  const c = v.calibration;
+  if (c === null) {
+    return `Round trip ${formatUs(v.server.roundTripUs)}, command cost ${formatUs(v.server.commandCostUs)} (the scenario's server setting, not calibrated).`;
+  }
+  const pathUs = Math.max(0, c.echoCommandUs - c.echoHandshakeUs);
+  const cost =
+    c.serverCostUs > 0
+      ? `the server's own cost per command appears to be ${formatUs(c.serverCostUs)}`
+      : `the server's own cost per command appears to be nil (it answered ${formatUs(-c.serverCostUs)} sooner than beanlab's echo server)`;
+  return (
+    `Round trip ${formatUs(v.server.roundTripUs)}, calibrated: a TCP handshake to the server ${formatUs(c.handshakeUs)} plus the load ` +
+    `generator's own request/reply path ${formatUs(pathUs)} (against beanlab's echo server); command cost ${formatUs(v.server.commandCostUs)} ` +
+    `(the scenario's). A command took ${formatUs(c.targetCommandUs)} against the server: ${cost}, which the prediction leaves out. ` +
+    `Worker timers fired ${formatUs(c.serviceLateUs)} late on average in the real run${v.measured.seeds.length > 1 ? 's' : ''}: ` +
+    `the simulated service times are that much longer.`
   );
 }
 

@@ -2,7 +2,7 @@
 import type { RunResult } from '../metrics/result.js';
 import { metricLabel, metricRefs, readMetric, type MetricRef, type Reading } from './metrics.js';
 
-export const VALIDATION_VERSION = 1;
+export const VALIDATION_VERSION = 2;
 
 export interface BandOptions {
   /** Widening of the seeds' range on each side by this fraction of its own width (0.5: half of max - min). */
@@ -66,11 +66,36 @@ export interface Validation {
   /** Real runs (the median of them is the measurement): their seeds and where they ran. */
   measured: { seeds: number[]; target: string; interrupted: boolean; errors: string[] };
   options: BandOptions;
-  /** The scenario's round trip and command cost as the simulator used them. */
+  /** The round trip and command cost as the simulator used them (calibrated, or the scenario's). */
   server: { roundTripUs: number; commandCostUs: number };
+  /** What was measured to calibrate the simulator; null with --no-calibrate (the scenario's settings). */
+  calibration: CalibrationFacts | null;
   rows: Verdict[];
   /** Every checked metric lies inside its band, and the real runs completed without errors. */
   agree: boolean;
+}
+
+/**
+ * The calibration (src/load/calibrate.ts measures the path; the real runs the timers): all µs.
+ * Only roundTripUs and serviceLateUs reach the simulator; serverCostUs is a diagnostic.
+ */
+export interface CalibrationFacts {
+  /** TCP handshake to the target, to beanlab's echo server, and a command through the echo server. */
+  handshakeUs: number;
+  echoHandshakeUs: number;
+  echoCommandUs: number;
+  /** handshakeUs + echoCommandUs − echoHandshakeUs: the network and the load generator's own path. */
+  roundTripUs: number;
+  /** A cheap command (delete of a job that does not exist) against the target. */
+  targetCommandUs: number;
+  /** targetCommandUs − roundTripUs: what the server's own work per command appears to take. */
+  serverCostUs: number;
+  samples: number;
+  /**
+   * How much longer the real workers' service ran than configured, on average (timers fire late):
+   * the workload the load generator actually applied. The simulated service times are this much longer.
+   */
+  serviceLateUs: number;
 }
 
 /** The median of numbers (the mean of the middle two for an even count). */
@@ -148,6 +173,7 @@ export interface ValidationFacts {
   measured: Validation['measured'];
   options: BandOptions;
   server: Validation['server'];
+  calibration: Validation['calibration'];
 }
 
 /** The whole verdict: agree when every checked metric is inside and the real runs were sound. */
@@ -155,4 +181,28 @@ export function validation(facts: ValidationFacts, rows: Verdict[]): Validation 
   const inside = rows.every((r) => r.status === 'inside' || r.status === 'unchecked');
   const sound = !facts.measured.interrupted && facts.measured.errors.length === 0;
   return { kind: 'validation', version: VALIDATION_VERSION, ...facts, rows, agree: inside && sound && rows.some((r) => r.status === 'inside') };
+}
+
+/** The harness figures of a load run that say how late its worker timers fired (load.harness). */
+export interface ServiceTimers {
+  serviceConfiguredUs: { count: number; mean: number };
+  serviceMeasuredUs: { count: number; mean: number };
+}
+
+/**
+ * The workers' mean timer lateness over the real runs: measured service minus configured, each
+ * run weighted by its jobs (0 when no job had a timer). It is the load generator's, not the
+ * server's: a service period runs from the reservation's answer to the timer, no reply inside it.
+ */
+export function serviceLateUs(runs: readonly (ServiceTimers | undefined)[]): number {
+  let jobs = 0;
+  let lateUs = 0;
+  for (const run of runs) {
+    if (run === undefined) continue;
+    const n = Math.min(run.serviceConfiguredUs.count, run.serviceMeasuredUs.count);
+    if (n === 0) continue;
+    jobs += n;
+    lateUs += n * (run.serviceMeasuredUs.mean - run.serviceConfiguredUs.mean);
+  }
+  return jobs === 0 ? 0 : Math.max(0, Math.round(lateUs / jobs));
 }

@@ -50,6 +50,7 @@ function facts(overrides: Partial<ValidationFacts['measured']> = {}): Validation
     measured: { seeds: [1], target: 'a test', interrupted: false, errors: [], ...overrides },
     options: { spread: 1, tolerance: 0.05, slackUs: 1000 },
     server: { roundTripUs: 0, commandCostUs: 0 },
+    calibration: null,
   };
 }
 

@@ -1,0 +1,198 @@
+// Calibration for `beanlab validate`: the round trip a command takes between the load generator
+// and a server, WITHOUT the server's own work per command. Were the server's work included, a
+// server made slower per command would be calibrated into agreement with the prediction (the
+// simulator would be told the slowness is the network), and validate exists to catch exactly it.
+// So the path is measured, not the server:
+//   - the network: TCP handshakes to the target (connect() returns once the kernel has exchanged
+//     SYN and SYN-ACK; no server application code runs), and the same to an echo server;
+//   - the load generator's own request/reply path (encode, write, the kernel, parse, callback):
+//     a command's round trip through the load runner's driver against beanlab's echo server, a
+//     child process on loopback that answers every command line at once with NOT_FOUND, less
+//     that echo server's handshake (the network part, counted once from the target's);
+//   roundTripUs = target handshake + (echo command round trip − echo handshake).
+// The same cheap command against the target (a delete of a job that does not exist) takes the
+// round trip plus the server's own cost; the difference is reported as what the server's cost per
+// command appears to be: a diagnostic, never fed into the prediction (the scenario's
+// commandCostUs stays what the scenario says). Medians of interleaved samples, so that a busy
+// moment of a shared machine weighs on the echo server and the target alike.
+// The echo server's own reply (a Node process: tens of microseconds) counts as path: it is what a
+// trivial server costs, not part of any real server's work.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Address } from '../target/address.js';
+import { beanlabDriver, type QueueConnection } from './driver.js';
+
+/** Every figure in microseconds: medians of the samples. */
+export interface Calibration {
+  /** TCP connect to the target: the network's round trip (kernel only) plus connect()'s own cost. */
+  handshakeUs: number;
+  /** The same to the echo server on loopback. */
+  echoHandshakeUs: number;
+  /** A command through the load runner's driver to the echo server and back. */
+  echoCommandUs: number;
+  /** What the simulator is given: handshakeUs + echoCommandUs − echoHandshakeUs. */
+  roundTripUs: number;
+  /** The same command against the target. */
+  targetCommandUs: number;
+  /** targetCommandUs − roundTripUs: the server's own cost per command, as it appears (may be a little below 0). */
+  serverCostUs: number;
+  /** Samples of each kind behind the medians. */
+  samples: number;
+}
+
+export interface CalibrateOptions {
+  /** Samples of each kind (default 200; the first few of each are thrown away as warm-up). */
+  samples?: number;
+  /** The whole calibration's bound (default 30 s): a server that stops answering fails it. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_SAMPLES = 200;
+const WARM_UP = 10;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 3000;
+/** A job id no server has handed out: `delete` of it is answered NOT_FOUND at once. */
+const ABSENT_ID = 4_294_967_295;
+
+/**
+ * The echo server: a plain Node process answering every line with NOT_FOUND, which is what the
+ * calibration's command gets from a real server too. It prints its port, then serves until killed.
+ */
+const ECHO_SERVER_SOURCE = `
+const net = require('node:net');
+const reply = Buffer.from('NOT_FOUND\\r\\n');
+const server = net.createServer((socket) => {
+  socket.setNoDelay(true);
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) socket.write(reply);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.on('disconnect', () => process.exit(0));
+`;
+
+export class CalibrationError extends Error {
+  override name = 'CalibrationError';
+}
+
+export async function calibrate(target: Address, options: CalibrateOptions = {}): Promise<Calibration> {
+  const samples = options.samples ?? DEFAULT_SAMPLES;
+  const deadlineMs = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const echo = await startEchoServer(deadlineMs);
+  const conns: QueueConnection[] = [];
+  try {
+    const echoAddress: Address = { host: '127.0.0.1', port: echo.port };
+    const handshakes = { target: [] as number[], echo: [] as number[] };
+    for (let i = 0; i < samples + WARM_UP; i++) {
+      const e = await handshakeUs(echoAddress, deadlineMs);
+      const t = await handshakeUs(target, deadlineMs);
+      if (i >= WARM_UP) handshakes.echo.push(e), handshakes.target.push(t);
+    }
+    const requestTimeoutMs = Math.max(1, deadlineMs - Date.now());
+    const echoConn = await beanlabDriver.connect(echoAddress, requestTimeoutMs);
+    conns.push(echoConn);
+    const targetConn = await beanlabDriver.connect(target, requestTimeoutMs);
+    conns.push(targetConn);
+    const commands = { target: [] as number[], echo: [] as number[] };
+    for (let i = 0; i < samples + WARM_UP; i++) {
+      const e = await commandUs(echoConn, deadlineMs);
+      const t = await commandUs(targetConn, deadlineMs);
+      if (i >= WARM_UP) commands.echo.push(e), commands.target.push(t);
+    }
+    const handshake = medianOf(handshakes.target);
+    const echoHandshake = medianOf(handshakes.echo);
+    const echoCommand = medianOf(commands.echo);
+    const targetCommand = medianOf(commands.target);
+    const roundTrip = Math.max(0, handshake + echoCommand - echoHandshake);
+    return {
+      handshakeUs: round(handshake),
+      echoHandshakeUs: round(echoHandshake),
+      echoCommandUs: round(echoCommand),
+      roundTripUs: round(roundTrip),
+      targetCommandUs: round(targetCommand),
+      serverCostUs: round(targetCommand - roundTrip),
+      samples,
+    };
+  } finally {
+    await Promise.allSettled(conns.map((c) => c.close()));
+    echo.stop();
+  }
+}
+
+/** One TCP (or UNIX-socket) connect, from the call to the 'connect' event; the socket is then dropped. */
+function handshakeUs(address: Address, deadlineMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const startMs = performance.now();
+    const socket = address.path !== undefined ? net.connect({ path: address.path }) : net.connect({ host: address.host, port: address.port });
+    const timer = setTimeout(() => fail(new CalibrationError('a TCP handshake took over 3 s')), Math.min(CONNECT_TIMEOUT_MS, Math.max(1, deadlineMs - Date.now())));
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error instanceof CalibrationError ? error : new CalibrationError(`connecting to measure the round trip: ${error.message}`));
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      const us = (performance.now() - startMs) * 1000;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(us);
+    });
+  });
+}
+
+/** One `delete` of a job that does not exist, sent and answered (NOT_FOUND) through the load runner's driver. */
+function commandUs(conn: QueueConnection, deadlineMs: number): Promise<number> {
+  if (Date.now() > deadlineMs) return Promise.reject(new CalibrationError('the calibration ran out of time'));
+  return new Promise((resolve, reject) => {
+    const startMs = performance.now();
+    conn.delete(ABSENT_ID, (error) => {
+      if (error) reject(new CalibrationError(`measuring a command's round trip: ${error.message}`));
+      else resolve((performance.now() - startMs) * 1000);
+    });
+  });
+}
+
+async function startEchoServer(deadlineMs: number): Promise<{ port: number; stop(): void }> {
+  const child: ChildProcess = spawn(process.execPath, ['-e', ECHO_SERVER_SOURCE], { stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
+  const stop = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new CalibrationError('the echo server did not start within 10 s')), Math.min(10_000, Math.max(1, deadlineMs - Date.now())));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const m = /^(\d+)\n/.exec(text);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new CalibrationError(`starting the echo server: ${error.message}`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new CalibrationError(`the echo server exited (${code}) before it listened`));
+      });
+    });
+    return { port, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function round(us: number): number {
+  return Math.round(us);
+}
