@@ -13,11 +13,12 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { calibrate, CalibrationError, type Calibration } from '../load/calibrate.js';
+import { CalibrationError, PathCalibration, type Calibration, type PathProbe } from '../load/calibrate.js';
 import { PlanError, TargetError, openTarget, planLoad, runLoad, targetLabel, type LoadProgress, type TargetSpec } from '../load/index.js';
 import { formatAddress } from '../target/address.js';
 import { formatUs } from '../report/format.js';
 import type { LoadResult } from '../metrics/load-result.js';
+import { SERVICE_OVERRUN_WARNING } from '../metrics/load-harness.js';
 import type { RunResult } from '../metrics/result.js';
 import { validateHtmlReport } from '../report/validate-html.js';
 import { validateMarkdown, validateTerminalReport } from '../report/validate-format.js';
@@ -25,12 +26,14 @@ import { MAX_SEED } from '../scenario/random.js';
 import type { Scenario } from '../scenario/schema.js';
 import {
   checkMeasurement,
+  pathSlack,
   predictionBands,
   serviceLateUs,
   simulatedRuns,
   validation,
   withDuration,
   type BandOptions,
+  type PathFigures,
   type PredictionPlan,
   type Validation,
 } from '../validate/index.js';
@@ -176,12 +179,15 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
       throw error instanceof TargetError ? new UsageError(error.message) : error;
     });
     let calibration: Calibration | undefined;
+    let session: PathCalibration | undefined;
     const measured: LoadResult[] = [];
+    const path: PathFigures[] = [];
     try {
       if (options.calibrate) {
         process.stderr.write(`calibrating: the round trip to ${label}\n`);
         try {
-          calibration = await calibrate(opened.address);
+          session = await PathCalibration.start(opened.address);
+          calibration = await session.measure();
         } catch (error) {
           if (error instanceof CalibrationError) throw new UsageError(`calibrating against ${label}: ${error.message}`);
           throw error;
@@ -194,9 +200,16 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
         if (realRun.signal.aborted) break;
         process.stderr.write(`measuring: real run ${measured.length + 1} of ${realSeeds.length} (seed ${seed}) against ${label}\n`);
         const progress = progressBar(`real run ${measured.length + 1}/${realSeeds.length}`);
+        // Alongside the run: how much the path and the load generator add to a reply, no server involved.
+        const probe: PathProbe | undefined = await session?.probe();
         try {
-          measured.push(await measure(scenario, runTarget, { seed, signal: realRun.signal, onProgress: progress.update }));
+          const result = await measure(scenario, runTarget, { seed, signal: realRun.signal, onProgress: progress.update });
+          measured.push(result);
+          const probeUs = probe?.stop();
+          const sendLagUs = result.load.harness?.sendLagUs;
+          if (probeUs !== undefined && probeUs.count > 0 && sendLagUs !== undefined) path.push({ sendLagUs: statsOf(sendLagUs), probeUs: statsOf(probeUs) });
         } catch (error) {
+          probe?.stop();
           if (error instanceof TargetError) throw new UsageError(error.message);
           throw error;
         } finally {
@@ -204,6 +217,7 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
         }
       }
     } finally {
+      await session?.close();
       await opened.stop();
     }
     if (measured.length === 0) throw new UsageError('interrupted before the real run began: nothing measured');
@@ -214,7 +228,8 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
     }
     const plan: PredictionPlan = { firstSeed, groups: options.seeds, repeat: options.repeat, serviceLateUs: lateUs };
     const groups = await simulate({ ...scenario, server }, plan, simulation.signal);
-    const bands = predictionBands(groups, bandOptions);
+    const judged: BandOptions = calibration === undefined || path.length === 0 ? bandOptions : { ...bandOptions, measuredSlackUs: pathSlack(path, server.roundTripUs) };
+    const bands = predictionBands(groups, judged);
     return validation(
       {
         scenario: scenario.name,
@@ -225,16 +240,25 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
           target: label,
           interrupted: realRun.signal.aborted || measured.some((m) => m.load.interrupted) || measured.length < realSeeds.length,
           errors: measured.flatMap((m) => m.load.errors),
+          // Timers running late are accounted for when calibrated (the simulated service is longer).
+          warnings: [...new Set(measured.flatMap((m) => m.load.harness?.warnings ?? []))].filter(
+            (w) => calibration === undefined || !w.startsWith(SERVICE_OVERRUN_WARNING),
+          ),
         },
-        options: bandOptions,
+        options: judged,
         server,
-        calibration: calibration === undefined ? null : { ...calibration, serviceLateUs: lateUs },
+        calibration: calibration === undefined ? null : { ...calibration, serviceLateUs: lateUs, path },
       },
       checkMeasurement(bands, measured),
     );
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The statistics validate judges, from a histogram summary. */
+function statsOf(h: { mean: number; p50: number; p90: number; p99: number }): PathFigures['sendLagUs'] {
+  return { mean: Math.round(h.mean), p50: h.p50, p90: h.p90, p99: h.p99 };
 }
 
 /** The calibration in one line for the progress log. */

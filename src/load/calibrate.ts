@@ -17,9 +17,15 @@
 // moment of a shared machine weighs on the echo server and the target alike.
 // The echo server's own reply (a Node process: tens of microseconds) counts as path: it is what a
 // trivial server costs, not part of any real server's work.
+//
+// During the real run a probe keeps asking the echo server (a command every PROBE_EVERY_MS, one at
+// a time, from the load generator's own event loop): its round trips are what the path added to a
+// reply while the run went, a busy machine's scheduling and the load generator's lagging loop
+// included, and still no server's work (validate widens latency bands by them).
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { LatencyHistogram, type HistogramSummary } from '../metrics/histogram.js';
 import type { Address } from '../target/address.js';
 import { beanlabDriver, type QueueConnection } from './driver.js';
 
@@ -52,6 +58,9 @@ const DEFAULT_SAMPLES = 200;
 const WARM_UP = 10;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 3000;
+/** The probe's pace during a real run, and how long it waits for an answer (the echo server is ours). */
+const PROBE_EVERY_MS = 10;
+const PROBE_TIMEOUT_MS = 10_000;
 /** A job id no server has handed out: `delete` of it is answered NOT_FOUND at once. */
 const ABSENT_ID = 4_294_967_295;
 
@@ -77,30 +86,43 @@ export class CalibrationError extends Error {
   override name = 'CalibrationError';
 }
 
-export async function calibrate(target: Address, options: CalibrateOptions = {}): Promise<Calibration> {
-  const samples = options.samples ?? DEFAULT_SAMPLES;
-  const deadlineMs = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const echo = await startEchoServer(deadlineMs);
-  const conns: QueueConnection[] = [];
-  try {
-    const echoAddress: Address = { host: '127.0.0.1', port: echo.port };
+/**
+ * A calibration session against one target: its echo server lives until close(), so that probes
+ * can run alongside the real runs. measure() is the calibration proper.
+ */
+export class PathCalibration {
+  private readonly conns: QueueConnection[] = [];
+
+  private constructor(
+    private readonly target: Address,
+    private readonly echo: { address: Address; stop(): void },
+  ) {}
+
+  static async start(target: Address, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<PathCalibration> {
+    const echo = await startEchoServer(Date.now() + timeoutMs);
+    return new PathCalibration(target, { address: { host: '127.0.0.1', port: echo.port }, stop: echo.stop });
+  }
+
+  async measure(options: CalibrateOptions = {}): Promise<Calibration> {
+    const samples = options.samples ?? DEFAULT_SAMPLES;
+    const deadlineMs = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const echoAddress = this.echo.address;
     const handshakes = { target: [] as number[], echo: [] as number[] };
     for (let i = 0; i < samples + WARM_UP; i++) {
       const e = await handshakeUs(echoAddress, deadlineMs);
-      const t = await handshakeUs(target, deadlineMs);
+      const t = await handshakeUs(this.target, deadlineMs);
       if (i >= WARM_UP) handshakes.echo.push(e), handshakes.target.push(t);
     }
     const requestTimeoutMs = Math.max(1, deadlineMs - Date.now());
-    const echoConn = await beanlabDriver.connect(echoAddress, requestTimeoutMs);
-    conns.push(echoConn);
-    const targetConn = await beanlabDriver.connect(target, requestTimeoutMs);
-    conns.push(targetConn);
+    const echoConn = await this.connect(echoAddress, requestTimeoutMs);
+    const targetConn = await this.connect(this.target, requestTimeoutMs);
     const commands = { target: [] as number[], echo: [] as number[] };
     for (let i = 0; i < samples + WARM_UP; i++) {
       const e = await commandUs(echoConn, deadlineMs);
       const t = await commandUs(targetConn, deadlineMs);
       if (i >= WARM_UP) commands.echo.push(e), commands.target.push(t);
     }
+    await targetConn.close();
     const handshake = medianOf(handshakes.target);
     const echoHandshake = medianOf(handshakes.echo);
     const echoCommand = medianOf(commands.echo);
@@ -115,9 +137,61 @@ export async function calibrate(target: Address, options: CalibrateOptions = {})
       serverCostUs: round(targetCommand - roundTrip),
       samples,
     };
+  }
+
+  /**
+   * Starts probing the echo server: a command every PROBE_EVERY_MS, the next only once the last
+   * is answered. stop() gives the round trips' distribution; a probe that fails stops quietly
+   * (the run it accompanies is what matters) and says how far it got.
+   */
+  async probe(): Promise<PathProbe> {
+    const conn = await this.connect(this.echo.address, PROBE_TIMEOUT_MS);
+    const histogram = new LatencyHistogram();
+    let waiting = false;
+    let failed = false;
+    const timer = setInterval(() => {
+      if (waiting || failed) return;
+      waiting = true;
+      const startMs = performance.now();
+      conn.delete(ABSENT_ID, (error) => {
+        waiting = false;
+        if (error) failed = true;
+        else histogram.record(Math.round((performance.now() - startMs) * 1000));
+      });
+    }, PROBE_EVERY_MS);
+    return {
+      stop: () => {
+        clearInterval(timer);
+        void conn.close();
+        return histogram.summary();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.conns.map((c) => c.close()));
+    this.echo.stop();
+  }
+
+  private async connect(address: Address, timeoutMs: number): Promise<QueueConnection> {
+    const conn = await beanlabDriver.connect(address, timeoutMs);
+    this.conns.push(conn);
+    return conn;
+  }
+}
+
+export interface PathProbe {
+  /** Stops probing: the round trips to the echo server while it ran. */
+  stop(): HistogramSummary;
+}
+
+/** The calibration in one go: a session measured and closed. */
+export async function calibrate(target: Address, options: CalibrateOptions = {}): Promise<Calibration> {
+  const session = await PathCalibration.start(target, options.timeoutMs);
+  try {
+    return await session.measure(options);
   } finally {
-    await Promise.allSettled(conns.map((c) => c.close()));
-    echo.stop();
+    await session.close();
   }
 }
 

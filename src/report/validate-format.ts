@@ -79,8 +79,21 @@ export function validationMethod(v: Validation): string {
     `Simulated ${seeds} seeds (${s.firstSeed}..${s.firstSeed + seeds - 1})${grouped}, ${duration}; measured ${median} ` +
     `(seed${runs > 1 ? 's' : ''} ${v.measured.seeds.join(', ')}) against ${v.measured.target}. Band: the simulated range ` +
     `widened on each side by ${v.options.spread} times its width and ${Math.round(v.options.tolerance * 1000) / 10}% of the edge, ` +
-    `latencies by ${formatUs(v.options.slackUs)} more. ` +
+    `latencies by ${formatUs(v.options.slackUs)} more${measuredSlackClause(v)}. ` +
     serverSentence(v)
+  );
+}
+
+/** How far the measured path widened the latency bands beyond --slack, when it did. */
+function measuredSlackClause(v: Validation): string {
+  const m = v.options.measuredSlackUs;
+  if (m === undefined) return '';
+  const stat = (name: 'queueWait' | 'endToEnd') =>
+    (['mean', 'p50', 'p90', 'p99'] as const).map((s) => `${s} ${formatUs(Math.max(v.options.slackUs, m[name][s]))}`).join(', ');
+  return (
+    ', or by what the path and the load generator added during the real run where that was more (the send lag of puts plus ' +
+    `an echo server's round trips beyond the calibrated one, no server involved): queue wait ${stat('queueWait')}; ` +
+    `end to end ${stat('endToEnd')}`
   );
 }
 
@@ -114,6 +127,7 @@ export function validateTerminalReport(v: Validation): string {
   ];
   const unchecked = v.rows.filter((r) => r.status === 'unchecked');
   if (unchecked.length > 0) out.push('', ...wrapText(uncheckedNote(unchecked), TERMINAL_COLUMNS, '  '));
+  for (const warning of v.measured.warnings ?? []) out.push(...wrapText(`load generator: ${warning}`, TERMINAL_COLUMNS, '  '));
   return out.join('\n') + '\n';
 }
 
@@ -144,6 +158,8 @@ export function validateMarkdown(v: Validation): string {
     '',
     validationMethod(v),
     '',
+    ...(v.measured.warnings ?? []).map((w) => `- load generator: ${w}`),
+    ...((v.measured.warnings ?? []).length > 0 ? [''] : []),
     markdownTable(
       ['metric', 'simulated min–max', 'band', 'measured', 'rank', 'verdict'],
       v.rows.map((r) => {

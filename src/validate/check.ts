@@ -1,6 +1,6 @@
 // The prediction bands and the check of a measurement against them. Pure: results in, verdicts out.
 import type { RunResult } from '../metrics/result.js';
-import { metricLabel, metricRefs, readMetric, type MetricRef, type Reading } from './metrics.js';
+import { LATENCY_NAMES, LATENCY_STATS, metricLabel, metricRefs, readMetric, type LatencyName, type LatencyStat, type MetricRef, type Reading } from './metrics.js';
 
 export const VALIDATION_VERSION = 2;
 
@@ -11,7 +11,14 @@ export interface BandOptions {
   tolerance: number;
   /** Absolute widening of latency bands on each side (µs): what the real clock adds and the simulator cannot see. */
   slackUs: number;
+  /**
+   * What the real run's path and load generator were measured to add, per latency and statistic
+   * (µs; pathSlack): a latency band is widened by the larger of it and slackUs.
+   */
+  measuredSlackUs?: LatencySlack;
 }
+
+export type LatencySlack = Record<LatencyName, Record<LatencyStat, number>>;
 
 export const DEFAULT_BAND_OPTIONS: BandOptions = { spread: 1, tolerance: 0.05, slackUs: 1000 };
 
@@ -41,6 +48,8 @@ export interface Band {
   hi: number;
   /** Jobs behind the statistic in a typical simulated run (median over the groups). */
   jobs: number;
+  /** The absolute widening on each side (µs; 0 for throughput and completed jobs). */
+  slackUs: number;
 }
 
 export type Status = 'inside' | 'below' | 'above' | 'unchecked';
@@ -63,8 +72,11 @@ export interface Validation {
   durationSeconds: number | null;
   /** Simulated: `groups` groups of `repeat` seeds each, seeds firstSeed, firstSeed + 1, ... */
   simulated: { firstSeed: number; groups: number; repeat: number };
-  /** Real runs (the median of them is the measurement): their seeds and where they ran. */
-  measured: { seeds: number[]; target: string; interrupted: boolean; errors: string[] };
+  /**
+   * Real runs (the median of them is the measurement): their seeds and where they ran, and the
+   * load generator's warnings about itself (short of CPU, timers late: load.harness).
+   */
+  measured: { seeds: number[]; target: string; interrupted: boolean; errors: string[]; warnings?: string[] };
   options: BandOptions;
   /** The round trip and command cost as the simulator used them (calibrated, or the scenario's). */
   server: { roundTripUs: number; commandCostUs: number };
@@ -96,6 +108,8 @@ export interface CalibrationFacts {
    * the workload the load generator actually applied. The simulated service times are this much longer.
    */
   serviceLateUs: number;
+  /** Per real run, what its path and load generator added (pathSlack turns them into options.measuredSlackUs). */
+  path: PathFigures[];
 }
 
 /** The median of numbers (the mean of the middle two for an even count). */
@@ -127,7 +141,7 @@ export function predictionBands(groups: readonly (readonly RunResult[])[], optio
     const values = readings.map((r) => r.value);
     const min = Math.min(...values);
     const max = Math.max(...values);
-    const slack = metric.kind === 'latency' ? options.slackUs : 0;
+    const slack = metric.kind === 'latency' ? Math.max(options.slackUs, options.measuredSlackUs?.[metric.name][metric.stat] ?? 0) : 0;
     const widen = (max - min) * options.spread;
     bands.push({
       metric,
@@ -139,6 +153,7 @@ export function predictionBands(groups: readonly (readonly RunResult[])[], optio
       lo: Math.max(0, min * (1 - options.tolerance) - widen - slack),
       hi: max * (1 + options.tolerance) + widen + slack,
       jobs: median(readings.map((r) => r.jobs)),
+      slackUs: slack,
     });
   }
   return bands;
@@ -205,4 +220,35 @@ export function serviceLateUs(runs: readonly (ServiceTimers | undefined)[]): num
     lateUs += n * (run.serviceMeasuredUs.mean - run.serviceConfiguredUs.mean);
   }
   return jobs === 0 ? 0 : Math.max(0, Math.round(lateUs / jobs));
+}
+
+/** A latency distribution as a result summarises it (the statistics validate judges). */
+export type StatSummary = Record<LatencyStat, number>;
+
+/** What one real run's harness measured about its own path (validate's probe, the load runner's send lag). */
+export interface PathFigures {
+  /** How late open-loop puts went out (load.harness.sendLagUs). */
+  sendLagUs: StatSummary;
+  /** Round trips to beanlab's echo server during the run, from the load generator's own loop. */
+  probeUs: StatSummary;
+}
+
+/**
+ * Per latency and statistic, what the path and the load generator added in the real runs beyond
+ * the simulated round trip, the most of any run: a job's queue wait carries its put's send lag
+ * and one reply read (the RESERVED), its end to end also the DELETED: send lag + k × (probe −
+ * round trip), k = 1 or 2, statistic by statistic (a sum of quantiles: the quantile of a sum of
+ * independent delays is no larger, give or take). None of it involves the server's own work: a
+ * slow server makes no probe of the echo server slower.
+ */
+export function pathSlack(runs: readonly PathFigures[], roundTripUs: number): LatencySlack {
+  const slack = {} as LatencySlack;
+  for (const name of LATENCY_NAMES) {
+    const reads = name === 'queueWait' ? 1 : 2;
+    slack[name] = {} as Record<LatencyStat, number>;
+    for (const stat of LATENCY_STATS) {
+      slack[name][stat] = Math.round(Math.max(0, ...runs.map((r) => r.sendLagUs[stat] + reads * Math.max(0, r.probeUs[stat] - roundTripUs))));
+    }
+  }
+  return slack;
 }
