@@ -121,7 +121,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'real runs use seeds n, n+1, ...; the simulations the seeds after them (default 1)', count('--seed', 0, MAX_SEED), 1)
     .option('--spread <k>', "widen the seeds' range on each side by k times its width (default 1)", nonNegative('--spread'), 1)
     .option('--tolerance <percent>', "and by this percentage of the edge's value (default 5)", nonNegative('--tolerance'), 5)
-    .option('--slack <ms>', 'widen latency bands by this much more on each side (default 1)', nonNegative('--slack'), 1)
+    .option('--slack <ms>', 'widen latency bands by at least this much more on each side (default 2)', nonNegative('--slack'), 2)
     .option('--no-calibrate', "use the scenario's server setting as it is, and simulated service times as configured")
     .option('--json <file>', 'write the validation as JSON')
     .option('--report <dir>', 'write validation.json, report.md and report.html into this directory')
@@ -206,8 +206,10 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
           const result = await measure(scenario, runTarget, { seed, signal: realRun.signal, onProgress: progress.update });
           measured.push(result);
           const probeUs = probe?.stop();
-          const sendLagUs = result.load.harness?.sendLagUs;
-          if (probeUs !== undefined && probeUs.count > 0 && sendLagUs !== undefined) path.push({ sendLagUs: statsOf(sendLagUs), probeUs: statsOf(probeUs) });
+          const harness = result.load.harness;
+          if (probeUs !== undefined && probeUs.count > 0 && harness !== undefined) {
+            path.push({ sendLagUs: statsOf(harness.sendLagUs), probeUs: statsOf(probeUs), loopLagUs: statsOf(harness.eventLoopLagUs) });
+          }
         } catch (error) {
           probe?.stop();
           if (error instanceof TargetError) throw new UsageError(error.message);

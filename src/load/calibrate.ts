@@ -95,8 +95,13 @@ export class PathCalibration {
 
   private constructor(
     private readonly target: Address,
-    private readonly echo: { address: Address; stop(): void },
+    private readonly echo: { address: Address; stop(): Promise<void> },
   ) {}
+
+  /** Where the echo server listens (until close()). */
+  get echoAddress(): Address {
+    return this.echo.address;
+  }
 
   static async start(target: Address, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<PathCalibration> {
     const echo = await startEchoServer(Date.now() + timeoutMs);
@@ -123,18 +128,19 @@ export class PathCalibration {
       if (i >= WARM_UP) commands.echo.push(e), commands.target.push(t);
     }
     await targetConn.close();
-    const handshake = medianOf(handshakes.target);
-    const echoHandshake = medianOf(handshakes.echo);
-    const echoCommand = medianOf(commands.echo);
-    const targetCommand = medianOf(commands.target);
+    // Whole microseconds first, so that the figures add up as printed.
+    const handshake = round(medianOf(handshakes.target));
+    const echoHandshake = round(medianOf(handshakes.echo));
+    const echoCommand = round(medianOf(commands.echo));
+    const targetCommand = round(medianOf(commands.target));
     const roundTrip = Math.max(0, handshake + echoCommand - echoHandshake);
     return {
-      handshakeUs: round(handshake),
-      echoHandshakeUs: round(echoHandshake),
-      echoCommandUs: round(echoCommand),
-      roundTripUs: round(roundTrip),
-      targetCommandUs: round(targetCommand),
-      serverCostUs: round(targetCommand - roundTrip),
+      handshakeUs: handshake,
+      echoHandshakeUs: echoHandshake,
+      echoCommandUs: echoCommand,
+      roundTripUs: roundTrip,
+      targetCommandUs: targetCommand,
+      serverCostUs: targetCommand - roundTrip,
       samples,
     };
   }
@@ -170,7 +176,7 @@ export class PathCalibration {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.conns.map((c) => c.close()));
-    this.echo.stop();
+    await this.echo.stop();
   }
 
   private async connect(address: Address, timeoutMs: number): Promise<QueueConnection> {
@@ -228,10 +234,16 @@ function commandUs(conn: QueueConnection, deadlineMs: number): Promise<number> {
   });
 }
 
-async function startEchoServer(deadlineMs: number): Promise<{ port: number; stop(): void }> {
+async function startEchoServer(deadlineMs: number): Promise<{ port: number; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['-e', ECHO_SERVER_SOURCE], { stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
-  const stop = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  /** Kills it by its PID and waits (up to 5 s) until it is gone, its port with it. */
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
   };
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -256,7 +268,7 @@ async function startEchoServer(deadlineMs: number): Promise<{ port: number; stop
     });
     return { port, stop };
   } catch (error) {
-    stop();
+    await stop();
     throw error;
   }
 }

@@ -92,7 +92,8 @@ function measuredSlackClause(v: Validation): string {
     (['mean', 'p50', 'p90', 'p99'] as const).map((s) => `${s} ${formatUs(Math.max(v.options.slackUs, m[name][s]))}`).join(', ');
   return (
     ', or by what the path and the load generator added during the real run where that was more (the send lag of puts plus ' +
-    `an echo server's round trips beyond the calibrated one, no server involved): queue wait ${stat('queueWait')}; ` +
+    `the delay of reading a reply: an echo server's round trips beyond the calibrated one, or the loop's own lag; no server ` +
+    `involved): queue wait ${stat('queueWait')}; ` +
     `end to end ${stat('endToEnd')}`
   );
 }
