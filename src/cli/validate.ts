@@ -153,6 +153,11 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
       // simulator (open loop, the scenario's arrival processes) cannot predict.
       throw new UsageError(`${file}: validate compares open-loop runs, and load.mode is closed (the put rate would be the server's, not the scenario's)`);
     }
+    if (scenario.load.http !== undefined) {
+      // autocannon sends each second's requests in a burst and waits for answers: the puts' timing
+      // is autocannon's, which the simulator (the scenario's arrival process) does not model.
+      throw new UsageError(`${file}: validate compares runs whose puts follow the scenario's arrivals, and load.http paces them with autocannon`);
+    }
   } catch (error) {
     if (error instanceof PlanError) throw new UsageError(`${file}: ${error.message}`);
     throw error;
@@ -265,10 +270,11 @@ function statsOf(h: { mean: number; p50: number; p90: number; p99: number }): Pa
 
 /** The calibration in one line for the progress log. */
 function calibrationLine(c: Calibration): string {
+  const cost = c.serverCostUs > 0 ? formatUs(c.serverCostUs) : `nil (${formatUs(-c.serverCostUs)} faster than the echo server)`;
   return (
-    `calibrated: round trip ${formatUs(c.roundTripUs)} (handshake ${formatUs(c.handshakeUs)}, the load generator's path ` +
-    `${formatUs(Math.max(0, c.echoCommandUs - c.echoHandshakeUs))}); a command took ${formatUs(c.targetCommandUs)} against the server: ` +
-    `its own cost per command appears to be ${formatUs(Math.max(0, c.serverCostUs))}`
+    `calibrated: round trip ${formatUs(c.roundTripUs)} (handshake ${formatUs(c.handshakeUs)} − echo server handshake ` +
+    `${formatUs(c.echoHandshakeUs)} + echo server command ${formatUs(c.echoCommandUs)}); a command took ` +
+    `${formatUs(c.targetCommandUs)} against the server: its own cost per command appears to be ${cost}`
   );
 }
 

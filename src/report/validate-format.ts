@@ -104,14 +104,14 @@ export function serverSentence(v: Validation): string {
   if (c === null) {
     return `Round trip ${formatUs(v.server.roundTripUs)}, command cost ${formatUs(v.server.commandCostUs)} (the scenario's server setting, not calibrated).`;
   }
-  const pathUs = Math.max(0, c.echoCommandUs - c.echoHandshakeUs);
   const cost =
     c.serverCostUs > 0
       ? `the server's own cost per command appears to be ${formatUs(c.serverCostUs)}`
       : `the server's own cost per command appears to be nil (it answered ${formatUs(-c.serverCostUs)} sooner than beanlab's echo server)`;
   return (
-    `Round trip ${formatUs(v.server.roundTripUs)}, calibrated: a TCP handshake to the server ${formatUs(c.handshakeUs)} plus the load ` +
-    `generator's own request/reply path ${formatUs(pathUs)} (against beanlab's echo server); command cost ${formatUs(v.server.commandCostUs)} ` +
+    `Round trip ${formatUs(v.server.roundTripUs)}, calibrated from the path alone: a TCP handshake to the server ` +
+    `(${formatUs(c.handshakeUs)}), less one to beanlab's echo server (${formatUs(c.echoHandshakeUs)}), plus a command's round trip ` +
+    `through the load generator to that echo server (${formatUs(c.echoCommandUs)}); command cost ${formatUs(v.server.commandCostUs)} ` +
     `(the scenario's). A command took ${formatUs(c.targetCommandUs)} against the server: ${cost}, which the prediction leaves out. ` +
     `Worker timers fired ${formatUs(c.serviceLateUs)} late on average in the real run${v.measured.seeds.length > 1 ? 's' : ''}: ` +
     `the simulated service times are that much longer.`

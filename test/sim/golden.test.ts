@@ -27,6 +27,7 @@ const GOLDEN: Golden[] = [
   { file: 'flaky-webhooks', sha256: '1074b14c46425f8fca5a4a5e58dad312c0ea24fddb55990044975c8bc54c0bdf' },
   { file: 'http-enqueue', sha256: 'ef0080b1f76adcbedb2518e9386f3b00fc6e17fe1d3c6e449c13e34c225f9fac' },
   { file: 'mmc', shorten: { jobs: 50_000, warmupSeconds: 100 }, sha256: 'df67ad00b2d0cdccd8450df2db1c0da89233a8fd8ba655f4c029a5a881a2fe39' },
+  { file: 'mmc-validate', sha256: '654311ec5212af1fb2e76932e821d3ebbd73e3d4636608e7e992d256165d3b3f' },
   { file: 'put-max', shorten: { durationSeconds: 0.5 }, sha256: 'dd8f38a05ddb754ad492906fea3aa5dfb0c1344e72367c0ed0e9538e728fa877' },
   { file: 'shared-pool', sha256: 'd607a889f1201bbe354f0b6820f45a2dd804454fbdfd2d14325f5d22e6258133' },
   { file: 'smoke', sha256: 'aa54931273f44ea63a3f5b8a30909d761e0f8d92e90fd6e17d2de22e55fe0648' },

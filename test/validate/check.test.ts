@@ -224,7 +224,9 @@ describe('the calibration and the measured path', () => {
     };
     const v = validation({ ...facts(), server: { roundTripUs: 92, commandCostUs: 0 }, calibration }, rows);
     const text = validateTerminalReport(v).replace(/\n(?! *\n)/g, ' ');
-    expect(text).toContain('Round trip 92 µs, calibrated: a TCP handshake to the server 60 µs plus the load generator');
+    expect(text).toContain(
+      "Round trip 92 µs, calibrated from the path alone: a TCP handshake to the server (60 µs), less one to beanlab's echo server (58 µs), plus a command's round trip through the load generator to that echo server (90 µs)",
+    );
     expect(text).toContain("the server's own cost per command appears to be 5.11 ms, which the prediction leaves out");
     expect(text).toContain('Worker timers fired 750 µs late on average in the real run');
     const fast = validation({ ...facts(), calibration: { ...calibration, targetCommandUs: 60, serverCostUs: -32 } }, rows);

@@ -109,6 +109,7 @@ describe('beanlab validate against a slow server', () => {
       [['validate', light, '--seeds', '2', '--target', '127.0.0.1:1'], /cannot connect to 127\.0\.0\.1:1\n$/],
       [['validate', 'scenarios/mmc.yaml'], /^beanlab: scenarios\/mmc\.yaml: no durationSeconds; give the real run's length with --duration SECONDS\n$/],
       [['validate', 'scenarios/put-max.yaml'], /^beanlab: scenarios\/put-max\.yaml: validate compares open-loop runs, and load\.mode is closed/],
+      [['validate', 'scenarios/http-enqueue.yaml'], /^beanlab: scenarios\/http-enqueue\.yaml: validate compares runs whose puts follow the scenario's arrivals, and load\.http paces them/],
     ];
     for (const [args, stderr] of cases) {
       const run = await runBeanlab(args, { timeoutMs: 60_000 });
