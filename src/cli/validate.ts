@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { CalibrationError, PathCalibration, type Calibration, type PathProbe } from '../load/calibrate.js';
 import { PlanError, TargetError, openTarget, planLoad, runLoad, targetLabel, type LoadProgress, type TargetSpec } from '../load/index.js';
 import { formatAddress } from '../target/address.js';
-import { formatUs } from '../report/format.js';
+import { formatUs, TERMINAL_COLUMNS, wrapText } from '../report/format.js';
 import type { LoadResult } from '../metrics/load-result.js';
 import { SERVICE_OVERRUN_WARNING } from '../metrics/load-harness.js';
 import type { RunResult } from '../metrics/result.js';
@@ -197,7 +197,7 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
           if (error instanceof CalibrationError) throw new UsageError(`calibrating against ${label}: ${error.message}`);
           throw error;
         }
-        process.stderr.write(`${calibrationLine(calibration)}\n`);
+        process.stderr.write(`${wrapText(calibrationLine(calibration), TERMINAL_COLUMNS, '  ').join('\n')}\n`);
       }
       // Every real run against the server opened (and calibrated) above.
       const runTarget: TargetSpec = { kind: 'address', address: formatAddress(opened.address), ours: opened.ours };
@@ -231,7 +231,8 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
     const lateUs = options.calibrate ? serviceLateUs(measured.map((m) => m.load.harness)) : 0;
     const server = calibration === undefined ? { ...scenario.server } : { roundTripUs: calibration.roundTripUs, commandCostUs: scenario.server.commandCostUs };
     if (calibration !== undefined) {
-      process.stderr.write(`workers' timers fired ${formatUs(lateUs)} late on average: simulated service times are that much longer\n`);
+      const line = `workers' timers fired ${formatUs(lateUs)} late on average: simulated service times are that much longer`;
+      process.stderr.write(`${wrapText(line, TERMINAL_COLUMNS, '  ').join('\n')}\n`);
     }
     const plan: PredictionPlan = { firstSeed, groups: options.seeds, repeat: options.repeat, serviceLateUs: lateUs };
     const groups = await simulate({ ...scenario, server }, plan, simulation.signal);
