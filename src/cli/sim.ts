@@ -157,7 +157,7 @@ export async function runWithProgress(
   paranoidEvery = 0,
   checks?: { count: number },
 ): Promise<RunResult> {
-  const simulation = createSimulation(scenario, seed, defaultModelFactory, paranoidEvery);
+  const simulation = createSimulation(scenario, seed, defaultModelFactory, { paranoidEvery });
   const startedMs = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   while (!simulation.step(EVENTS_PER_SLICE)) {

@@ -2,13 +2,23 @@
 // against a real run of the same scenario for the same duration. Exit 0 when the measurement
 // agrees, 1 when it does not (or the real run was interrupted or failed), 2 for bad input or an
 // unreachable target. The bands and the verdict are src/validate (pure); the real run is
-// measure(), the load runner's public entry point called as it is.
+// measure(), the load runner's public entry point.
+//
+// The order: the target is opened once; the round trip to it is calibrated (src/load/calibrate.ts:
+// the network and the load generator's own path, never the server's work per command, so that a
+// slow server is caught rather than calibrated away); the real runs go; then the simulator runs
+// with the calibrated round trip and with service times longer by the workers' timer lateness the
+// real runs measured (the workload the load generator actually applied, not the server's doing).
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PlanError, TargetError, planLoad, runLoad, targetLabel, type LoadProgress, type TargetSpec } from '../load/index.js';
+import { CalibrationError, PathCalibration, type Calibration, type PathProbe } from '../load/calibrate.js';
+import { PlanError, TargetError, openTarget, planLoad, runLoad, targetLabel, type LoadProgress, type TargetSpec } from '../load/index.js';
+import { formatAddress } from '../target/address.js';
+import { formatUs, TERMINAL_COLUMNS, wrapText } from '../report/format.js';
 import type { LoadResult } from '../metrics/load-result.js';
+import { SERVICE_OVERRUN_WARNING } from '../metrics/load-harness.js';
 import type { RunResult } from '../metrics/result.js';
 import { validateHtmlReport } from '../report/validate-html.js';
 import { validateMarkdown, validateTerminalReport } from '../report/validate-format.js';
@@ -16,11 +26,15 @@ import { MAX_SEED } from '../scenario/random.js';
 import type { Scenario } from '../scenario/schema.js';
 import {
   checkMeasurement,
+  pathSlack,
   predictionBands,
+  serviceLateUs,
   simulatedRuns,
   validation,
   withDuration,
   type BandOptions,
+  type PathFigures,
+  type PredictionPlan,
   type Validation,
 } from '../validate/index.js';
 import { UsageError, exitCodes } from './errors.js';
@@ -40,6 +54,7 @@ interface ValidateOptions {
   slack: number;
   json?: string;
   report?: string;
+  calibrate: boolean;
 }
 
 export interface MeasureOptions {
@@ -90,7 +105,12 @@ export function register(program: Command): void {
         'class; throughput; completed jobs), runs it against the server for the same duration, and says\n' +
         "per metric whether the measurement lies in the band: the seeds' range widened by its own width\n" +
         "(--spread), by --tolerance and, for latencies, by --slack. Exit 0 when it agrees, 1 when it\n" +
-        'does not, 2 for bad input.',
+        'does not, 2 for bad input.\n' +
+        'Before the real run the round trip to the server is calibrated: TCP handshakes to it plus the\n' +
+        "load generator's own request/reply path against an echo server beanlab starts, never the\n" +
+        "server's own work per command (that is reported, and left to the scenario's commandCostUs), so\n" +
+        'a slow server disagrees. The simulation runs after the real run, with the calibrated round\n' +
+        "trip and its service times longer by how late the real workers' timers fired.",
     )
     .argument('<scenario>', 'scenario YAML file (the same format as beanlab sim and load)')
     .option('--target <host:port|unix:path>', 'a running server (default: the embedded server, started as its own process)')
@@ -101,7 +121,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'real runs use seeds n, n+1, ...; the simulations the seeds after them (default 1)', count('--seed', 0, MAX_SEED), 1)
     .option('--spread <k>', "widen the seeds' range on each side by k times its width (default 1)", nonNegative('--spread'), 1)
     .option('--tolerance <percent>', "and by this percentage of the edge's value (default 5)", nonNegative('--tolerance'), 5)
-    .option('--slack <ms>', 'widen latency bands by this much more on each side (default 1)', nonNegative('--slack'), 1)
+    .option('--slack <ms>', 'widen latency bands by at least this much more on each side (default 2)', nonNegative('--slack'), 2)
+    .option('--no-calibrate', "use the scenario's server setting as it is, and simulated service times as configured")
     .option('--json <file>', 'write the validation as JSON')
     .option('--report <dir>', 'write validation.json, report.md and report.html into this directory')
     .action(async (file: string, options: ValidateOptions) => {
@@ -132,6 +153,11 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
       // simulator (open loop, the scenario's arrival processes) cannot predict.
       throw new UsageError(`${file}: validate compares open-loop runs, and load.mode is closed (the put rate would be the server's, not the scenario's)`);
     }
+    if (scenario.load.http !== undefined) {
+      // autocannon sends each second's requests in a burst and waits for answers: the puts' timing
+      // is autocannon's, which the simulator (the scenario's arrival process) does not model.
+      throw new UsageError(`${file}: validate compares runs whose puts follow the scenario's arrivals, and load.http paces them with autocannon`);
+    }
   } catch (error) {
     if (error instanceof PlanError) throw new UsageError(`${file}: ${error.message}`);
     throw error;
@@ -141,30 +167,77 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
   if (firstSeed + options.seeds * options.repeat - 1 > MAX_SEED) throw new UsageError(`--seed ${options.seed} leaves too few seeds below ${MAX_SEED}`);
   const bandOptions: BandOptions = { spread: options.spread, tolerance: options.tolerance / 100, slackUs: options.slack * 1000 };
 
-  const controller = new AbortController();
+  // A first Ctrl-C stops the real run (what it measured is still judged); a second, the simulation.
+  const realRun = new AbortController();
+  const simulation = new AbortController();
   const onSigint = (): void => {
-    process.stderr.write('\nbeanlab validate: stopping (Ctrl-C); what was measured is still reported\n');
-    controller.abort();
+    if (!realRun.signal.aborted) {
+      process.stderr.write('\nbeanlab validate: stopping (Ctrl-C); what was measured is still reported\n');
+      realRun.abort();
+    } else simulation.abort();
   };
   process.on('SIGINT', onSigint);
   try {
-    const groups = await simulate(scenario, { firstSeed, groups: options.seeds, repeat: options.repeat }, controller.signal);
-    const bands = predictionBands(groups, bandOptions);
+    const spec = target ?? { kind: 'embedded' };
+    const label = targetLabel(spec);
+    const opened = await openTarget(spec).catch((error: unknown) => {
+      throw error instanceof TargetError ? new UsageError(error.message) : error;
+    });
+    let calibration: Calibration | undefined;
+    let session: PathCalibration | undefined;
     const measured: LoadResult[] = [];
-    for (const seed of realSeeds) {
-      if (controller.signal.aborted) break;
-      process.stderr.write(`measuring: real run ${measured.length + 1} of ${realSeeds.length} (seed ${seed}) against ${targetLabel(target ?? { kind: 'embedded' })}\n`);
-      const progress = progressBar(`real run ${measured.length + 1}/${realSeeds.length}`);
-      try {
-        measured.push(await measure(scenario, target, { seed, signal: controller.signal, onProgress: progress.update }));
-      } catch (error) {
-        if (error instanceof TargetError) throw new UsageError(error.message);
-        throw error;
-      } finally {
-        progress.stop();
+    const path: PathFigures[] = [];
+    try {
+      if (options.calibrate) {
+        process.stderr.write(`calibrating: the round trip to ${label}\n`);
+        try {
+          session = await PathCalibration.start(opened.address);
+          calibration = await session.measure();
+        } catch (error) {
+          if (error instanceof CalibrationError) throw new UsageError(`calibrating against ${label}: ${error.message}`);
+          throw error;
+        }
+        process.stderr.write(`${wrapText(calibrationLine(calibration), TERMINAL_COLUMNS, '  ').join('\n')}\n`);
       }
+      // Every real run against the server opened (and calibrated) above.
+      const runTarget: TargetSpec = { kind: 'address', address: formatAddress(opened.address), ours: opened.ours };
+      for (const seed of realSeeds) {
+        if (realRun.signal.aborted) break;
+        process.stderr.write(`measuring: real run ${measured.length + 1} of ${realSeeds.length} (seed ${seed}) against ${label}\n`);
+        const progress = progressBar(`real run ${measured.length + 1}/${realSeeds.length}`);
+        // Alongside the run: how much the path and the load generator add to a reply, no server involved.
+        const probe: PathProbe | undefined = await session?.probe();
+        try {
+          const result = await measure(scenario, runTarget, { seed, signal: realRun.signal, onProgress: progress.update });
+          measured.push(result);
+          const probeUs = probe?.stop();
+          const harness = result.load.harness;
+          if (probeUs !== undefined && probeUs.count > 0 && harness !== undefined) {
+            path.push({ sendLagUs: statsOf(harness.sendLagUs), probeUs: statsOf(probeUs), loopLagUs: statsOf(harness.eventLoopLagUs) });
+          }
+        } catch (error) {
+          probe?.stop();
+          if (error instanceof TargetError) throw new UsageError(error.message);
+          throw error;
+        } finally {
+          progress.stop();
+        }
+      }
+    } finally {
+      await session?.close();
+      await opened.stop();
     }
     if (measured.length === 0) throw new UsageError('interrupted before the real run began: nothing measured');
+    const lateUs = options.calibrate ? serviceLateUs(measured.map((m) => m.load.harness)) : 0;
+    const server = calibration === undefined ? { ...scenario.server } : { roundTripUs: calibration.roundTripUs, commandCostUs: scenario.server.commandCostUs };
+    if (calibration !== undefined) {
+      const line = `workers' timers fired ${formatUs(lateUs)} late on average: simulated service times are that much longer`;
+      process.stderr.write(`${wrapText(line, TERMINAL_COLUMNS, '  ').join('\n')}\n`);
+    }
+    const plan: PredictionPlan = { firstSeed, groups: options.seeds, repeat: options.repeat, serviceLateUs: lateUs };
+    const groups = await simulate({ ...scenario, server }, plan, simulation.signal);
+    const judged: BandOptions = calibration === undefined || path.length === 0 ? bandOptions : { ...bandOptions, measuredSlackUs: pathSlack(path, server.roundTripUs) };
+    const bands = predictionBands(groups, judged);
     return validation(
       {
         scenario: scenario.name,
@@ -172,12 +245,17 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
         simulated: { firstSeed, groups: options.seeds, repeat: options.repeat },
         measured: {
           seeds: realSeeds.slice(0, measured.length),
-          target: measured[0].load.target,
-          interrupted: controller.signal.aborted || measured.some((m) => m.load.interrupted) || measured.length < realSeeds.length,
+          target: label,
+          interrupted: realRun.signal.aborted || measured.some((m) => m.load.interrupted) || measured.length < realSeeds.length,
           errors: measured.flatMap((m) => m.load.errors),
+          // Timers running late are accounted for when calibrated (the simulated service is longer).
+          warnings: [...new Set(measured.flatMap((m) => m.load.harness?.warnings ?? []))].filter(
+            (w) => calibration === undefined || !w.startsWith(SERVICE_OVERRUN_WARNING),
+          ),
         },
-        options: bandOptions,
-        server: { ...scenario.server },
+        options: judged,
+        server,
+        calibration: calibration === undefined ? null : { ...calibration, serviceLateUs: lateUs, path },
       },
       checkMeasurement(bands, measured),
     );
@@ -186,8 +264,23 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
   }
 }
 
+/** The statistics validate judges, from a histogram summary. */
+function statsOf(h: { mean: number; p50: number; p90: number; p99: number }): PathFigures['sendLagUs'] {
+  return { mean: Math.round(h.mean), p50: h.p50, p90: h.p90, p99: h.p99 };
+}
+
+/** The calibration in one line for the progress log. */
+function calibrationLine(c: Calibration): string {
+  const cost = c.serverCostUs > 0 ? formatUs(c.serverCostUs) : `nil (${formatUs(-c.serverCostUs)} faster than the echo server)`;
+  return (
+    `calibrated: round trip ${formatUs(c.roundTripUs)} (handshake ${formatUs(c.handshakeUs)} − echo server handshake ` +
+    `${formatUs(c.echoHandshakeUs)} + echo server command ${formatUs(c.echoCommandUs)}); a command took ` +
+    `${formatUs(c.targetCommandUs)} against the server: its own cost per command appears to be ${cost}`
+  );
+}
+
 /** The simulator's runs, grouped, with a progress bar on a terminal and a yield between runs. */
-async function simulate(scenario: Scenario, plan: { firstSeed: number; groups: number; repeat: number }, signal: AbortSignal): Promise<RunResult[][]> {
+async function simulate(scenario: Scenario, plan: PredictionPlan, signal: AbortSignal): Promise<RunResult[][]> {
   const total = plan.groups * plan.repeat;
   process.stderr.write(`simulating: ${total} seeds (${plan.firstSeed}..${plan.firstSeed + total - 1})\n`);
   const bar = process.stderr.isTTY
@@ -201,7 +294,7 @@ async function simulate(scenario: Scenario, plan: { firstSeed: number; groups: n
       groups[run.group].push(run.result);
       bar?.update(++done);
       await new Promise((resolve) => setImmediate(resolve));
-      if (signal.aborted) throw new UsageError('interrupted while simulating: nothing measured');
+      if (signal.aborted) throw new UsageError('interrupted while simulating: no prediction to judge the measurement by');
     }
   } finally {
     bar?.stop();

@@ -20,16 +20,17 @@ import type { Address } from '../target/address.js';
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { recordCorrected } from '../metrics/load-correction.js';
 import type { LoadDetails } from '../metrics/load-result.js';
-import type { Random } from '../scenario/random.js';
+import { delaySecondsAt, producerStream, type ProducerStream } from '../workload/index.js';
 import { noAnswer } from './outstanding.js';
-import { PlanError, streamRandom, type ProducerPlan } from './plan.js';
+import { PlanError, type ProducerPlan } from './plan.js';
 import type { ProducerContext, ProducerSide } from './producers.js';
 
 interface Endpoint {
   plan: ProducerPlan;
   clients: Client[];
   next: number;
-  random: Random;
+  /** The producer's decisions, untimed: autocannon paces the requests, each takes the next put's attributes. */
+  stream: ProducerStream;
   ratePerSecond: number;
   /** When autocannon was started on it (run clock); the schedule's time zero. */
   startUs: number;
@@ -69,7 +70,7 @@ export class HttpProducers implements ProducerSide {
         plan: p,
         clients,
         next: 0,
-        random: streamRandom(ctx.seed, p.index),
+        stream: producerStream(ctx.plan.workload, p.index, ctx.seed, { untimed: true, slice: p.slice, observer: ctx.observer }),
         ratePerSecond: p.spec.arrival.ratePerSecond,
         startUs: 0,
         arrived: 0,
@@ -202,23 +203,28 @@ export class HttpProducers implements ProducerSide {
       return;
     }
     const p = endpoint.plan;
+    const decision = endpoint.stream.next();
+    if (decision === undefined) {
+      // The producer's own job count is reached (autocannon was told it; a request past it is refused).
+      res.writeHead(503).end();
+      return;
+    }
     // Its intended start: when the constant rate called for it, unless it came earlier.
     const intendedUs = endpoint.startUs + (endpoint.arrived * 1e6) / endpoint.ratePerSecond;
     endpoint.arrived += 1;
     const startUs = Math.min(arrivedUs, intendedUs);
-    const choice = p.priority(endpoint.random);
-    const delaySeconds = p.delaySeconds(endpoint.random, startUs);
-    const group = p.tube * plan.classNames.length + choice.classIndex;
+    const delaySeconds = delaySecondsAt(plan.workload.producers[p.index], decision.baseDelaySeconds, startUs);
+    const group = decision.group;
     const dueUs = startUs + delaySeconds * 1e6;
-    const body = this.ctx.bodies.encode(dueUs, group, choice.pri, p.spec.ttrSeconds, p.bodyBytes(endpoint.random));
+    const body = this.ctx.bodies.encode(dueUs, group, decision.pri, decision.ttrSeconds, decision.bodyBytes);
     const client = endpoint.clients[endpoint.next++ % endpoint.clients.length];
     this.outstanding += 1;
     const pending = this.ctx.pendingPuts;
     const seq = pending.begin(startUs, group);
-    client.put(body, { pri: choice.pri, delaySeconds, ttrSeconds: p.spec.ttrSeconds }).then(
+    client.put(body, { pri: decision.pri, delaySeconds, ttrSeconds: decision.ttrSeconds }).then(
       (id) => {
         pending.end(seq);
-        tracker.putAcked(id, group, dueUs, p.spec.ttrSeconds, startUs, clock.nowUs());
+        tracker.putAcked(id, group, dueUs, decision.ttrSeconds, startUs, clock.nowUs());
         res.writeHead(201, { 'content-type': 'text/plain' }).end(`${id}\n`);
         this.settle();
       },

@@ -1,10 +1,9 @@
-// From a scenario and the command line to what one load run does. The arrival processes,
-// service-time distributions and priority mixes are the simulator's own samplers (src/sim), so a
-// scenario means the same thing simulated and run for real; only the clock differs.
+// From a scenario and the command line to what one load run does. Every decision the scenario
+// leaves to chance (when each put is due, its priority, delay and body size; each job's service
+// time, crash and failure) comes from src/workload, the streams the simulator interprets too: a
+// seed means the same workload simulated and run for real, and only the clock differs.
 import type { ProducerSpec, Scenario } from '../scenario/schema.js';
-import { scenarioTubes } from '../scenario/schema.js';
-import { classifyPriorities, type PriorityPicker } from '../scenario/priorities.js';
-import { MAX_SEED, Random } from '../scenario/random.js';
+import { planWorkload, WHOLE_STREAM, type StreamSlice, type Workload } from '../workload/index.js';
 
 export interface LoadOverrides {
   /** Replaces the scenario's durationSeconds. */
@@ -19,17 +18,25 @@ export interface LoadOverrides {
 }
 
 export interface ProducerPlan {
+  /** The producer's index in the scenario (and in the workload): its decision stream. */
   index: number;
+  /** Its spec; a shard's has its share of the rate and the job count (shard.ts), for HTTP and the report. */
   spec: ProducerSpec;
   tube: number;
   tubeName: string;
-  priority: PriorityPicker;
-  bodyBytes(random: Random): number;
-  delaySeconds(random: Random, nowUs: number): number;
+  /** Which of the producer's decisions this run puts: all of them, or a shard's share. */
+  slice: StreamSlice;
 }
 
 export interface LoadPlan {
   scenario: Scenario;
+  /**
+   * The whole run's workload (after --rate and --duration): the decision streams. A shard keeps the
+   * whole run's and takes its slices of them (ProducerPlan.slice, poolSlices).
+   */
+  workload: Workload;
+  /** Per worker pool, which of its decisions this run's workers take (whole, or a shard's share). */
+  poolSlices: StreamSlice[];
   tubes: string[];
   classNames: string[];
   producers: ProducerPlan[];
@@ -66,26 +73,19 @@ export function planLoad(scenario: Scenario, overrides: LoadOverrides = {}): Loa
   if (durationSeconds === undefined && scenario.jobs === undefined && producers.some((p) => p.jobs === undefined && p.stopSeconds === undefined)) {
     throw new PlanError('the run needs a bound: --duration, or durationSeconds or jobs in the scenario');
   }
-  const tubes = scenarioTubes(scenario);
-  const classes = classifyPriorities({ ...scenario, producers });
-  const plans = producers.map(
-    (spec, index): ProducerPlan => ({
-      index,
-      spec,
-      tube: tubes.indexOf(spec.tube),
-      tubeName: spec.tube,
-      priority: classes.pickers[index],
-      bodyBytes: bodySizeSampler(spec.bodyBytes),
-      delaySeconds: delaySampler(spec.delaySeconds, spec.runAt),
-    }),
+  const workload = planWorkload({ ...scenario, producers, durationSeconds });
+  const plans = workload.producers.map(
+    (p): ProducerPlan => ({ index: p.index, spec: p.spec, tube: p.tube, tubeName: p.tubeName, slice: WHOLE_STREAM }),
   );
   if (settings.http && producers.some((p) => p.arrival.process !== 'constant')) {
     throw new PlanError('load.http drives producers with autocannon, which only keeps a constant rate: use arrival process constant');
   }
   return {
     scenario,
-    tubes,
-    classNames: classes.names,
+    workload,
+    poolSlices: workload.pools.map(() => WHOLE_STREAM),
+    tubes: workload.tubes,
+    classNames: workload.classNames,
     producers: plans,
     mode,
     pipeline: overrides.pipeline ?? settings.pipeline,
@@ -135,43 +135,4 @@ function scaleRates(producers: readonly ProducerSpec[], totalPerSecond: number):
         return { ...p, arrival: { ...a, everySeconds: a.everySeconds / factor } };
     }
   });
-}
-
-function bodySizeSampler(spec: ProducerSpec['bodyBytes']): (random: Random) => number {
-  if (typeof spec === 'number') return () => spec;
-  const span = spec.maxBytes - spec.minBytes + 1;
-  return (random) => spec.minBytes + random.below(span);
-}
-
-/** Whole seconds of delay for a job put at nowUs: the producer's delay plus the wait for its run-at time. */
-function delaySampler(spec: ProducerSpec['delaySeconds'], runAt: ProducerSpec['runAt']): (random: Random, nowUs: number) => number {
-  const base = typeof spec === 'number' ? () => spec : (random: Random) => spec.min + random.below(spec.max - spec.min + 1);
-  if (runAt === undefined) return base;
-  const everyUs = runAt.everySeconds * US;
-  const offsetUs = runAt.offsetSeconds * US;
-  return (random, nowUs) => {
-    const runAtUs = offsetUs + Math.max(0, Math.ceil((nowUs - offsetUs) / everyUs)) * everyUs;
-    return base(random) + Math.ceil((runAtUs - nowUs) / US);
-  };
-}
-
-/** Draws thrown away from a new generator: xoroshiro128+'s first outputs are far from uniform. */
-const WARM_UP_DRAWS = 8;
-
-/**
- * An independent, reproducible random stream for one producer or worker of a run. The seed is
- * hashed (murmur3's finaliser) and the first draws discarded, because xoroshiro128+ seeded with
- * small or nearby integers starts with nearly identical draws (seed 1 gives u ≈ 1.0 first),
- * which made every worker's first service time the same.
- */
-export function streamRandom(seed: number, stream: number): Random {
-  let h = (seed + Math.imul(stream + 1, 0x9e3779b1)) | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  const random = new Random((h >>> 0) % MAX_SEED);
-  for (let i = 0; i < WARM_UP_DRAWS; i++) random.uniform();
-  return random;
 }

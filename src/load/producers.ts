@@ -1,4 +1,6 @@
-// Producers over real connections. Open loop: puts follow the scenario's arrival process and
+// Producers over real connections, putting what their workload streams decide (src/workload:
+// when each put is due, its priority, delay and body size; a shard its slice of each stream).
+// Open loop: puts go out at their decisions' intended times and
 // each is timed from the moment it was MEANT to be sent, so a server stall shows up as latency
 // of every put that should have gone out during it (no coordinated omission). The scheduler
 // sleeps on a timer until the next put is due and then sends every put due by then: it never
@@ -12,14 +14,13 @@
 // each connection keeps `pipeline` puts outstanding and sends the next as soon as one is
 // answered, for maximum throughput; those are timed from when they were sent. Every put still
 // unanswered at the end of the run is counted and recorded at its age (outstanding.ts).
-import { createArrivals, type ArrivalProcess } from '../scenario/arrivals.js';
-import type { Random } from '../scenario/random.js';
+import { delaySecondsAt, producerStream, type ProducerStream, type PutDecision, type WorkloadObserver } from '../workload/index.js';
 import type { RunBodies } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Driver, QueueConnection } from './driver.js';
 import type { HarnessMonitor } from './harness.js';
 import { noAnswer, type OutstandingOps } from './outstanding.js';
-import { streamRandom, type LoadPlan, type ProducerPlan } from './plan.js';
+import type { LoadPlan, ProducerPlan } from './plan.js';
 import type { JobTracker } from './tracker.js';
 import type { Address } from '../target/address.js';
 
@@ -32,7 +33,10 @@ export interface ProducerContext {
   plan: LoadPlan;
   clock: RunClock;
   tracker: JobTracker;
+  /** The run's seed: the workload's streams (a shard's too: it takes its slices of the run's). */
   seed: number;
+  /** Sees every workload decision this run takes (tests). */
+  observer?: WorkloadObserver;
   /** This run's job bodies: its token and its clock (body.ts). */
   bodies: RunBodies;
   /** Puts sent and not yet answered. */
@@ -47,8 +51,9 @@ interface RunningProducer {
   plan: ProducerPlan;
   conns: QueueConnection[];
   nextConn: number;
-  random: Random;
-  arrivals: ArrivalProcess;
+  stream: ProducerStream;
+  /** The next put, as its stream decided it; undefined once the stream ended. */
+  next: PutDecision | undefined;
   /** The next put's intended send time; Infinity once done. */
   nextUs: number;
   stopUs: number;
@@ -92,8 +97,9 @@ export class Producers implements ProducerSide {
         plan: p,
         conns,
         nextConn: 0,
-        random: streamRandom(ctx.seed, p.index),
-        arrivals: createArrivals(p.spec.arrival, p.spec.startSeconds, streamRandom(ctx.seed, 1000 + p.index)),
+        // A closed loop puts as fast as the server answers: it takes the decisions' attributes, not their times.
+        stream: producerStream(plan.workload, p.index, ctx.seed, { untimed: plan.mode === 'closed', slice: p.slice, observer: ctx.observer }),
+        next: undefined,
         nextUs: 0,
         stopUs: Math.min(plan.durationUs, p.spec.stopSeconds === undefined ? Infinity : p.spec.stopSeconds * 1e6),
         limit: p.spec.jobs ?? Infinity,
@@ -132,11 +138,10 @@ export class Producers implements ProducerSide {
 
   // ---- open loop -------------------------------------------------------------------------
 
-  /** Moves a producer to its next arrival, or marks it done. */
+  /** Moves a producer to its next decision, or marks it done (its stream ended, or the run's job count). */
   private advance(p: RunningProducer): void {
-    const atSeconds = p.issued < p.limit ? p.arrivals.next() : undefined;
-    const atUs = atSeconds === undefined ? Infinity : atSeconds * 1e6;
-    p.nextUs = atUs >= p.stopUs ? Infinity : atUs;
+    p.next = p.issued < p.limit ? p.stream.next() : undefined;
+    p.nextUs = p.next === undefined ? Infinity : p.next.atUs;
   }
 
   private schedule(): void {
@@ -152,7 +157,7 @@ export class Producers implements ProducerSide {
       while (p.nextUs <= horizonUs && budget > 0 && !this.stopped) {
         // Late: timed from the intended time (no coordinated omission). Early: from now, when it goes out.
         sendLagUs.record(Math.max(0, Math.round(nowUs - p.nextUs)));
-        this.put(p, Math.min(p.nextUs, nowUs), null);
+        this.put(p, p.next!, Math.min(p.nextUs, nowUs), null);
         budget -= 1;
         this.advance(p);
       }
@@ -178,12 +183,13 @@ export class Producers implements ProducerSide {
   /** Sends the next put on conn, at nowUs: the moment the previous one's answer was read. */
   private closedLoopPut(p: RunningProducer, conn: QueueConnection, nowUs: number): void {
     if (this.stopped) return;
-    if (p.issued >= p.limit || nowUs >= p.stopUs) {
+    const decision = p.issued >= p.limit || nowUs >= p.stopUs ? undefined : p.stream.next();
+    if (decision === undefined) {
       p.nextUs = Infinity;
       this.checkFinished();
       return;
     }
-    this.put(p, nowUs, conn);
+    this.put(p, decision, nowUs, conn);
   }
 
   private checkFinished(): void {
@@ -192,15 +198,21 @@ export class Producers implements ProducerSide {
 
   // ---- both --------------------------------------------------------------------------------
 
-  /** Sends one put meant to go out at intendedUs; in closed loop, answers trigger the next put on that connection. */
-  private put(p: RunningProducer, intendedUs: number, closedLoopConn: QueueConnection | null): void {
+  /**
+   * Sends one put as its decision says, meant to go out at intendedUs (the decision's time, or
+   * sooner when the scheduler woke early; a closed loop's send time); in closed loop, answers
+   * trigger the next put on that connection.
+   */
+  private put(p: RunningProducer, decision: PutDecision, intendedUs: number, closedLoopConn: QueueConnection | null): void {
     const { plan, tracker, clock } = this.ctx;
-    const spec = p.plan.spec;
-    const choice = p.plan.priority(p.random);
-    const delaySeconds = p.plan.delaySeconds(p.random, intendedUs);
-    const group = p.plan.tube * plan.classNames.length + choice.classIndex;
+    const ttrSeconds = decision.ttrSeconds;
+    const pri = decision.pri;
+    // A run-at job's delay depends on when it is sent: the decision's is for its intended time.
+    const delaySeconds =
+      intendedUs === decision.atUs ? decision.delaySeconds : delaySecondsAt(plan.workload.producers[p.plan.index], decision.baseDelaySeconds, intendedUs);
+    const group = decision.group;
     const dueUs = intendedUs + delaySeconds * 1e6;
-    const body = this.ctx.bodies.encode(dueUs, group, choice.pri, spec.ttrSeconds, p.plan.bodyBytes(p.random));
+    const body = this.ctx.bodies.encode(dueUs, group, pri, ttrSeconds, decision.bodyBytes);
     const conn = closedLoopConn ?? p.conns[p.nextConn++ % p.conns.length];
     p.issued += 1;
     this.issuedTotal += 1;
@@ -208,7 +220,7 @@ export class Producers implements ProducerSide {
     if (this.issuedTotal >= plan.jobsLimit) for (const other of this.running) other.limit = Math.min(other.limit, other.issued);
     const pending = this.ctx.pendingPuts;
     const seq = pending.begin(intendedUs, group);
-    conn.put(body, choice.pri, delaySeconds, spec.ttrSeconds, (error, id) => {
+    conn.put(body, pri, delaySeconds, ttrSeconds, (error, id) => {
       if (error) {
         // No answer: it stays pending, to be counted unanswered at the end.
         if (!noAnswer(error)) pending.end(seq);
@@ -219,7 +231,7 @@ export class Producers implements ProducerSide {
       pending.end(seq);
       // One clock reading: the put's answer time, and the send time of the put that follows it.
       const nowUs = clock.nowUs();
-      tracker.putAcked(id!, group, dueUs, spec.ttrSeconds, intendedUs, nowUs);
+      tracker.putAcked(id!, group, dueUs, ttrSeconds, intendedUs, nowUs);
       this.settle();
       if (closedLoopConn) this.closedLoopPut(p, closedLoopConn, nowUs);
     });

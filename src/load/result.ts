@@ -1,16 +1,17 @@
-// One load run's measurements, laid out in the simulator's result schema plus the `load` section.
+// One load run's measurements, laid out by the one result assembler (src/metrics/assemble.ts) as
+// the simulator's are, plus the `load` section: what only a real run has (the audit, CPU, the
+// harness, HTTP, shards).
 import type { HistogramSummary } from '../metrics/histogram.js';
-import { LatencyHistogram } from '../metrics/histogram.js';
+import { assembleRunResult, breakdowns, eventCounts, perSecond, round3 } from '../metrics/assemble.js';
 import { repeatSampleOf } from '../metrics/load-merge.js';
 import { encodeIds } from '../metrics/id-list.js';
 import type { LoadDetails, LoadResult, ShardDetails, ShardFacts } from '../metrics/load-result.js';
-import { RESULT_VERSION, sumJobCounts, type Breakdown, type RunResult } from '../metrics/result.js';
+import type { RunResult } from '../metrics/result.js';
 import { isSound } from '../metrics/load-verdict.js';
-import { evaluateSlos } from '../metrics/slo.js';
 import type { Fates } from './accounting.js';
 import type { LoadPlan } from './plan.js';
 import type { Sampler } from './sampler.js';
-import type { GroupStats, JobTracker } from './tracker.js';
+import type { JobTracker } from './tracker.js';
 
 export interface RunFacts {
   plan: LoadPlan;
@@ -64,60 +65,27 @@ export function shardDetailsOf(
 
 export function buildResult(facts: RunFacts): LoadResult {
   const { plan, tracker, fates, sampler, durationUs } = facts;
-  const breakdown = (members: readonly GroupStats[]): Breakdown => {
-    const merged = { putUs: new LatencyHistogram(), queueWaitUs: new LatencyHistogram(), serviceUs: new LatencyHistogram(), endToEndUs: new LatencyHistogram() };
-    for (const g of members) {
-      for (const key of ['putUs', 'queueWaitUs', 'serviceUs', 'endToEndUs'] as const) merged[key].add(g[key]);
-    }
-    return {
-      jobs: sumJobCounts(members, tracker.groups, fates),
-      latency: {
-        queueWaitUs: merged.queueWaitUs.summary(),
-        serviceUs: merged.serviceUs.summary(),
-        endToEndUs: merged.endToEndUs.summary(),
-        putUs: merged.putUs.summary(),
-      },
-    };
-  };
-  const all = breakdown(tracker.groups);
-  const byTube: Record<string, Breakdown> = {};
-  plan.tubes.forEach((tube, t) => (byTube[tube] = breakdown(tracker.groups.filter((g) => g.tube === t))));
-  const byPriority: Record<string, Breakdown> = {};
-  plan.classNames.forEach((name, c) => (byPriority[name] = breakdown(tracker.groups.filter((g) => g.priorityClass === c))));
   const queueByTube: RunResult['queue']['byTube'] = {};
   plan.tubes.forEach((tube, t) => (queueByTube[tube] = sampler.byTube[t].snapshot()));
-
-  const perSecond = (n: number, us: number) => (us <= 0 ? 0 : round3((n * 1e6) / us));
-  const measured: Omit<RunResult, 'slo' | 'pass'> = {
+  const groups = breakdowns(tracker.groups, plan.tubes, plan.classNames, fates);
+  const measured = assembleRunResult({
     kind: 'load',
-    version: RESULT_VERSION,
-    scenario: plan.scenario.name,
+    scenario: plan.scenario,
     seed: facts.seed,
-    clock: 'real',
-    durationUs: Math.round(durationUs),
-    drainUs: Math.round(Math.max(0, (sampler.drainedUs ?? durationUs) - sampler.peakBacklogUs)),
-    jobs: all.jobs,
-    events: {
-      retries: tracker.retries,
-      ttrExpiries: facts.ttrExpiries,
-      duplicateExecutions: tracker.duplicateExecutions,
-      lateCompletions: tracker.lateCompletions,
-      crashes: tracker.crashes,
-      kicked: tracker.kicked,
-    },
-    // Both rates over the producing window: the drain's length swings with retry backoff.
-    throughput: { jobsPerSecond: perSecond(facts.completedWhileProducing, facts.producingUs), putsPerSecond: perSecond(all.jobs.put, facts.producingUs) },
-    latency: all.latency,
-    byTube,
-    byPriority,
+    durationUs,
+    drainUs: (sampler.drainedUs ?? durationUs) - sampler.peakBacklogUs,
+    breakdowns: groups,
+    events: eventCounts(tracker, facts.ttrExpiries),
+    producingUs: facts.producingUs,
+    completedWhileProducing: facts.completedWhileProducing,
     queue: { all: sampler.all.snapshot(), byTube: queueByTube },
-  };
+  });
   const httpUs: HistogramSummary | undefined = facts.details.http?.latencyUs;
   const load: LoadDetails = {
     ...facts.details,
     mode: plan.mode,
     targetRatePerSecond: plan.targetRatePerSecond,
-    achievedRatePerSecond: perSecond(all.jobs.put, facts.producingUs),
+    achievedRatePerSecond: perSecond(measured.jobs.put, facts.producingUs),
     producingUs: Math.round(facts.producingUs),
     completedWhileProducing: facts.completedWhileProducing,
     pipeline: plan.mode === 'closed' ? plan.pipeline : 1,
@@ -147,10 +115,5 @@ export function buildResult(facts: RunFacts): LoadResult {
     repeats: [repeatSampleOf(measured, httpUs)],
   };
   if (facts.shard) load.shard = facts.shard;
-  const slo = evaluateSlos(measured, plan.scenario.slos);
-  return { ...measured, kind: 'load', slo, pass: isSound(measured.jobs, load) && slo.every((s) => s.pass), load };
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
+  return { ...measured, kind: 'load', pass: isSound(measured.jobs, load) && measured.pass, load };
 }

@@ -12,6 +12,7 @@ import { Client } from '../client/client.js';
 import { mergeLoadResults } from '../metrics/load-merge.js';
 import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { WorkloadObserver } from '../workload/index.js';
 import { auditJobs, type Fates } from './accounting.js';
 import { newRunToken, RunBodies } from './body.js';
 import { RunClock } from './clock.js';
@@ -24,7 +25,7 @@ import { OutstandingOps } from './outstanding.js';
 import { planLoad, type LoadOverrides, type LoadPlan } from './plan.js';
 import { Producers, type ProducerSide } from './producers.js';
 import { BarrierTimeout, Rendezvous } from './rendezvous.js';
-import { runTokenOf, shardPlan, shardSeed, type ShardSpec } from './shard.js';
+import { runTokenOf, shardPlan, type ShardSpec } from './shard.js';
 import { buildResult, shardDetailsOf } from './result.js';
 import { loadgenCpuUs, Sampler, snapshotServer, type ServerSnapshot } from './sampler.js';
 import { openTarget, targetLabel, type OpenTarget, type TargetSpec } from './target.js';
@@ -63,6 +64,8 @@ export interface LoadOptions extends LoadOverrides {
   requestTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?(progress: LoadProgress): void;
+  /** Sees every workload decision each run takes (src/workload: WorkloadObserver). */
+  observer?: WorkloadObserver;
   /** Run one shard of the scenario (see shard.ts); with it, runId is required. */
   shard?: ShardSpec;
   /** The run's id, shared by its shards (shard.ts: checkRunId, deriveRunId). */
@@ -105,6 +108,7 @@ export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Pr
       try {
         const result = await runOnce(plan, target, {
           seed,
+          observer: options.observer,
           requestTimeoutMs: options.requestTimeoutMs,
           signal: options.signal,
           shard: options.shard === undefined ? undefined : {
@@ -137,6 +141,8 @@ function repeatsOf(options: LoadOptions): number {
 
 export interface RunOnceOptions {
   seed: number;
+  /** Sees every workload decision the run takes, as it takes it (tests: the same decisions as sim). */
+  observer?: WorkloadObserver;
   requestTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?(progress: Omit<LoadProgress, 'repeat' | 'repeats' | 'side'>): void;
@@ -211,7 +217,8 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
   // Read before this shard says it has started: a coordinated run's shards all read it before any puts.
   const tubeJobsAtStart = await Promise.all(plan.tubes.map((tube) => tubeJobs(control, tube)));
   const runToken = shard ? runTokenOf(shard.runId) : newRunToken();
-  const seed = shardSeed(options.seed, shard);
+  // Every shard draws the run's streams with the run's seed and takes its slices of them (shard.ts).
+  const seed = options.seed;
   const tracker = new JobTracker(baseId, plan.tubes.length, plan.classNames.length, plan.warmupUs, runToken);
   // Siblings may have reserved a job before this shard's first reservation of it: a retry, a crash, a kick.
   tracker.confirmFirstReservations = shard !== undefined && shard.count > 1 && shard.mayReserveAgain;
@@ -219,7 +226,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
   const pendingPuts = new OutstandingOps();
   const pendingOps = new OutstandingOps();
   const bodies = new RunBodies(runToken, clock);
-  const producerContext = { plan, clock, tracker, seed, bodies, pendingPuts, requestTimeoutMs, harness, fail };
+  const producerContext = { plan, clock, tracker, seed, observer: options.observer, bodies, pendingPuts, requestTimeoutMs, harness, fail };
   const producers: ProducerSide = plan.scenario.load.http
     ? await HttpProducers.start(producerContext, address)
     : await Producers.connect(producerContext, driver, address);

@@ -3,21 +3,25 @@
 // execution segments: shard I of N takes the arrivals, workers and jobs whose position k has
 // k ≡ I (mod N), with the position rotated by the item's index so that remainders spread over the
 // shards instead of piling onto the last ones. Concretely, for shard I of N:
-//  - producers' rates are divided by N. A constant process keeps its spacing phase: shard I
-//    starts I arrivals in (I/rate later), so the union of the shards' arrivals is exactly the
-//    scenario's. Poisson processes superpose exactly. Schedules divide every step's rate;
-//    bursts divide jobsPerBurst (a shard whose share of a burst is 0 drops that producer);
-//  - counts are shared out: a pool of 5 workers over 2 shards is 3 + 2; a producer's `jobs`, the
-//    scenario's `jobs`, closed-loop connections likewise (open loop keeps at least one
-//    connection per producer); kicker k runs in shard k mod N;
+//  - every shard draws the whole run's decision streams (src/workload) with the run's seed, and
+//    puts decisions k ≡ position (mod N) of each producer's stream (src/workload/slice.ts): the N
+//    shards together put exactly the jobs a lone run of the same seed puts, at the same intended
+//    times with the same priorities, delays and bodies, whatever the arrival process. A shard's
+//    spec shows its share (rates divided, the producer's `jobs` shared out) for the report and for
+//    HTTP mode, which paces a constant rate itself; a producer whose share of jobs is 0 is left out;
+//  - counts are shared out: a pool of 5 workers over 2 shards is 3 + 2; the scenario's `jobs`,
+//    closed-loop connections likewise (open loop keeps at least one connection per producer);
+//    kicker k runs in shard k mod N;
+//  - a pool's decisions are shared by the shards that have some of its workers, the same way:
+//    with its workers over m shards, the one at position q takes decisions q, q + m, q + 2m ...
+//    of the pool's stream (each a decision of the run, though not the lone run's prefix, since
+//    the shards consume at their own pace); a pool on one shard keeps its whole stream;
 //  - tubes, priority classes and so the metrics groups are those of the whole scenario, so a
 //    job's group in its body means the same in every shard;
-//  - each shard draws from its own random streams (the seed mixed with the shard's index), the
-//    same ones for the same seed;
 //  - every shard's jobs carry the run's token, from --run-id or derived from the scenario and the
 //    seed (and --start-at), so that each shard's workers take a sibling's job as the run's own.
 import type { ArrivalSpec, ProducerSpec, Scenario } from '../scenario/schema.js';
-import { MAX_SEED } from '../scenario/random.js';
+import type { StreamSlice } from '../workload/index.js';
 import { PlanError, type LoadPlan, type ProducerPlan } from './plan.js';
 
 export interface ShardSpec {
@@ -63,11 +67,12 @@ export function shardPlan(plan: LoadPlan, shard: ShardSpec): LoadPlan {
       const position = positionOf(shard, p.index);
       const spec = sliceProducer(p.spec, n, position);
       if (spec === undefined) continue;
-      producers.push({ ...p, spec });
+      producers.push({ ...p, spec, slice: { count: n, position } });
       specs.push(spec);
     }
   }
   const workers = plan.scenario.workers.map((w, k) => ({ ...w, count: shareOf(w.count, n, positionOf(shard, k)) }));
+  const poolSlices = plan.scenario.workers.map((w, k): StreamSlice => poolSlice(w.count, n, positionOf(shard, k)));
   const kickers = plan.scenario.kickers.filter((_, k) => k % n === shard.index);
   const http = plan.scenario.load.http;
   const scenario: Scenario = {
@@ -82,6 +87,7 @@ export function shardPlan(plan: LoadPlan, shard: ShardSpec): LoadPlan {
   return {
     ...plan,
     scenario,
+    poolSlices,
     producers,
     connections: Math.max(1, connections),
     jobsLimit,
@@ -89,44 +95,39 @@ export function shardPlan(plan: LoadPlan, shard: ShardSpec): LoadPlan {
   };
 }
 
-/** A producer's slice at `position` of n, or undefined when the slice puts nothing. */
+/**
+ * A producer's spec at `position` of n: its share of the job count and of the rate, for HTTP mode
+ * and the report (the puts themselves are the stream's slice); undefined when its share of the
+ * jobs is none. Bursts keep their spec: the stream shares each burst's jobs out in turn.
+ */
 function sliceProducer(spec: ProducerSpec, n: number, position: number): ProducerSpec | undefined {
   let jobs = spec.jobs;
   if (jobs !== undefined) {
     jobs = shareOf(jobs, n, position);
     if (jobs === 0) return undefined;
   }
-  const arrival = sliceArrival(spec.arrival, n, position);
-  if (arrival === undefined) return undefined;
-  // Constant spacing: the shard at position k starts k arrivals of the whole in.
-  const phaseSeconds = spec.arrival.process === 'constant' ? position / spec.arrival.ratePerSecond : 0;
-  return { ...spec, jobs, arrival, startSeconds: spec.startSeconds + phaseSeconds };
+  return { ...spec, jobs, arrival: sliceArrival(spec.arrival, n) };
 }
 
-function sliceArrival(arrival: ArrivalSpec, n: number, position: number): ArrivalSpec | undefined {
+function sliceArrival(arrival: ArrivalSpec, n: number): ArrivalSpec {
   switch (arrival.process) {
     case 'constant':
     case 'poisson':
       return { ...arrival, ratePerSecond: arrival.ratePerSecond / n };
     case 'schedule':
       return { ...arrival, steps: arrival.steps.map((s) => ({ ...s, ratePerSecond: s.ratePerSecond / n })) };
-    case 'bursts': {
-      const jobsPerBurst = shareOf(arrival.jobsPerBurst, n, position);
-      return jobsPerBurst === 0 ? undefined : { ...arrival, jobsPerBurst };
-    }
+    case 'bursts':
+      return arrival;
   }
 }
 
-/** Shard I's seed: the run's seed for a lone run, else mixed with I (murmur3's finaliser). */
-export function shardSeed(seed: number, shard: ShardSpec | undefined): number {
-  if (shard === undefined || shard.count === 1) return seed;
-  let h = (seed ^ Math.imul(shard.index + 1, 0x9e3779b1)) | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) % (MAX_SEED + 1);
+/**
+ * Which decisions of a pool of `count` workers the shard at `position` of n takes: the pool's
+ * workers sit on the first min(n, count) positions, which share its stream among themselves.
+ */
+export function poolSlice(count: number, n: number, position: number): StreamSlice {
+  const holders = Math.min(n, count);
+  return position < holders ? { count: holders, position } : { count: 1, position: 0 };
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -1,20 +1,21 @@
-// Workers over real connections, behaving as the scenario's pools say: reserve, work for a
-// service time drawn from the pool's distribution (touching the job to keep its TTR), then
-// delete, or on a failure release with backoff or bury; sometimes crash (hang or disconnect)
-// and come back after a restart delay. Each worker is driven by its replies (callbacks, no
+// Workers over real connections, behaving as the scenario's pools say: reserve, and for each job
+// of the run take the pool's next workload decision (src/workload: one stream per pool, shared by
+// its workers in the order their reservations arrive, decided at reservation as the simulator
+// does): work for its service time (touching the job to keep its TTR), then delete, or when it
+// fails release with backoff or bury; or crash part-way (hang or disconnect) and come back after
+// a restart delay. Each worker is driven by its replies (callbacks, no
 // promise per job). With no service time the delete and the next reserve leave in one write,
 // which is how a closed-loop put/reserve/delete cycle reaches full speed. Service times are
 // timed with Deadlines (timer.ts), which never fire early; the time each job really took next
 // to the time it was configured to take goes to the harness monitor.
 import type { WorkerPoolSpec } from '../scenario/schema.js';
-import type { Random } from '../scenario/random.js';
-import { backoffSeconds, createServiceTime, type ServiceTimeSampler } from '../scenario/service.js';
+import { failureAction, poolStream, type PoolStream, type WorkloadObserver } from '../workload/index.js';
 import type { BodyFields, RunBodies } from './body.js';
 import type { RunClock } from './clock.js';
 import type { Done, Driver, QueueConnection, ReservedJob } from './driver.js';
 import type { HarnessMonitor } from './harness.js';
 import { noAnswer, type OutstandingOps } from './outstanding.js';
-import { streamRandom, type LoadPlan } from './plan.js';
+import type { LoadPlan } from './plan.js';
 import { Deadline } from './timer.js';
 import type { JobTracker } from './tracker.js';
 import type { Address } from '../target/address.js';
@@ -29,7 +30,10 @@ export interface WorkerContext {
   plan: LoadPlan;
   clock: RunClock;
   tracker: JobTracker;
+  /** The run's seed: the pools' decision streams. */
   seed: number;
+  /** Sees every workload decision this run takes (tests). */
+  observer?: WorkloadObserver;
   driver: Driver;
   address: Address;
   requestTimeoutMs: number;
@@ -43,7 +47,8 @@ export interface WorkerContext {
 
 interface PoolRuntime {
   spec: WorkerPoolSpec;
-  serviceByTube: ServiceTimeSampler[];
+  /** The pool's decisions, shared by its workers (a shard's: its slice of the run's). */
+  stream: PoolStream;
 }
 
 class Worker {
@@ -65,7 +70,6 @@ class Worker {
     private readonly index: number,
     private readonly pool: PoolRuntime,
     private readonly ctx: WorkerContext,
-    private readonly random: Random,
   ) {}
 
   async connect(): Promise<void> {
@@ -139,11 +143,10 @@ class Worker {
     if (outcome === 'unsure') conn.reserves(job.id, (error, reserves) => !error && reserves === 1 && tracker.firstConfirmed(job.id, startUs));
     const spec = this.pool.spec;
     const tubeIndex = Math.floor(fields!.group / this.ctx.plan.classNames.length);
-    const serviceUs = this.pool.serviceByTube[tubeIndex](this.random);
-    const crash = spec.crash !== undefined && this.random.uniform() < spec.crash.probability;
-    const workUs = crash ? Math.floor(this.random.uniform() * serviceUs) : serviceUs;
+    // The pool's next decision, for this reservation: how long, crash or not, fail or not.
+    const { workUs, crashes: crash, fails } = this.pool.stream.next(tubeIndex);
     if (workUs <= 0) {
-      this.finish(conn, job.id, fields!, startUs, crash);
+      this.finish(conn, job.id, fields!, startUs, crash, fails);
       return;
     }
     this.occupied = true;
@@ -158,17 +161,15 @@ class Worker {
       }
       this.ctx.harness.service(workUs, clock.nowUs() - startUs);
       this.occupied = false;
-      this.finish(conn, job.id, fields!, startUs, crash);
+      this.finish(conn, job.id, fields!, startUs, crash, fails);
       this.reserve();
     });
   }
 
-  /** The job's outcome: crash, delete, or on a failure release with backoff or bury. */
-  private finish(conn: QueueConnection, id: number, fields: BodyFields, startUs: number, crash: boolean): void {
+  /** The job's outcome, as its decision said: crash, delete, or on a failure release with backoff or bury. */
+  private finish(conn: QueueConnection, id: number, fields: BodyFields, startUs: number, crash: boolean, fails: boolean): void {
     if (crash) return this.crash(conn, id);
     const { clock, tracker } = this.ctx;
-    const spec = this.pool.spec;
-    const fails = spec.failure !== undefined && this.random.uniform() < spec.failure.probability;
     if (!fails) {
       conn.delete(
         id,
@@ -176,14 +177,12 @@ class Worker {
       );
       return;
     }
-    const failure = spec.failure!;
-    const retries = tracker.retriesOf(id);
-    if (failure.policy === 'retry' && retries < failure.maxRetries) {
-      const delaySeconds = backoffSeconds(retries, failure.backoffSeconds, failure.backoffFactor, failure.maxBackoffSeconds);
+    const action = failureAction(this.pool.spec.failure!, tracker.retriesOf(id));
+    if (action.kind === 'release') {
       conn.release(
         id,
         fields.pri,
-        delaySeconds,
+        action.delaySeconds,
         this.acked((released) => (released ? tracker.released(this.index, id, startUs, clock.nowUs()) : tracker.late(this.index, id))),
       );
     } else {
@@ -243,20 +242,12 @@ export class Workers {
 
   static async connect(ctx: WorkerContext): Promise<Workers> {
     const workers: Worker[] = [];
-    for (const spec of ctx.plan.scenario.workers) {
-      const fallback = createServiceTime(spec.service);
-      const pool: PoolRuntime = {
-        spec,
-        serviceByTube: ctx.plan.tubes.map((tube) => {
-          const byTube = spec.serviceByTube?.[tube];
-          return byTube ? createServiceTime(byTube) : fallback;
-        }),
-      };
-      for (let i = 0; i < spec.count; i++) {
-        const index = workers.length;
-        workers.push(new Worker(index, pool, ctx, streamRandom(ctx.seed, 2000 + index)));
-      }
-    }
+    const { plan } = ctx;
+    plan.scenario.workers.forEach((spec, k) => {
+      const stream = poolStream(plan.workload, k, ctx.seed, { slice: plan.poolSlices[k], observer: ctx.observer });
+      const pool: PoolRuntime = { spec, stream };
+      for (let i = 0; i < spec.count; i++) workers.push(new Worker(workers.length, pool, ctx));
+    });
     await Promise.all(workers.map((w) => w.connect()));
     return new Workers(workers);
   }

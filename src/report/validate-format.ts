@@ -79,8 +79,42 @@ export function validationMethod(v: Validation): string {
     `Simulated ${seeds} seeds (${s.firstSeed}..${s.firstSeed + seeds - 1})${grouped}, ${duration}; measured ${median} ` +
     `(seed${runs > 1 ? 's' : ''} ${v.measured.seeds.join(', ')}) against ${v.measured.target}. Band: the simulated range ` +
     `widened on each side by ${v.options.spread} times its width and ${Math.round(v.options.tolerance * 1000) / 10}% of the edge, ` +
-    `latencies by ${formatUs(v.options.slackUs)} more. ` +
-    `Round trip ${formatUs(v.server.roundTripUs)}, command cost ${formatUs(v.server.commandCostUs)} (the scenario's server setting).`
+    `latencies by ${formatUs(v.options.slackUs)} more${measuredSlackClause(v)}. ` +
+    serverSentence(v)
+  );
+}
+
+/** How far the measured path widened the latency bands beyond --slack, when it did. */
+function measuredSlackClause(v: Validation): string {
+  const m = v.options.measuredSlackUs;
+  if (m === undefined) return '';
+  const stat = (name: 'queueWait' | 'endToEnd') =>
+    (['mean', 'p50', 'p90', 'p99'] as const).map((s) => `${s} ${formatUs(Math.max(v.options.slackUs, m[name][s]))}`).join(', ');
+  return (
+    ', or by what the path and the load generator added during the real run where that was more (the send lag of puts plus ' +
+    `the delay of reading a reply: an echo server's round trips beyond the calibrated one, or the loop's own lag; no server ` +
+    `involved): queue wait ${stat('queueWait')}; ` +
+    `end to end ${stat('endToEnd')}`
+  );
+}
+
+/** What the simulator was told of the server and the load generator, and where that came from. */
+export function serverSentence(v: Validation): string {
+  const c = v.calibration;
+  if (c === null) {
+    return `Round trip ${formatUs(v.server.roundTripUs)}, command cost ${formatUs(v.server.commandCostUs)} (the scenario's server setting, not calibrated).`;
+  }
+  const cost =
+    c.serverCostUs > 0
+      ? `the server's own cost per command appears to be ${formatUs(c.serverCostUs)}`
+      : `the server's own cost per command appears to be nil (it answered ${formatUs(-c.serverCostUs)} sooner than beanlab's echo server)`;
+  return (
+    `Round trip ${formatUs(v.server.roundTripUs)}, calibrated from the path alone: a TCP handshake to the server ` +
+    `(${formatUs(c.handshakeUs)}), less one to beanlab's echo server (${formatUs(c.echoHandshakeUs)}), plus a command's round trip ` +
+    `through the load generator to that echo server (${formatUs(c.echoCommandUs)}); command cost ${formatUs(v.server.commandCostUs)} ` +
+    `(the scenario's). A command took ${formatUs(c.targetCommandUs)} against the server: ${cost}, which the prediction leaves out. ` +
+    `Worker timers fired ${formatUs(c.serviceLateUs)} late on average in the real run${v.measured.seeds.length > 1 ? 's' : ''}: ` +
+    `the simulated service times are that much longer.`
   );
 }
 
@@ -94,6 +128,7 @@ export function validateTerminalReport(v: Validation): string {
   ];
   const unchecked = v.rows.filter((r) => r.status === 'unchecked');
   if (unchecked.length > 0) out.push('', ...wrapText(uncheckedNote(unchecked), TERMINAL_COLUMNS, '  '));
+  for (const warning of v.measured.warnings ?? []) out.push(...wrapText(`load generator: ${warning}`, TERMINAL_COLUMNS, '  '));
   return out.join('\n') + '\n';
 }
 
@@ -124,6 +159,8 @@ export function validateMarkdown(v: Validation): string {
     '',
     validationMethod(v),
     '',
+    ...(v.measured.warnings ?? []).map((w) => `- load generator: ${w}`),
+    ...((v.measured.warnings ?? []).length > 0 ? [''] : []),
     markdownTable(
       ['metric', 'simulated min–max', 'band', 'measured', 'rank', 'verdict'],
       v.rows.map((r) => {

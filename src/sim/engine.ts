@@ -6,6 +6,7 @@
 // each kind of client in its own module (producers, workers, worker-lifecycle, periodic).
 import type { RunResult } from '../metrics/result.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { WorkloadObserver } from '../workload/index.js';
 import { US } from './event-queue.js';
 import { startProducers, arrive } from './producers.js';
 import { kick, sample, startKickers } from './periodic.js';
@@ -32,12 +33,25 @@ import { deliver, dispatch, finishJob, touch } from './workers.js';
 export { SimulationError };
 export type { ModelFactory };
 
-export interface SimulationOptions {
+
+export interface SimulationOptions extends SimulateOptions {
   scenario: Scenario;
   seed: number;
   createModel: ModelFactory;
+}
+
+/** How a run is interpreted, beyond the scenario and the seed. */
+export interface SimulateOptions {
   /** Check the model's and the simulator's invariants every this many events (checkSimulation). */
   paranoidEvery?: number;
+  /** Sees every workload decision the run makes (src/workload: WorkloadObserver). */
+  observer?: WorkloadObserver;
+  /**
+   * Every work period (a job's service, or the work before a crash) lasts this much longer than
+   * its decision says, when it is not zero: the real run's timer lateness, as a load run measured
+   * it (validate). Not a change of the workload: its decisions stay the same.
+   */
+  serviceLateUs?: number;
 }
 
 export class Simulation {
@@ -53,7 +67,7 @@ export class Simulation {
 
   constructor(options: SimulationOptions) {
     const { scenario, seed } = options;
-    const state = new SimState(scenario, seed, options.createModel);
+    const state = new SimState(scenario, seed, options.createModel, options);
     this.state = state;
     this.limitUs = Math.round(scenario.maxDurationSeconds * US);
     const every = options.paranoidEvery ?? 0;

@@ -31,7 +31,7 @@ export function startProducers(state: SimState): void {
     if (spec.tube !== 'default') request(state, conn, { kind: 'use', tube: spec.tube }, 'USING');
     const producer: Producer = {
       conn,
-      stream: producerStream(state.workload, index, state.seed),
+      stream: producerStream(state.workload, index, state.seed, { observer: state.decisionObserver }),
       next: undefined,
       spare: emptyDecision(),
       waiting: [],
@@ -64,7 +64,11 @@ function scheduleArrival(state: SimState, producer: Producer, index: number): vo
 function stopProducer(state: SimState, producer: Producer): void {
   if (!producer.active) return;
   producer.active = false;
-  state.producersActive--;
+  if (--state.producersActive === 0) {
+    // The end of the producing window, over which the result's rates are (as a real run's).
+    state.producingEndUs = state.nowUs;
+    state.completedWhileProducing = state.totalCompleted;
+  }
 }
 
 /** A put reaches the server (hasSlot false), or its turn at a busy server comes (true). */

@@ -3,21 +3,23 @@
 import { createModel } from '../model/index.js';
 import type { Result, RunResult, SweepEntry } from '../metrics/result.js';
 import type { Scenario } from '../scenario/schema.js';
-import { Simulation, type ModelFactory } from './engine.js';
+import { Simulation, type ModelFactory, type SimulateOptions } from './engine.js';
+
+export type { SimulateOptions };
 
 /** Events between progress callbacks: small enough to feel live, large enough to cost nothing. */
 export const EVENTS_PER_SLICE = 100_000;
 
 export const defaultModelFactory: ModelFactory = ({ pickWaiter }) => createModel({ pickWaiter });
 
-/** paranoidEvery: check the invariants every this many events (0: never), as `sim --paranoid`. */
-export function createSimulation(scenario: Scenario, seed: number, model: ModelFactory = defaultModelFactory, paranoidEvery = 0): Simulation {
-  return new Simulation({ scenario, seed, createModel: model, paranoidEvery });
+/** options.paranoidEvery: check the invariants every this many events (0: never), as `sim --paranoid`. */
+export function createSimulation(scenario: Scenario, seed: number, model: ModelFactory = defaultModelFactory, options: SimulateOptions = {}): Simulation {
+  return new Simulation({ ...options, scenario, seed, createModel: model });
 }
 
 /** Runs a scenario to completion synchronously; onProgress gets a fraction between slices. */
-export function simulate(scenario: Scenario, seed: number, onProgress?: (fraction: number) => void, paranoidEvery = 0): RunResult {
-  const simulation = createSimulation(scenario, seed, defaultModelFactory, paranoidEvery);
+export function simulate(scenario: Scenario, seed: number, onProgress?: (fraction: number) => void, options: SimulateOptions = {}): RunResult {
+  const simulation = createSimulation(scenario, seed, defaultModelFactory, options);
   while (!simulation.step(EVENTS_PER_SLICE)) onProgress?.(simulation.progress());
   return simulation.result();
 }

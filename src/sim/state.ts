@@ -7,7 +7,7 @@ import { newJobGroups, type JobGroup } from '../metrics/result.js';
 import { BucketSeriesRecorder } from '../metrics/buckets.js';
 import type { Random } from '../scenario/random.js';
 import type { Scenario } from '../scenario/schema.js';
-import { planWorkload, poolStream, StreamRole, streamRandom, type PoolStream, type Workload } from '../workload/index.js';
+import { planWorkload, poolStream, StreamRole, streamRandom, type PoolStream, type Workload, type WorkloadObserver } from '../workload/index.js';
 import { EventQueue, US, ZERO_US } from './event-queue.js';
 import { JobTable } from './jobs.js';
 import { BodyCache } from './bodies.js';
@@ -48,6 +48,10 @@ export class SimState {
   readonly poolStreams: PoolStream[];
   /** The server's free choices (which waiting worker gets a job): no part of the workload. */
   readonly serverRandom: Random;
+  /** Sees the workload's decisions as the run makes them (tests). */
+  readonly decisionObserver: WorkloadObserver | undefined;
+  /** Added to every work period that is not zero: a real load generator's timer lateness (SimulateOptions). */
+  readonly serviceLateUs: number;
   readonly model: ReferenceModel;
   readonly queue = new EventQueue();
   readonly jobs = new JobTable();
@@ -81,6 +85,9 @@ export class SimState {
   replyAtUs = ZERO_US;
 
   producersActive = 0;
+  /** When the last producer stopped, and the jobs completed by then; undefined while any produces. */
+  producingEndUs: number | undefined;
+  completedWhileProducing = 0;
   /** Puts sent (the scenario's job count bounds these); totalPut counts those the server took. */
   putsSent = 0;
   /** Puts at a busy server waiting for their turn: the run is not over while there are any. */
@@ -100,11 +107,15 @@ export class SimState {
   crashes = 0;
   kicked = 0;
 
-  constructor(scenario: Scenario, seed: number, createModel: ModelFactory) {
+  constructor(scenario: Scenario, seed: number, createModel: ModelFactory, options: { observer?: WorkloadObserver; serviceLateUs?: number } = {}) {
     this.scenario = scenario;
     this.seed = seed;
     this.workload = planWorkload(scenario);
-    this.poolStreams = this.workload.pools.map((_, i) => poolStream(this.workload, i, seed));
+    this.decisionObserver = options.observer;
+    const lateUs = options.serviceLateUs ?? 0;
+    if (!(lateUs >= 0 && Number.isFinite(lateUs))) throw new RangeError(`serviceLateUs must be 0 or more, got ${lateUs}`);
+    this.serviceLateUs = Math.round(lateUs);
+    this.poolStreams = this.workload.pools.map((_, i) => poolStream(this.workload, i, seed, { observer: this.decisionObserver }));
     const random = (this.serverRandom = streamRandom(seed, StreamRole.Server, 0));
     // beanstalkd may give a job to any waiting worker (docs/semantics.md h.2); the seed decides.
     this.model = createModel({ pickWaiter: (candidates) => random.below(candidates.length) });

@@ -68,7 +68,8 @@ function onReserved(state: SimState, index: number, id: number): void {
   worker.job = id;
   worker.epoch++;
   worker.startUs = now;
-  const endUs = now + decision.workUs;
+  // A real worker's timer fires late (serviceLateUs, when validate measured it); an instant job has no timer.
+  const endUs = now + decision.workUs + (decision.workUs > 0 ? state.serviceLateUs : 0);
   worker.endUs = endUs;
   // What the worker sends at endUs (delete, release or bury, and the next reserve; or the close of
   // a dead process) reaches the server the request leg later.

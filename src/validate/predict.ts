@@ -7,6 +7,8 @@ import { simulate } from '../sim/run.js';
 
 export interface PredictionPlan {
   firstSeed: number;
+  /** Added to every simulated work period: the real run's timer lateness (serviceLateUs); default 0. */
+  serviceLateUs?: number;
   /** How many values each band is made of (--seeds). */
   groups: number;
   /** Runs per group, as many as the real side repeats (--repeat): each value is their median. */
@@ -24,7 +26,7 @@ export function* simulatedRuns(scenario: Scenario, plan: PredictionPlan): Genera
   for (let group = 0; group < plan.groups; group++) {
     for (let i = 0; i < plan.repeat; i++) {
       const seed = plan.firstSeed + group * plan.repeat + i;
-      yield { group, seed, result: simulate(scenario, seed) };
+      yield { group, seed, result: simulate(scenario, seed, undefined, { serviceLateUs: plan.serviceLateUs ?? 0 }) };
     }
   }
 }

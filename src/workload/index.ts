@@ -1,7 +1,8 @@
 // The workload: every random decision a scenario leaves to chance, as pure data drawn from seeded
-// streams, apart from any clock. The simulator (src/sim, virtual time) interprets it; the load
-// runner (src/load, real time) is to interpret the very same decisions, so a seed means the same
-// workload under both clocks and only the timing differs.
+// streams, apart from any clock. The simulator (src/sim, virtual time) and the load runner
+// (src/load, real time) interpret the very same decisions, so a seed means the same workload
+// under both clocks and only the timing differs. Shards of a load run take slices of the run's
+// streams (slice.ts), so that together they make the lone run's decisions.
 //
 // THE CONTRACT (what an interpreter must do, and may rely on)
 //
@@ -10,6 +11,7 @@
 //   Producers: one stream per scenario producer.
 //     const stream = producerStream(workload, p, seed);          // timed: open loop, the simulator
 //     const stream = producerStream(workload, p, seed, { untimed: true });   // closed loop
+//     (options also take `slice`, a shard's share of the stream, and an `observer`: slice.ts)
 //     stream.next(into?): PutDecision | undefined   (into: an object to reuse; default a new one)
 //       { index k, atUs (intended send time, µs from the run's start), pri, classIndex,
 //         group (tube * classes + class), baseDelaySeconds, delaySeconds (for a put sent at atUs),
@@ -22,7 +24,7 @@
 //     delaySecondsAt(workload.producers[p], decision.baseDelaySeconds, sentUs).
 //
 //   Worker pools: one stream per pool, shared by the pool's workers.
-//     const stream = poolStream(workload, pool, seed);
+//     const stream = poolStream(workload, pool, seed, { slice?, observer? });
 //     stream.next(tube, into?): WorkDecision   // once per reservation by any worker of the pool,
 //       { index k, serviceUs, crashes, workUs, fails }   // in the order the reservations happen
 //     `tube` is the reserved job's tube index (workload.tubes; from a group: tubeOfGroup). It
@@ -38,12 +40,13 @@
 import { classifyPriorities } from '../scenario/priorities.js';
 import type { Scenario } from '../scenario/schema.js';
 import { scenarioTubes } from '../scenario/schema.js';
-import { PoolStream, type PoolWorkload } from './pools.js';
+import { PoolStream, type PoolStreamOptions, type PoolWorkload } from './pools.js';
 import { ProducerStream, type ProducerStreamOptions, type ProducerWorkload } from './producers.js';
 import { serviceDraws, serviceFromUniforms } from './samplers.js';
 import { StreamRole, streamRandom } from './streams.js';
 
-export { PoolStream, failureAction, type FailureAction, type PoolWorkload, type WorkDecision } from './pools.js';
+export { PoolStream, failureAction, type FailureAction, type PoolStreamOptions, type PoolWorkload, type WorkDecision } from './pools.js';
+export { checkSlice, WHOLE as WHOLE_STREAM, type StreamSlice, type WorkloadObserver } from './slice.js';
 export {
   ProducerStream,
   delaySecondsAt,
@@ -102,8 +105,8 @@ export function producerStream(workload: Workload, producer: number, seed: numbe
   return new ProducerStream(workload.producers[producer], streamRandom(seed, StreamRole.Producer, producer), options);
 }
 
-export function poolStream(workload: Workload, pool: number, seed: number): PoolStream {
-  return new PoolStream(workload.pools[pool], streamRandom(seed, StreamRole.Pool, pool));
+export function poolStream(workload: Workload, pool: number, seed: number, options?: PoolStreamOptions): PoolStream {
+  return new PoolStream(workload.pools[pool], streamRandom(seed, StreamRole.Pool, pool), options);
 }
 
 /** The tube index of a (tube, priority class) group. */

@@ -8,6 +8,14 @@ import type { Random } from '../scenario/random.js';
 import type { FailureSpec, WorkerPoolSpec } from '../scenario/schema.js';
 import { backoffSeconds } from '../scenario/service.js';
 import type { ServiceFromUniforms } from './samplers.js';
+import { checkSlice, type StreamSlice, type WorkloadObserver } from './slice.js';
+
+export interface PoolStreamOptions {
+  /** A shard's share: only decisions k ≡ slice.position (mod slice.count) are handed out. */
+  slice?: StreamSlice;
+  /** Told of every decision handed out (not of those a slice skips). */
+  observer?: WorkloadObserver;
+}
 
 /** The k-th job a pool's workers reserve, as decision k says it goes. */
 export interface WorkDecision {
@@ -39,13 +47,21 @@ export class PoolStream {
   private drawn = 0;
   private readonly crashProbability: number;
   private readonly failureProbability: number;
+  private readonly sliceCount: number;
+  private readonly slicePosition: number;
+  private readonly observer: WorkloadObserver | undefined;
 
   constructor(
     readonly pool: PoolWorkload,
     private readonly random: Random,
+    options: PoolStreamOptions = {},
   ) {
     this.crashProbability = pool.spec.crash?.probability ?? -1;
     this.failureProbability = pool.spec.failure?.probability ?? -1;
+    const slice = checkSlice(options.slice);
+    this.sliceCount = slice.count;
+    this.slicePosition = slice.position;
+    this.observer = options.observer;
   }
 
   /** Decisions drawn so far: the next one is decision `drawn`. */
@@ -56,9 +72,17 @@ export class PoolStream {
   /**
    * Decision k for the k-th reservation by any worker of the pool; `tube` is the reserved job's
    * tube index (it picks the service distribution, never the number of draws). Pass `into` to
-   * reuse an object (the simulator does, a million times a run).
+   * reuse an object (the simulator does, a million times a run). A sliced stream hands out its
+   * own share of the pool's decisions (another shard's cost the same draws, so any tube will do).
    */
   next(tube: number, into?: WorkDecision): WorkDecision {
+    let decision = this.draw(tube, into);
+    while (this.sliceCount > 1 && decision.index % this.sliceCount !== this.slicePosition) decision = this.draw(tube, decision);
+    this.observer?.work?.(this.pool.index, tube, decision);
+    return decision;
+  }
+
+  private draw(tube: number, into: WorkDecision | undefined): WorkDecision {
     const random = this.random;
     const draws = this.pool.serviceDraws;
     const u1 = draws > 0 ? random.uniform() : 0;

@@ -6,6 +6,7 @@ import type { PriorityChooser } from '../scenario/priorities.js';
 import type { Random } from '../scenario/random.js';
 import type { ProducerSpec } from '../scenario/schema.js';
 import { baseDelayFromUniform, bodyBytesFromUniform, runAtWaitSeconds } from './samplers.js';
+import { checkSlice, type StreamSlice, type WorkloadObserver } from './slice.js';
 
 const US = 1_000_000;
 
@@ -50,6 +51,10 @@ export interface ProducerStreamOptions {
    * arrival gap is still drawn, so decision k is the same in both kinds of stream.
    */
   untimed?: boolean;
+  /** A shard's share: only decisions k ≡ slice.position (mod slice.count) are handed out. */
+  slice?: StreamSlice;
+  /** Told of every decision handed out (not of those a slice skips). */
+  observer?: WorkloadObserver;
 }
 
 export class ProducerStream {
@@ -57,6 +62,9 @@ export class ProducerStream {
   private readonly delay: ReturnType<typeof baseDelayFromUniform>;
   private readonly body: ReturnType<typeof bodyBytesFromUniform>;
   private readonly untimed: boolean;
+  private readonly sliceCount: number;
+  private readonly slicePosition: number;
+  private readonly observer: WorkloadObserver | undefined;
   private drawn = 0;
   private ended = false;
 
@@ -69,6 +77,10 @@ export class ProducerStream {
     this.delay = baseDelayFromUniform(producer.spec.delaySeconds);
     this.body = bodyBytesFromUniform(producer.spec.bodyBytes);
     this.untimed = options.untimed === true;
+    const slice = checkSlice(options.slice);
+    this.sliceCount = slice.count;
+    this.slicePosition = slice.position;
+    this.observer = options.observer;
   }
 
   /** Decisions drawn so far: the next one is decision `drawn`. */
@@ -79,9 +91,23 @@ export class ProducerStream {
   /**
    * The next put, or undefined once the producer is done (its own job count reached; in a timed
    * stream also its arrival process ended or reached stopUs). Once undefined, always undefined.
-   * Pass `into` to reuse an object (the simulator does, a million times a run).
+   * Pass `into` to reuse an object (the simulator does, a million times a run). A sliced stream
+   * draws every decision and hands out its own share: decision k, with k its index in the whole.
    */
   next(into?: PutDecision): PutDecision | undefined {
+    for (;;) {
+      const decision = this.draw(into);
+      if (decision === undefined) return undefined;
+      if (this.sliceCount === 1 || decision.index % this.sliceCount === this.slicePosition) {
+        this.observer?.put?.(this.producer.index, decision);
+        return decision;
+      }
+      // Another shard's decision: the next draw may reuse the object.
+      into = decision;
+    }
+  }
+
+  private draw(into: PutDecision | undefined): PutDecision | undefined {
     const p = this.producer;
     if (this.ended || this.drawn >= p.limit) return this.end();
     const atSeconds = this.arrivals.next();

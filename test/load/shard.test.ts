@@ -1,10 +1,9 @@
 // Shard slicing (k6's execution segments): N shards of a scenario together are the scenario,
 // deterministically, with remainders spread; and the run id every shard derives alike.
 import { describe, expect, it } from 'vitest';
-import { createArrivals } from '../../src/scenario/arrivals.js';
-import { planLoad, PlanError } from '../../src/load/plan.js';
-import { deriveRunId, parseShard, runTokenOf, shardPlan, shardSeed, shareOf, checkRunId } from '../../src/load/shard.js';
-import { Random } from '../../src/scenario/random.js';
+import { planLoad, PlanError, type LoadPlan } from '../../src/load/plan.js';
+import { deriveRunId, parseShard, poolSlice, runTokenOf, shardPlan, shareOf, checkRunId } from '../../src/load/shard.js';
+import { poolStream, producerStream, type PutDecision, type WorkDecision } from '../../src/workload/index.js';
 import { scenario } from './helpers.js';
 
 const mixed = scenario(`
@@ -60,31 +59,62 @@ describe('--shard I/N', () => {
     }
   });
 
-  it('divides rates; a constant producer keeps its phase, so the shards together put exactly its arrivals', () => {
+  it("puts, over N shards, exactly the lone run's decisions of the same seed, every arrival process alike", () => {
     const whole = planLoad(mixed);
-    const times = (spec: (typeof whole.producers)[number]['spec'], limit: number) => {
-      const arrivals = createArrivals(spec.arrival, spec.startSeconds, new Random(1));
-      const out: number[] = [];
-      for (let t = arrivals.next(); t !== undefined && t < 10 && out.length < limit; t = arrivals.next()) out.push(Math.round(t * 1e6));
+    /** What a plan's producer streams put, as the producers interpret them (seed 9). */
+    const putsOf = (plan: LoadPlan, producer: number): PutDecision[] => {
+      const p = plan.producers.find((q) => q.index === producer);
+      if (p === undefined) return [];
+      const stream = producerStream(plan.workload, producer, 9, { slice: p.slice });
+      const out: PutDecision[] = [];
+      for (let d = stream.next(); d !== undefined; d = stream.next()) out.push(d);
       return out;
     };
     for (const n of [2, 3]) {
       const plans = slices(n);
-      const constant = plans.flatMap((p) => p.producers.filter((q) => q.index === 0));
-      const union = constant.flatMap((q) => times(q.spec, q.spec.jobs!)).sort((a, b) => a - b);
-      expect(union).toEqual(times(whole.producers[0].spec, 7));
-      expect(constant.reduce((sum, q) => sum + q.spec.jobs!, 0)).toBe(7);
+      for (let producer = 0; producer < mixed.producers.length; producer++) {
+        const lone = putsOf(whole, producer);
+        expect(lone.length).toBeGreaterThan(6);
+        const union = plans.flatMap((p) => putsOf(p, producer)).sort((a, b) => a.index - b.index);
+        expect(union).toEqual(lone);
+      }
+      // The specs show each shard's share of the rate and of a producer's jobs.
       for (const p of plans) {
         const poisson = p.producers.find((q) => q.index === 1)!.spec.arrival;
         expect(poisson).toMatchObject({ ratePerSecond: 12 / n });
         const schedule = p.producers.find((q) => q.index === 3)!.spec.arrival;
         expect(schedule.process === 'schedule' && schedule.steps.map((s) => s.ratePerSecond)).toEqual([9 / n, 3 / n]);
       }
-      const burst = plans.flatMap((p) => p.producers.filter((q) => q.index === 2));
-      expect(burst.reduce((sum, q) => sum + (q.spec.arrival.process === 'bursts' ? q.spec.arrival.jobsPerBurst : 0), 0)).toBe(5);
+      expect(plans.flatMap((p) => p.producers.filter((q) => q.index === 0)).reduce((sum, q) => sum + q.spec.jobs!, 0)).toBe(7);
       // Groups (tube x priority class) are the whole scenario's in every shard: bodies mean the same everywhere.
       for (const p of plans) expect([p.tubes, p.classNames]).toEqual([whole.tubes, whole.classNames]);
       expect(plans.reduce((sum, p) => sum + (p.targetRatePerSecond ?? 0), 0)).toBeCloseTo(whole.targetRatePerSecond!, 2);
+    }
+  });
+
+  it("gives a pool's decisions to the shards holding its workers, each a decision of the run's stream", () => {
+    // A pool of one worker stays on one shard with its whole stream; five workers over 2 shards share it.
+    expect([0, 1, 2].map((position) => poolSlice(1, 3, position))).toEqual([
+      { count: 1, position: 0 },
+      { count: 1, position: 0 },
+      { count: 1, position: 0 },
+    ]);
+    for (const n of [2, 3]) {
+      const plans = slices(n);
+      const lone = poolStream(planLoad(mixed).workload, 0, 4);
+      const run: WorkDecision[] = Array.from({ length: 90 }, () => ({ ...lone.next(0) }));
+      const seen = new Set<number>();
+      for (const p of plans) {
+        if (p.scenario.workers[0].count === 0) continue;
+        const stream = poolStream(p.workload, 0, 4, { slice: p.poolSlices[0] });
+        for (let j = 0; j < 90 / n; j++) {
+          const d = stream.next(0);
+          expect(d).toEqual(run[d.index]);
+          expect(seen.has(d.index)).toBe(false);
+          seen.add(d.index);
+        }
+      }
+      expect(seen.size).toBe(90);
     }
   });
 
@@ -97,14 +127,6 @@ describe('--shard I/N', () => {
       return p.producers.length === 0 ? 0 : p.connections;
     });
     expect(conns.reduce((a, b) => a + b, 0)).toBe(3);
-  });
-
-  it('gives each shard its own random streams, the same for the same seed, and a lone run its seed', () => {
-    expect(shardSeed(7, undefined)).toBe(7);
-    expect(shardSeed(7, { index: 0, count: 1 })).toBe(7);
-    const seeds = [0, 1, 2, 3].map((index) => shardSeed(7, { index, count: 4 }));
-    expect(new Set(seeds).size).toBe(4);
-    expect([0, 1, 2, 3].map((index) => shardSeed(7, { index, count: 4 }))).toEqual(seeds);
   });
 
   it('derives the same run id from the same scenario, seed and start, and a different one otherwise', () => {

@@ -21,18 +21,19 @@ interface Golden {
 }
 
 const GOLDEN: Golden[] = [
-  { file: 'burst-drain', sha256: '8edb40bb0624dead6e539e81c5c0b306b7df906634e8f22dfb16616a37380114' },
-  { file: 'delayed-reports', sha256: '68bee53790b2e408dd10e83fdedcaf51e016c185ed4210bd0761c15d33c7d7e1' },
-  { file: 'emails', sha256: 'd70a39a85beb6bb760ee162b805ca1dc30b4a8bcfb0aa3d7a5b24990b6541c30' },
-  { file: 'flaky-webhooks', sha256: '80c4aae22dad0f1aa75b1763288dc2e3821f66aa14b1b8cb3fb79df2160eb7f3' },
-  { file: 'http-enqueue', sha256: '2bbff6a2533dc035962b9235777a12a599f9df628dec3a89a703365a3a7bd116' },
-  { file: 'mmc', shorten: { jobs: 50_000, warmupSeconds: 100 }, sha256: 'd8bd9e5fa7fe55b7e027f7503d9988ac32d22632238a798f5aad518566195a9d' },
-  { file: 'put-max', shorten: { durationSeconds: 0.5 }, sha256: '8916165000f4fddab6ede089d736a616424c8d0de8d579e4c177b6bdf65b5502' },
-  { file: 'shared-pool', sha256: 'e8912893eff60e8f302587eb8e109b24a4fb73766cd3645fd3c7f788a0d7111c' },
-  { file: 'smoke', sha256: '17521f670b33f331314ad31d6bb7c82c3b05d8e361adb1e11bf075f4ab02380f' },
-  { file: 'smoke', server: { roundTripUs: 300, commandCostUs: 20 }, sha256: '92c322b9806eac4396cb10d0e90dd5b637d9d0afd44559235409411e07be477e' },
-  { file: 'shared-pool', server: { roundTripUs: 5000, commandCostUs: 100 }, sha256: 'c1e793e4c8c5a12b4817b9d4187386736f4b133ef0fe55fa98ccd127621afa75' },
-  { file: 'flaky-webhooks', shorten: { durationSeconds: 900 }, server: { roundTripUs: 1000, commandCostUs: 400 }, sha256: '271c7c051332ba525692adc012b5bded41074ede06a1ad80c1258eca21c535d6' },
+  { file: 'burst-drain', sha256: '6532bc461c4dde8c84796c7bb14df9f2a6c5b66e79200ee0ce09ce51a7d2df50' },
+  { file: 'delayed-reports', sha256: '4e3bccf3e295f1865cc4f89ef6b34532d07ce2bf89357a699503ac29582354bf' },
+  { file: 'emails', sha256: '4f6879238a1fd2b91a1cc1296c76aaee7c2f7357c7cfd30c37e456f51f1fc357' },
+  { file: 'flaky-webhooks', sha256: '1074b14c46425f8fca5a4a5e58dad312c0ea24fddb55990044975c8bc54c0bdf' },
+  { file: 'http-enqueue', sha256: 'ef0080b1f76adcbedb2518e9386f3b00fc6e17fe1d3c6e449c13e34c225f9fac' },
+  { file: 'mmc', shorten: { jobs: 50_000, warmupSeconds: 100 }, sha256: 'df67ad00b2d0cdccd8450df2db1c0da89233a8fd8ba655f4c029a5a881a2fe39' },
+  { file: 'mmc-validate', sha256: '654311ec5212af1fb2e76932e821d3ebbd73e3d4636608e7e992d256165d3b3f' },
+  { file: 'put-max', shorten: { durationSeconds: 0.5 }, sha256: 'dd8f38a05ddb754ad492906fea3aa5dfb0c1344e72367c0ed0e9538e728fa877' },
+  { file: 'shared-pool', sha256: 'd607a889f1201bbe354f0b6820f45a2dd804454fbdfd2d14325f5d22e6258133' },
+  { file: 'smoke', sha256: 'aa54931273f44ea63a3f5b8a30909d761e0f8d92e90fd6e17d2de22e55fe0648' },
+  { file: 'smoke', server: { roundTripUs: 300, commandCostUs: 20 }, sha256: '527c337e997bf93d8b7e064e2e5bd2e92477b4f6da29e9e8908603e0ae2e8606' },
+  { file: 'shared-pool', server: { roundTripUs: 5000, commandCostUs: 100 }, sha256: 'a1084b42207e4b1c65dbf4c408950f44c134bad684c2a3f057eadbd087978bad' },
+  { file: 'flaky-webhooks', shorten: { durationSeconds: 900 }, server: { roundTripUs: 1000, commandCostUs: 400 }, sha256: 'e6d8b339b16fd17065c4f39a7c9164951303364a840564e17d5cb35fadd222cf' },
 ];
 
 function load(golden: Golden): Scenario {

@@ -10,5 +10,5 @@ export function scenario(yaml: string): Scenario {
 
 /** SHA-256 of a run's JSON result: what the golden tests pin. */
 export function resultHash(scenario: Scenario, seed: number, paranoidEvery = 0): string {
-  return createHash('sha256').update(JSON.stringify(simulate(scenario, seed, undefined, paranoidEvery))).digest('hex');
+  return createHash('sha256').update(JSON.stringify(simulate(scenario, seed, undefined, { paranoidEvery }))).digest('hex');
 }

@@ -36,7 +36,7 @@ function forgetfulModel({ pickWaiter }: { pickWaiter: (c: readonly ConnId[], tub
 }
 
 function run(paranoidEvery: number) {
-  const sim = createSimulation({ ...smoke, maxDurationSeconds: 60 }, 1, forgetfulModel, paranoidEvery);
+  const sim = createSimulation({ ...smoke, maxDurationSeconds: 60 }, 1, forgetfulModel, { paranoidEvery });
   while (!sim.step(10_000));
   return sim.result();
 }

@@ -8,6 +8,8 @@ import {
   checkMeasurement,
   jobsNeeded,
   median,
+  pathSlack,
+  serviceLateUs,
   metricRefs,
   predictionBands,
   simulateGroups,
@@ -50,6 +52,7 @@ function facts(overrides: Partial<ValidationFacts['measured']> = {}): Validation
     measured: { seeds: [1], target: 'a test', interrupted: false, errors: [], ...overrides },
     options: { spread: 1, tolerance: 0.05, slackUs: 1000 },
     server: { roundTripUs: 0, commandCostUs: 0 },
+    calibration: null,
   };
 }
 
@@ -91,8 +94,8 @@ describe('bands', () => {
     expect(mean.values).toEqual(values);
     expect([mean.min, mean.max, mean.median]).toEqual([Math.min(...values), Math.max(...values), median(values)]);
     const width = mean.max - mean.min;
-    expect(mean.lo).toBeCloseTo(Math.max(0, mean.min * 0.95 - width - 1000), 6);
-    expect(mean.hi).toBeCloseTo(mean.max * 1.05 + width + 1000, 6);
+    expect(mean.lo).toBeCloseTo(Math.max(0, mean.min * 0.95 - width - 2000), 6);
+    expect(mean.hi).toBeCloseTo(mean.max * 1.05 + width + 2000, 6);
     const throughput = bands.find((b) => b.metric.id === 'throughput')!;
     expect(throughput.hi).toBeCloseTo(throughput.max * 1.05 + (throughput.max - throughput.min), 6);
     const bare = predictionBands(groups, { spread: 0, tolerance: 0, slackUs: 0 }).find((b) => b.metric.id === 'queueWait.mean')!;
@@ -170,6 +173,64 @@ describe('the check', () => {
     expect(above).toContain('endToEnd.mean');
     expect(above).toContain('queueWait.mean');
     expect(above.length).toBeGreaterThan(15);
+  });
+});
+
+describe('the calibration and the measured path', () => {
+  it("takes the workers' timer lateness as measured minus configured service, weighted by the runs' jobs", () => {
+    const run = (count: number, configured: number, measured: number) => ({
+      serviceConfiguredUs: { count, mean: configured },
+      serviceMeasuredUs: { count, mean: measured },
+    });
+    expect(serviceLateUs([run(100, 10_000, 10_800)])).toBe(800);
+    expect(serviceLateUs([run(100, 10_000, 10_800), run(300, 10_000, 10_400), undefined])).toBe(500);
+    // No job with a timer, or timers early (never: a Deadline never fires early): nothing to add.
+    expect(serviceLateUs([run(0, 0, 0), undefined])).toBe(0);
+    expect(serviceLateUs([run(10, 10_000, 9_000)])).toBe(0);
+  });
+
+  it("widens latency bands by send lag plus a reply read's delay (twice for end to end), the most of any run", () => {
+    const stats = (mean: number, p50: number, p90: number, p99: number) => ({ mean, p50, p90, p99 });
+    const slack = pathSlack(
+      [
+        { sendLagUs: stats(300, 0, 700, 4000), probeUs: stats(400, 150, 900, 5000), loopLagUs: stats(100, 50, 200, 300) },
+        { sendLagUs: stats(100, 0, 200, 900), probeUs: stats(2100, 100, 4000, 9000), loopLagUs: stats(300, 90, 500, 12_000) },
+      ],
+      100,
+    );
+    expect(slack.queueWait).toEqual({ mean: 2100, p50: 90, p90: 4100, p99: 12_900 });
+    expect(slack.endToEnd).toEqual({ mean: 4100, p50: 180, p90: 8000, p99: 24_900 });
+    const mean = (o: Parameters<typeof predictionBands>[1]) => predictionBands(groups, o).find((b) => b.metric.id === 'queueWait.mean')!;
+    const plain = mean({ spread: 1, tolerance: 0.05, slackUs: 1000 });
+    const widened = mean({ spread: 1, tolerance: 0.05, slackUs: 1000, measuredSlackUs: slack });
+    expect(widened.slackUs).toBe(2100);
+    expect(widened.hi - plain.hi).toBeCloseTo(1100, 6);
+    // Never narrower than --slack: p50's measured 90 µs leaves the 1 ms.
+    expect(predictionBands(groups, { spread: 1, tolerance: 0.05, slackUs: 1000, measuredSlackUs: slack }).find((b) => b.metric.id === 'queueWait.p50')!.slackUs).toBe(1000);
+  });
+
+  it('says what was calibrated and what the server itself appears to cost', () => {
+    const rows = checkMeasurement(bands, [groups[2][0]]);
+    const calibration = {
+      handshakeUs: 60,
+      echoHandshakeUs: 58,
+      echoCommandUs: 90,
+      roundTripUs: 92,
+      targetCommandUs: 5200,
+      serverCostUs: 5108,
+      samples: 200,
+      serviceLateUs: 750,
+      path: [],
+    };
+    const v = validation({ ...facts(), server: { roundTripUs: 92, commandCostUs: 0 }, calibration }, rows);
+    const text = validateTerminalReport(v).replace(/\n(?! *\n)/g, ' ');
+    expect(text).toContain(
+      "Round trip 92 µs, calibrated from the path alone: a TCP handshake to the server (60 µs), less one to beanlab's echo server (58 µs), plus a command's round trip through the load generator to that echo server (90 µs)",
+    );
+    expect(text).toContain("the server's own cost per command appears to be 5.11 ms, which the prediction leaves out");
+    expect(text).toContain('Worker timers fired 750 µs late on average in the real run');
+    const fast = validation({ ...facts(), calibration: { ...calibration, targetCommandUs: 60, serverCostUs: -32 } }, rows);
+    expect(validateTerminalReport(fast).replace(/\n/g, ' ')).toMatch(/appears to be nil \(it answered 32 µs sooner than beanlab's echo server\)/);
   });
 });
 

@@ -15,6 +15,8 @@ import {
   planWorkload,
   poolStream,
   producerStream,
+  StreamRole,
+  streamRandom,
   type PutDecision,
   type WorkDecision,
 } from '../../src/workload/index.js';
@@ -172,6 +174,103 @@ workers:
       { kind: 'bury' },
     ]);
     expect(failureAction({ probability: 1, policy: 'bury' }, 0)).toEqual({ kind: 'bury' });
+  });
+});
+
+describe('random streams', () => {
+  it('start uniform across streams, even for seed 1 (xoroshiro128+ starts near 1.0 for small seeds)', () => {
+    const firstDraws = Array.from({ length: 1000 }, (_, pool) => streamRandom(1, StreamRole.Pool, pool).uniform());
+    const mean = firstDraws.reduce((a, b) => a + b, 0) / firstDraws.length;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+    expect(firstDraws.filter((u) => u < 0.1).length).toBeGreaterThan(50);
+    expect(streamRandom(1, StreamRole.Pool, 3).uniform()).toBe(streamRandom(1, StreamRole.Pool, 3).uniform());
+    expect(streamRandom(1, StreamRole.Pool, 3).uniform()).not.toBe(streamRandom(1, StreamRole.Producer, 3).uniform());
+  });
+});
+
+describe('slices of a stream (shards)', () => {
+  const mixed = inline(`
+name: mixed
+durationSeconds: 20
+tubes: [a, b]
+producers:
+  - { tube: a, arrival: { process: constant, ratePerSecond: 30 }, jobs: 7 }
+  - { tube: b, arrival: { process: poisson, ratePerSecond: 12 }, priority: { high: 1, low: 2 }, bodyBytes: { minBytes: 10, maxBytes: 90 } }
+  - { tube: b, arrival: { process: bursts, jobsPerBurst: 5, everySeconds: 2 }, delaySeconds: { min: 0, max: 3 } }
+  - { tube: a, arrival: { process: schedule, steps: [{ fromSeconds: 0, ratePerSecond: 9 }, { fromSeconds: 5, ratePerSecond: 3 }] } }
+workers:
+  - count: 3
+    watch: [a, b]
+    service: { distribution: exponential, meanSeconds: 0.1 }
+    serviceByTube: { b: { distribution: lognormal, meanSeconds: 0.2, sigma: 0.5 } }
+    crash: { probability: 0.1, mode: disconnect }
+    failure: { probability: 0.2, policy: bury }
+`);
+  const workload = planWorkload(mixed);
+  const drain = (next: () => PutDecision | undefined) => {
+    const out: PutDecision[] = [];
+    for (let d = next(); d !== undefined; d = next()) out.push(d);
+    return out;
+  };
+
+  it('of N shards together hand out exactly the whole stream of the same seed, every arrival process alike', () => {
+    for (let p = 0; p < mixed.producers.length; p++) {
+      const all = (() => {
+        const s = producerStream(workload, p, 3);
+        return drain(() => s.next());
+      })();
+      expect(all.length).toBeGreaterThan(6);
+      for (const n of [2, 3, 5]) {
+        const shares = Array.from({ length: n }, (_, position) => {
+          const s = producerStream(workload, p, 3, { slice: { count: n, position } });
+          return drain(() => s.next());
+        });
+        shares.forEach((share, position) => {
+          for (const d of share) expect(d.index % n).toBe(position);
+        });
+        const union = shares.flat().sort((x, y) => x.index - y.index);
+        expect(union).toEqual(all);
+      }
+    }
+  });
+
+  it('of a pool hand shard j-th reservation decision position + jN of the whole stream', () => {
+    const tubes = Array.from({ length: 120 }, (_, k) => (k * 7) % 2);
+    const whole = work(mixed, 0, 5, Array(600).fill(1));
+    for (const n of [2, 3]) {
+      for (let position = 0; position < n; position++) {
+        const s = poolStream(workload, 0, 5, { slice: { count: n, position } });
+        const mine = tubes.map((tube) => ({ ...s.next(tube) }));
+        mine.forEach((d, j) => {
+          const k = position + j * n;
+          expect(d.index).toBe(k);
+          expect([d.crashes, d.fails]).toEqual([whole[k].crashes, whole[k].fails]);
+          if (tubes[j] === 1) expect(d.serviceUs).toBe(whole[k].serviceUs);
+        });
+      }
+    }
+    expect(() => poolStream(workload, 0, 5, { slice: { count: 2, position: 2 } })).toThrow(RangeError);
+  });
+
+  it('tell an observer each decision handed out, not those another shard takes', () => {
+    const seen: Array<[string, number, number]> = [];
+    const observer = {
+      put: (producer: number, d: Readonly<PutDecision>) => seen.push(['put', producer, d.index]),
+      work: (pool: number, tube: number, d: Readonly<WorkDecision>) => seen.push(['work', pool * 10 + tube, d.index]),
+    };
+    const producer = producerStream(workload, 1, 8, { slice: { count: 3, position: 2 }, observer });
+    const pool = poolStream(workload, 0, 8, { slice: { count: 2, position: 1 }, observer });
+    producer.next();
+    producer.next();
+    pool.next(1);
+    pool.next(0);
+    expect(seen).toEqual([
+      ['put', 1, 2],
+      ['put', 1, 5],
+      ['work', 1, 1],
+      ['work', 0, 3],
+    ]);
   });
 });
 
