@@ -17,7 +17,8 @@ export { SimulationError } from './sim/engine.js';
 // Load against a real server.
 export { runLoad } from './api/load.js';
 export { DEFAULT_SEED as DEFAULT_LOAD_SEED, NotStartedError, type LoadOptions, type LoadProgress } from './load/run.js';
-export { TargetError, type TargetSpec } from './load/target.js';
+export { TargetError, targetLabel, type TargetSpec } from './target/spec.js';
+export type { FaultSpec } from './server/faults.js';
 export { PlanError } from './load/plan.js';
 export { BarrierTimeout } from './load/rendezvous.js';
 export type { ShardSpec } from './load/shard.js';

@@ -16,6 +16,7 @@ import { BarrierTimeout } from '../load/rendezvous.js';
 import { checkRunId, deriveRunId, MAX_SHARDS, parseShard, shardPlan, type ShardSpec } from '../load/shard.js';
 import { runProcesses, type ChildMessage } from '../load/processes.js';
 import { descriptorsNeeded, readOpenFilesLimit } from '../load/fd-limit.js';
+import { checkSpawnCommand } from '../target/spec.js';
 import { UsageError, exitCodes } from './errors.js';
 import { readScenarioFile, resultJson, writeLoadReport, writeMakingDirs } from './files.js';
 
@@ -333,8 +334,10 @@ const SECOND_CTRL_C_AFTER_MS = 1000;
 function targetOf(address: string | undefined, command: string | undefined, ours = false): TargetSpec | undefined {
   if (address !== undefined) return { kind: 'address', address, ours };
   if (command !== undefined) {
-    if (command.includes('{port}') === command.includes('{socket}')) {
-      throw new UsageError(`the spawn command needs a {port} or a {socket} placeholder (one of them): '${command}'`);
+    try {
+      checkSpawnCommand(command);
+    } catch (error) {
+      throw error instanceof TargetError ? new UsageError(error.message) : error;
     }
     return { kind: 'spawn', command };
   }

@@ -27,7 +27,8 @@ import { BarrierTimeout, Rendezvous } from './rendezvous.js';
 import { runTokenOf, shardPlan, shardSeed, type ShardSpec } from './shard.js';
 import { buildResult, shardDetailsOf } from './result.js';
 import { loadgenCpuUs, Sampler, snapshotServer, type ServerSnapshot } from './sampler.js';
-import { openTarget, targetLabel, type OpenTarget, type TargetSpec } from './target.js';
+import { openTarget, type OpenTarget } from '../target/open.js';
+import { targetLabel, type TargetSpec } from '../target/spec.js';
 import { JobTracker } from './tracker.js';
 import { Workers } from './workers.js';
 
