@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '../src/client/client.js';
-import { spawnBeanstalkd, spawnEmbeddedServer, type ServerProcess } from '../src/server/process.js';
+import { spawnBeanstalkd } from '../src/target/spawn.js';
+import { spawnEmbeddedServer } from '../test/helpers/server-process.js';
 import { neverReadingPipeliners, probeLatency, putJob, quantile, reserveReleaseLoop, rssKiB } from '../test/helpers/hostile-clients.js';
 
 const BODY = Buffer.alloc(100, 'b');
@@ -50,6 +51,13 @@ const CHURN_IN_FLIGHT = 8;
 const BENCH_LIMIT_MS = 600_000;
 
 const GOALS = { putRatio: 0.5, cycleRatio: 0.5, rssRatio: 2 };
+
+/** A server this bench started: beanstalkd (src/target) or `beanlab serve` (test/helpers). */
+interface ServerProcess {
+  pid: number;
+  port: number;
+  stop(): Promise<unknown>;
+}
 
 const started: ServerProcess[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -348,7 +356,7 @@ async function main(): Promise<void> {
   const only = partArg >= 0 ? Number(process.argv[partArg + 1]) : undefined;
   const limit = setTimeout(() => {
     process.stderr.write(`bench:server: over ${BENCH_LIMIT_MS / 1000} s, stopping\n`);
-    void Promise.all(started.map((proc) => proc.stop(1000))).then(() => process.exit(1));
+    void Promise.all(started.map((proc) => proc.stop())).then(() => process.exit(1));
   }, BENCH_LIMIT_MS);
   const out: string[] = [];
   try {

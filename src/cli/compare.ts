@@ -1,13 +1,14 @@
 // `beanlab compare`: the CI regression gate. Pure comparison of two result files (or of an A/B
 // result's two sides), a Markdown table, exit 1 on a regression.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { comparabilityProblem, compareAb, compareResults, DEFAULT_THRESHOLDS, type Comparison } from '../metrics/compare.js';
-import { loadResultSchema, type LoadResult } from '../metrics/load-result.js';
-import { resultSchema, type RunResult } from '../metrics/result.js';
+import { compareAb, compareResults, ComparisonError } from '../api/compare.js';
+import { comparabilityProblem, DEFAULT_THRESHOLDS, type Comparison } from '../metrics/compare.js';
+import type { LoadResult } from '../metrics/load-result.js';
+import type { Result } from '../metrics/result.js';
 import { compareMarkdown } from '../report/compare-markdown.js';
 import { UsageError, exitCodes } from './errors.js';
-import { thresholdsOf, writeMakingDirs } from './load.js';
+import { readResultFile, writeMakingDirs } from './files.js';
+import { thresholdsOf } from './load.js';
 
 export function register(program: Command): void {
   program
@@ -29,18 +30,21 @@ export function register(program: Command): void {
     .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string; json?: string; force?: boolean }) => {
       const thresholds = thresholdsOf(options.threshold);
       const baseline = await readResult(baselineFile);
-      let comparison;
-      if (currentFile === undefined) {
-        if (!('load' in baseline) || !baseline.load.ab) throw new UsageError(`${baselineFile} is not an A/B result: give a baseline and a current result`);
-        comparison = compareAb(baseline, thresholds);
-      } else {
-        const current = await readResult(currentFile);
-        const problem = comparabilityProblem(baseline, current);
-        if (problem !== undefined && !options.force) throw new UsageError(`${problem}: not comparable (--force compares them all the same)`);
-        if (problem !== undefined) process.stderr.write(`beanlab compare: ${problem}; compared anyway (--force)\n`);
-        comparison = compareResults(baseline, current, thresholds);
+      let comparison: Comparison;
+      try {
+        if (currentFile === undefined) {
+          if (!('load' in baseline) || !baseline.load.ab) throw new UsageError(`${baselineFile} is not an A/B result: give a baseline and a current result`);
+          comparison = compareAb(baseline, { thresholds });
+        } else {
+          const current = await readResult(currentFile);
+          const problem = comparabilityProblem(baseline, current);
+          if (problem !== undefined && !options.force) throw new UsageError(`${problem}: not comparable (--force compares them all the same)`);
+          if (problem !== undefined) process.stderr.write(`beanlab compare: ${problem}; compared anyway (--force)\n`);
+          comparison = compareResults(baseline, current, { thresholds, force: options.force });
+        }
+      } catch (error) {
+        throw error instanceof ComparisonError ? new UsageError(error.message) : error;
       }
-      if (comparison.rows.length === 0) throw new UsageError('no metric of the thresholds was measured in both results');
       const markdown = compareMarkdown(comparison);
       process.stdout.write(markdown);
       if (options.markdown) await writeMakingDirs(options.markdown, markdown);
@@ -49,44 +53,8 @@ export function register(program: Command): void {
     });
 }
 
-export async function readResult(file: string): Promise<RunResult | LoadResult> {
-  let json: unknown;
-  try {
-    const text = await readFile(file, 'utf8');
-    json = parseResultText(text);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`cannot read result ${file}: ${reason}`);
-  }
-  const asLoad = loadResultSchema.safeParse(json);
-  if (asLoad.success) return asLoad.data;
-  const asRun = resultSchema.safeParse(json);
-  if (asRun.success) return asRun.data;
-  const issue = asLoad.error.issues[0];
-  throw new UsageError(`${file} is not a beanlab result: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-}
-
-/**
- * A result file, or a log that ends with one (a pod's log of `beanlab load --json -`, which
- * writes the result as its last line on stdout): the last line that is a JSON object.
- */
-export function parseResultText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const lines = text.split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const line = lines[i].trim();
-      if (!line.startsWith('{')) continue;
-      try {
-        return JSON.parse(line);
-      } catch {
-        // Not this line.
-      }
-    }
-    throw error;
-  }
-}
+/** A result file of sim or load; anything else is a UsageError naming the file. */
+export const readResult: (file: string) => Promise<Result | LoadResult> = readResultFile;
 
 /** The comparison as JSON; JSON has no Infinity or NaN: an unbounded side, or a figure n/a, is null. */
 export function comparisonJson(comparison: Comparison, threshold: string, baseline: string, current: string | undefined): string {

@@ -1,7 +1,5 @@
 // `beanlab load`: a scenario against a real server, with a progress bar, the autocannon-style
 // table, JSON and reports. Ctrl-C stops the run cleanly and still writes the (partial) result.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
@@ -10,16 +8,17 @@ import { compareAb, DEFAULT_THRESHOLDS, parseThresholds, ThresholdError, type Th
 import type { LoadResult } from '../metrics/load-result.js';
 import { compareMarkdown } from '../report/compare-markdown.js';
 import { loadTerminalReport } from '../report/load-table.js';
-import { parseScenario, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
-import { PlanError, TargetError, planLoad, runLoad, writeLoadReport, type LoadOptions, type LoadProgress, type TargetSpec } from '../load/index.js';
+import { runLoad } from '../api/load.js';
+import { PlanError, TargetError, planLoad, type LoadOptions, type LoadProgress, type TargetSpec } from '../load/index.js';
 import { NotStartedError } from '../load/run.js';
 import { BarrierTimeout } from '../load/rendezvous.js';
 import { checkRunId, deriveRunId, MAX_SHARDS, parseShard, shardPlan, type ShardSpec } from '../load/shard.js';
 import { runProcesses, type ChildMessage } from '../load/processes.js';
 import { descriptorsNeeded, readOpenFilesLimit } from '../load/fd-limit.js';
-import { resultJson } from '../load/report-files.js';
+import { checkSpawnCommand } from '../target/spec.js';
 import { UsageError, exitCodes } from './errors.js';
+import { readScenarioFile, resultJson, writeLoadReport, writeMakingDirs } from './files.js';
 
 export interface LoadCliOptions {
   target?: string;
@@ -115,7 +114,7 @@ export function register(program: Command): void {
     .addOption(new Option('--child', 'a shard of --processes').hideHelp())
     .addOption(new Option('--child-server-ours', 'the parent started the target').hideHelp())
     .action(async (file: string, options: LoadCliOptions) => {
-      const scenario = await readScenario(file);
+      const scenario = await readScenarioFile(file);
       const thresholds = thresholdsOf(options.threshold);
       const run = runOptions(options);
       const sharding = shardingOf(options, scenario, run);
@@ -335,8 +334,10 @@ const SECOND_CTRL_C_AFTER_MS = 1000;
 function targetOf(address: string | undefined, command: string | undefined, ours = false): TargetSpec | undefined {
   if (address !== undefined) return { kind: 'address', address, ours };
   if (command !== undefined) {
-    if (command.includes('{port}') === command.includes('{socket}')) {
-      throw new UsageError(`the spawn command needs a {port} or a {socket} placeholder (one of them): '${command}'`);
+    try {
+      checkSpawnCommand(command);
+    } catch (error) {
+      throw error instanceof TargetError ? new UsageError(error.message) : error;
     }
     return { kind: 'spawn', command };
   }
@@ -363,20 +364,6 @@ export function thresholdsOf(text: string): Threshold[] {
     return parseThresholds(text);
   } catch (error) {
     throw error instanceof ThresholdError ? new UsageError(error.message) : error;
-  }
-}
-
-async function readScenario(file: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read scenario ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  try {
-    return parseScenario(text, file);
-  } catch (error) {
-    throw error instanceof ScenarioError ? new UsageError(error.message) : error;
   }
 }
 
@@ -419,15 +406,4 @@ function progressReporter(): { update(p: LoadProgress): void; stop(): void } {
       if (started) bar.stop();
     },
   };
-}
-
-/**
- * Writes the file whole or not at all (a temporary file renamed into place): a merge waiting for
- * shards' results on a shared volume must never read half of one.
- */
-export async function writeMakingDirs(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const partial = `${path}.${process.pid}.partial`;
-  await writeFile(partial, text);
-  await rename(partial, path);
 }

@@ -2,22 +2,18 @@
 // summary; --sweep runs it once per value and answers the capacity question. Exit 0 when every
 // SLO holds (for a sweep: when some value meets them all), 1 when not, 2 for bad input.
 import { randomInt } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import type { Result, RunResult } from '../metrics/result.js';
-import { htmlReport } from '../report/html.js';
-import { markdownReport } from '../report/markdown.js';
+import { simulate, type SimulateProgress } from '../api/simulate.js';
+import type { Result } from '../metrics/result.js';
 import { terminalSummary } from '../report/terminal.js';
-import { parseScenarioYaml, ScenarioError, validateScenario } from '../scenario/load.js';
-import { parseSweep, withSweepValue, type SweepSpec } from '../scenario/sweep.js';
+import { ScenarioError } from '../scenario/load.js';
+import { parseSweep, type SweepSpec } from '../scenario/sweep.js';
 import { MAX_SEED } from '../scenario/random.js';
-import { combineSweep, createSimulation, defaultModelFactory, EVENTS_PER_SLICE } from '../sim/run.js';
 import { SimulationError } from '../sim/engine.js';
-import { readUplotAssets } from '../load/report-files.js';
 import type { Scenario } from '../scenario/schema.js';
 import { UsageError, exitCodes } from './errors.js';
+import { readScenarioDocument, readScenarioFile, resultJson, writeMakingDirs, writeSimReport } from './files.js';
 
 interface SimOptions {
   seed?: number;
@@ -74,24 +70,32 @@ export function register(program: Command): void {
       const seed = options.seed ?? randomInt(0, MAX_SEED + 1);
       // Printed once, first (before a long run, and in the stdout a user saves), not in the table.
       process.stdout.write(`seed: ${seed}\n`);
-      const document = await readScenarioDocument(file);
-      const checks = { count: 0 };
+      // A sweep edits the document before validating each value; a single run validates it whole.
+      const scenario = options.sweep ? await readScenarioDocument(file) : await readScenarioFile(file);
+      const progress = progressBar(options.sweep?.key);
       let result: Result;
       try {
-        result = options.sweep
-          ? await runSweep(document, file, options.sweep, seed, options.paranoid, checks)
-          : await runWithProgress(asScenario(document, file), seed, '', options.paranoid, checks);
+        result = await simulate(scenario as Scenario, {
+          seed,
+          sweep: options.sweep,
+          paranoidEvery: options.paranoid,
+          source: file,
+          onProgress: progress.update,
+        });
       } catch (error) {
+        if (error instanceof ScenarioError) throw new UsageError(error.message);
         // A broken invariant is the simulator's bug, not bad input: say where, with the seed that
         // reproduces it, and exit 1 rather than with a stack trace.
         if (!(error instanceof SimulationError)) throw error;
         process.stderr.write(`beanlab sim: ${error.message}\nreproduce: beanlab sim ${file} --seed ${seed}${options.paranoid ? ` --paranoid=${options.paranoid}` : ''}\n`);
         process.exitCode = exitCodes.failed;
         return;
+      } finally {
+        progress.stop();
       }
       process.stdout.write(terminalSummary(result, { showSeed: false }));
       if (options.paranoid !== undefined) {
-        process.stdout.write(`paranoid: invariants checked ${checks.count} times (every ${options.paranoid} events and at the end): all held\n`);
+        process.stdout.write(`paranoid: invariants checked ${progress.invariantChecks()} times (every ${options.paranoid} events and at the end): all held\n`);
       }
       await writeOutputs(result, options);
       process.exitCode = result.pass ? exitCodes.ok : exitCodes.failed;
@@ -99,108 +103,56 @@ export function register(program: Command): void {
 }
 
 /** Reads and validates a scenario file; bad input becomes a one-line UsageError. */
-export async function loadScenarioFile(file: string): Promise<Scenario> {
-  return asScenario(await readScenarioDocument(file), file);
-}
+export const loadScenarioFile = readScenarioFile;
 
-async function readScenarioDocument(file: string): Promise<unknown> {
-  let text: string;
+/** A simulation with a progress bar on a terminal when it runs longer than a second (`beanlab start`). */
+export async function simulateWithProgress(scenario: Scenario, seed: number): Promise<Result> {
+  const progress = progressBar();
   try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read scenario ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return parseScenarioYaml(text, file);
-  } catch (err) {
-    throw err instanceof ScenarioError ? new UsageError(err.message) : err;
+    return await simulate(scenario, { seed, onProgress: progress.update });
+  } finally {
+    progress.stop();
   }
 }
 
-function asScenario(document: unknown, source: string): Scenario {
-  try {
-    return validateScenario(document, source);
-  } catch (err) {
-    throw err instanceof ScenarioError ? new UsageError(err.message) : err;
-  }
-}
-
-async function runSweep(
-  document: unknown,
-  file: string,
-  sweep: SweepSpec,
-  seed: number,
-  paranoidEvery?: number,
-  checks?: { count: number },
-): Promise<Result> {
-  // Validate every variant before simulating any, so a bad range fails fast.
-  const scenarios = sweep.values.map((value) => {
-    try {
-      return asScenario(withSweepValue(document, sweep.key, value), `${file} (${sweep.key}=${value})`);
-    } catch (err) {
-      throw err instanceof ScenarioError ? new UsageError(err.message) : err;
-    }
-  });
-  const runs: Array<{ value: number; result: RunResult }> = [];
-  for (const [i, scenario] of scenarios.entries()) {
-    const label = `${sweep.key}=${sweep.values[i]} `;
-    runs.push({ value: sweep.values[i], result: await runWithProgress(scenario, seed, label, paranoidEvery, checks) });
-  }
-  return combineSweep(sweep.key, runs);
-}
-
-/** Runs the simulation in slices, yielding to the event loop so a progress bar can draw. */
-export async function runWithProgress(
-  scenario: Scenario,
-  seed: number,
-  label: string,
-  paranoidEvery = 0,
-  checks?: { count: number },
-): Promise<RunResult> {
-  const simulation = createSimulation(scenario, seed, defaultModelFactory, { paranoidEvery });
+/**
+ * A progress bar on stderr for runs long enough to want one (a terminal only): it appears after
+ * PROGRESS_AFTER_MS, one bar per run of a sweep, labelled with the swept value.
+ */
+function progressBar(sweepKey?: string): { update(p: SimulateProgress): void; stop(): void; invariantChecks(): number } {
   const startedMs = performance.now();
   let bar: cliProgress.SingleBar | undefined;
-  while (!simulation.step(EVENTS_PER_SLICE)) {
-    if (bar === undefined && process.stderr.isTTY && performance.now() - startedMs > PROGRESS_AFTER_MS) {
-      bar = new cliProgress.SingleBar(
-        { stream: process.stderr, format: `${label}{bar} {percentage}% | {eta_formatted} left`, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(1000, 0);
-    }
-    bar?.update(Math.round(simulation.progress() * 1000));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  if (bar) {
-    bar.update(1000);
-    bar.stop();
-  }
-  const result = simulation.result();
-  if (checks) checks.count += simulation.checks;
-  return result;
+  let run = 0;
+  let checks = 0;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    update(p) {
+      checks = p.invariantChecks;
+      if (p.run !== run) {
+        stop();
+        run = p.run;
+      }
+      if (bar === undefined && p.fraction < 1 && process.stderr.isTTY && performance.now() - startedMs > PROGRESS_AFTER_MS) {
+        const label = p.sweepValue === undefined ? '' : `${sweepKey}=${p.sweepValue} `;
+        bar = new cliProgress.SingleBar(
+          { stream: process.stderr, format: `${label}{bar} {percentage}% | {eta_formatted} left`, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(1000, 0);
+      }
+      bar?.update(Math.round(p.fraction * 1000));
+    },
+    stop,
+    invariantChecks: () => checks,
+  };
 }
 
 async function writeOutputs(result: Result, options: SimOptions): Promise<void> {
-  if (options.json) await writeFileMakingDirs(options.json, resultJson(result));
+  if (options.json) await writeMakingDirs(options.json, resultJson(result));
   if (options.report) {
     process.stderr.write(`report: ${await writeSimReport(options.report, result)}\n`);
   }
-}
-
-function resultJson(result: Result): string {
-  return JSON.stringify(result, null, 2) + '\n';
-}
-
-/** Writes DIR/result.json, DIR/report.md and a self-contained DIR/report.html; returns the HTML path. */
-export async function writeSimReport(dir: string, result: Result): Promise<string> {
-  const html = join(dir, 'report.html');
-  await writeFileMakingDirs(join(dir, 'result.json'), resultJson(result));
-  await writeFile(join(dir, 'report.md'), markdownReport(result));
-  await writeFile(html, htmlReport(result, await readUplotAssets()));
-  return html;
-}
-
-async function writeFileMakingDirs(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
 }

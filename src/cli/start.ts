@@ -6,12 +6,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { runLoad, writeLoadReport } from '../load/index.js';
+import { runLoad } from '../api/load.js';
 import { startIndexHtml, type StartPart } from '../report/start-index.js';
 import { loadStartSummary, simStartSummary } from '../report/start-summary.js';
 import { runConform } from './conform.js';
 import { exitCodes } from './errors.js';
-import { loadScenarioFile, runWithProgress, writeSimReport } from './sim.js';
+import { readScenarioFile, writeLoadReport, writeSimReport } from './files.js';
+import { simulateWithProgress } from './sim.js';
 
 export const LATEST_REPORT_DIR = 'reports/latest';
 const SMOKE_SCENARIO = fileURLToPath(new URL('../../scenarios/smoke.yaml', import.meta.url));
@@ -42,10 +43,10 @@ export async function start(log: (text: string) => void = (text) => process.stdo
   );
   parts.push({ title: 'Conformance (conform --quick, embedded server)', href: 'conform/report.html', pass: conformCode === exitCodes.ok });
 
-  const scenario = await loadScenarioFile(SMOKE_SCENARIO);
+  const scenario = await readScenarioFile(SMOKE_SCENARIO);
   // The sim and load parts print a few lines each; their full tables are in the reports.
   log(`\nbeanlab start 2/3: \`beanlab sim scenarios/smoke.yaml --seed ${SEED}\`\n`);
-  const simResult = await runWithProgress(scenario, SEED, '');
+  const simResult = await simulateWithProgress(scenario, SEED);
   log(simStartSummary(simResult, join(dir, 'sim', 'report.md')));
   await writeSimReport(join(dir, 'sim'), simResult);
   parts.push({ title: 'Simulation (sim scenarios/smoke.yaml)', href: 'sim/report.html', pass: simResult.pass });

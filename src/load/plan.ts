@@ -55,7 +55,7 @@ export interface LoadPlan {
   targetRatePerSecond: number | null;
 }
 
-const US = 1e6;
+import { US_PER_SECOND as US } from '../units.js';
 
 export class PlanError extends Error {
   override name = 'PlanError';

@@ -7,7 +7,7 @@
 // Ctrl-C: a terminal signals the whole foreground process group, children included; each child
 // stops, audits its jobs and writes its partial result, and the parent merges what they wrote.
 // A SIGINT sent to the parent alone is passed on to the children (a child takes a second SIGINT
-// within a second as the same keypress). The server runs in its own process group (target.ts),
+// within a second as the same keypress). The server runs in its own process group (src/target/open.ts),
 // so it is still there for the children's audits; the parent stops it last. Every wait is
 // bounded: the children by the run's own bounds, the parent by those plus a margin, after which
 // it kills the children (by PID) and merges what there is.
@@ -21,7 +21,8 @@ import { mergeShards } from '../metrics/shard-merge.js';
 import type { Scenario } from '../scenario/schema.js';
 import { formatAddress } from '../target/index.js';
 import type { LoadProgress } from './run.js';
-import { openTarget, type TargetSpec } from './target.js';
+import { openTarget } from '../target/open.js';
+import type { TargetSpec } from '../target/spec.js';
 
 const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 

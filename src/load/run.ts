@@ -28,7 +28,8 @@ import { BarrierTimeout, Rendezvous } from './rendezvous.js';
 import { runTokenOf, shardPlan, type ShardSpec } from './shard.js';
 import { buildResult, shardDetailsOf } from './result.js';
 import { loadgenCpuUs, Sampler, snapshotServer, type ServerSnapshot } from './sampler.js';
-import { openTarget, targetLabel, type OpenTarget, type TargetSpec } from './target.js';
+import { openTarget, type OpenTarget } from '../target/open.js';
+import { targetLabel, type TargetSpec } from '../target/spec.js';
 import { JobTracker } from './tracker.js';
 import { Workers } from './workers.js';
 
@@ -54,15 +55,28 @@ export interface LoadProgress {
 }
 
 export interface LoadOptions extends LoadOverrides {
-  /** Default: the embedded server, as its own process. */
+  /**
+   * The server to measure: `{ kind: 'address', address: 'HOST:PORT' | 'unix:PATH' }` (a running
+   * server, perhaps shared), `{ kind: 'spawn', command }` (started for each run, with a `{port}`
+   * or `{socket}` placeholder, and stopped after) or, the default, `{ kind: 'embedded' }`: the
+   * embedded server as its own process, so that it does not share the load's event loop.
+   */
   target?: TargetSpec;
-  /** A/B mode: measured alternately with `target`, repeat by repeat. */
+  /** A/B mode: measured alternately with `target`, repeat by repeat (ABBA order). */
   baselineTarget?: TargetSpec;
+  /** Runs one after another, merged into one result whose repeats compare as samples (default 1). */
   repeat?: number;
+  /** The seed of arrivals, service times and priorities (default DEFAULT_SEED, 1). */
   seed?: number;
   /** A request unanswered this long fails its connection (default REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /**
+   * Stops the run early (what Ctrl-C does to `beanlab load`): producers and workers stop at once,
+   * the jobs are still audited, and the promise resolves with the partial result, marked
+   * `load.interrupted`. Aborted before the run started, it rejects with NotStartedError.
+   */
   signal?: AbortSignal;
+  /** Told how the run is going, about every 100 ms. */
   onProgress?(progress: LoadProgress): void;
   /** Sees every workload decision each run takes (src/workload: WorkloadObserver). */
   observer?: WorkloadObserver;

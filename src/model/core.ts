@@ -13,8 +13,9 @@ import type { BodyPacking, ConnId, Output, ServerInfo, WaiterPicker } from './ap
 import { BURIED, Conn, DELAYED, InFlightPut, Job, READY, RESERVED, Tube, ZERO_US, type StoredBody } from './entities.js';
 import { ConnTimerHeap, DelayTubeHeap, PausedTubeHeap } from './heap.js';
 import { JobIndex } from './job-index.js';
+import { US_PER_SECOND } from '../units.js';
 
-export const US_PER_SECOND = 1_000_000;
+export { US_PER_SECOND };
 /** beanstalkd's SAFETY_MARGIN: the last second before a reservation's deadline. */
 export const SAFETY_MARGIN_US = US_PER_SECOND;
 export const DEFAULT_TUBE = 'default';

@@ -2,7 +2,7 @@
 // of the latency percentile distribution (log scale of 1/(1-percentile), as HdrHistogram's
 // plotter draws it, so the tail gets the room it deserves), throughput, queue depth and CPU over
 // time. uPlot's script and stylesheet are passed in and inlined: the file opens anywhere with no
-// network. Pure: the caller reads the assets (src/load/report-files.ts).
+// network. Pure: the caller reads the assets (src/cli/files.ts).
 import { percentileCurve } from '../metrics/histogram.js';
 import type { LoadResult } from '../metrics/load-result.js';
 import type { HtmlAssets } from './html.js';

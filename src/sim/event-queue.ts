@@ -11,8 +11,8 @@
  */
 export const ZERO_US = -0;
 
-/** Microseconds per second: scenarios speak seconds, the virtual clock microseconds. */
-export const US = 1_000_000;
+/** Microseconds per second (src/units.ts): scenarios speak seconds, the virtual clock microseconds. */
+export { US_PER_SECOND as US } from '../units.js';
 
 export class EventQueue {
   private timeUs = new Float64Array(1024);

@@ -56,7 +56,7 @@ export {
 } from './producers.js';
 export { StreamRole, streamRandom } from './streams.js';
 
-const US = 1_000_000;
+import { US_PER_SECOND as US } from '../units.js';
 
 export interface Workload {
   scenario: Scenario;

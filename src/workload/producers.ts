@@ -8,7 +8,7 @@ import type { ProducerSpec } from '../scenario/schema.js';
 import { baseDelayFromUniform, bodyBytesFromUniform, runAtWaitSeconds } from './samplers.js';
 import { checkSlice, type StreamSlice, type WorkloadObserver } from './slice.js';
 
-const US = 1_000_000;
+import { US_PER_SECOND as US } from '../units.js';
 
 /** One put, as producer decision k says it. */
 export interface PutDecision {

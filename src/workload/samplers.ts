@@ -3,8 +3,7 @@
 // depends on the producer's or pool's spec only (never on which job or tube a draw is for), which
 // is what keeps decision k of a stream the same whatever happened before it.
 import type { ProducerSpec, ServiceTimeSpec } from '../scenario/schema.js';
-
-const US = 1_000_000;
+import { US_PER_SECOND as US } from '../units.js';
 
 /** A service time in whole microseconds from two uniforms in [0, 1) (the distribution uses 0, 1 or 2 of them). */
 export type ServiceFromUniforms = (u1: number, u2: number) => number;

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, ConnectionError, UnexpectedReplyError } from '../../src/client/client.js';
 import { Pool } from '../../src/client/pool.js';
-import { freePort } from '../../src/server/process.js';
+import { freePort } from '../../src/target/address.js';
 import { TARGETS } from './targets.js';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');

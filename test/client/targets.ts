@@ -1,7 +1,7 @@
 // The servers the client tests run against: a real beanstalkd spawned on a free loopback port,
 // and the embedded server in this process. With CI=true a missing beanstalkd fails the run.
-import { existsSync } from 'node:fs';
-import { BEANSTALKD_BINARY, spawnBeanstalkd } from '../../src/server/process.js';
+import { spawnBeanstalkd } from '../../src/target/spawn.js';
+import { beanstalkdPath } from '../helpers/beanstalkd.js';
 import { startServer } from '../../src/server/tcp.js';
 
 export interface TestTarget {
@@ -11,7 +11,7 @@ export interface TestTarget {
   start(): Promise<{ port: number; stop(): Promise<void> }>;
 }
 
-export const beanstalkdAvailable = existsSync(BEANSTALKD_BINARY) || process.env.CI === 'true';
+export const beanstalkdAvailable = beanstalkdPath !== undefined || process.env.CI === 'true';
 
 export const TARGETS: TestTarget[] = [
   {
@@ -19,7 +19,7 @@ export const TARGETS: TestTarget[] = [
     available: beanstalkdAvailable,
     async start() {
       const proc = await spawnBeanstalkd();
-      return { port: proc.port, stop: async () => void (await proc.stop()) };
+      return { port: proc.port, stop: () => proc.stop() };
     },
   },
   {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { runConform } from '../../src/cli/conform.js';
 import { FAULTS, parseFault } from '../../src/server/faults.js';
-import { spawnEmbeddedServer } from '../../src/server/process.js';
+import { spawnEmbeddedServer } from '../helpers/server-process.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { RELEVANT } from '../helpers/relevant-checks.js';
 

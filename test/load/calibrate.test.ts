@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { PathCalibration } from '../../src/load/calibrate.js';
-import { openTarget, type OpenTarget } from '../../src/load/target.js';
+import { openTarget, type OpenTarget } from '../../src/target/open.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { beanstalkdCommand } from './helpers.js';
 

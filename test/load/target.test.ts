@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { runOptions, type LoadCliOptions } from '../../src/cli/load.js';
 import { runLoad } from '../../src/load/run.js';
-import { openTarget, TargetError } from '../../src/load/target.js';
+import { openTarget } from '../../src/target/open.js';
+import { TargetError } from '../../src/target/spec.js';
 import { spawnServer } from '../../src/target/spawn.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { steady } from './helpers.js';

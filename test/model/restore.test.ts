@@ -5,8 +5,8 @@ import { createModel, type RestoredJob } from '../../src/model/index.js';
 import { parseStatsYaml } from '../../src/protocol/stats-yaml.js';
 import type { Request } from '../../src/protocol/types.js';
 import { put, render } from './harness.js';
+import { US_PER_SECOND as SECOND_US } from '../../src/units.js';
 
-const SECOND_US = 1_000_000;
 /** The caller's clock at the model's start: restored times are on the caller's axis. */
 const START_US = 1_000 * SECOND_US;
 

@@ -141,17 +141,51 @@ describe('the npm package (slow: npm pack + offline install)', () => {
     });
   });
 
+  it('runs the library API from the installed package: simulate, compareResults, runLoad on the embedded server, mergeResults', () => {
+    const script = `
+      import { simulate, compareResults, mergeResults, runLoad, resultSchema, loadResultSchema } from 'beanlab';
+      const scenario = {
+        name: 'package', durationSeconds: 1, tubes: ['work'],
+        producers: [{ tube: 'work', arrival: { process: 'constant', ratePerSecond: 40 }, bodyBytes: 64 }],
+        workers: [{ count: 2, watch: ['work'], service: { distribution: 'constant', seconds: 0 } }],
+        load: { drainSeconds: 5 },
+      };
+      const sim = await simulate(scenario, { seed: 1 });
+      const same = compareResults(sim, sim);
+      const load = await runLoad(scenario, { seed: 1 });
+      const merged = mergeResults([load, load]);
+      console.log(JSON.stringify({
+        sim: { completed: sim.jobs.completed, valid: resultSchema.safeParse(sim).success },
+        compare: { regression: same.regression, rows: same.rows.length > 0 },
+        load: { target: load.load.target, completedAll: load.jobs.completed === load.jobs.put, put: load.jobs.put > 30, lost: load.jobs.lost, valid: loadResultSchema.safeParse(load).success },
+        merged: merged.jobs.put === 2 * load.jobs.put,
+      }));`;
+    writeFileSync(join(project, 'api.mjs'), script);
+    const out = execFileSync(process.execPath, [join(project, 'api.mjs')], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(out)).toEqual({
+      sim: { completed: 40, valid: true },
+      compare: { regression: false, rows: true },
+      load: { target: expect.stringMatching(/^embedded/), completedAll: true, put: true, lost: 0, valid: true },
+      merged: true,
+    });
+  }, 90_000);
+
   it("type-checks a user's TypeScript against the shipped declarations", () => {
     writeFileSync(
       join(project, 'use.ts'),
-      `import { loadScenario, type Scenario } from 'beanlab';
+      `import { compareResults, loadScenario, mergeResults, runLoad, simulate, type Comparison, type LoadResult, type Result, type Scenario } from 'beanlab';
        import { createModel, type ReferenceModel } from 'beanlab/model';
        export async function names(path: string): Promise<string> {
          const scenario: Scenario = await loadScenario(path);
          const model: ReferenceModel = createModel();
          // @ts-expect-error a number is no path: proves the declarations are read, not any
          await loadScenario(42);
-         return scenario.name + String(model);
+         const simulated: Result = await simulate(scenario, { seed: 1, onProgress: (p) => void p.fraction });
+         const measured: LoadResult = await runLoad(scenario, { target: { kind: 'spawn', command: 'beanstalkd -p {port}' } });
+         const comparison: Comparison = compareResults(simulated, measured, { thresholds: 'p99=+10%', force: true });
+         // @ts-expect-error a mode that does not exist
+         mergeResults([measured], { mode: 'parallel' });
+         return scenario.name + String(model) + comparison.regression + mergeResults([measured]).kind;
        }\n`,
     );
     writeFileSync(

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { spawnEmbeddedServer, type ServerProcess } from '../../src/server/process.js';
+import { spawnEmbeddedServer, type ServerProcess } from '../helpers/server-process.js';
 
 const ROUNDS = 10;
 const IN_FLIGHT = 64;

@@ -13,8 +13,8 @@ import { BinlogCorruptError, listSegments, readSegment, segmentPath } from '../.
 import { BinlogLockedError, LOCK_FILE } from '../../src/server/binlog-lock.js';
 import { openBinlog, type BinlogOptions, type OpenBinlog } from '../../src/server/binlog.js';
 import { render } from '../model/harness.js';
+import { US_PER_SECOND as SECOND_US } from '../../src/units.js';
 
-const SECOND_US = 1_000_000;
 /** The wall clock at the first start; each restart below happens a few seconds later. */
 const WALL_START_US = 1_700_000_000 * SECOND_US;
 

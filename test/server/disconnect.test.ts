@@ -8,7 +8,7 @@
 // next one does not: `reserve-with-timeout 60`, `list-tubes`, `delete N`, close leaves job N.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnBeanstalkd, type ServerProcess } from '../../src/server/process.js';
+import { spawnBeanstalkd } from '../../src/target/spawn.js';
 import { startServer } from '../../src/server/tcp.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { openSocket, roundTrip } from '../helpers/hostile-clients.js';
@@ -73,7 +73,7 @@ async function disconnectScenario(server: Server, pipeline: string, how: 'close'
 describeWithBeanstalkd('pipelines cut by a close, and the time of each command: beanlab serve as beanstalkd 1.12', (binary) => {
   const servers: Server[] = [];
   beforeAll(async () => {
-    const real: ServerProcess = await spawnBeanstalkd({ binary });
+    const real = await spawnBeanstalkd({ binary });
     servers.push({ label: 'beanstalkd', port: real.port, stop: () => real.stop() });
     const embedded = await startServer({ port: 0 });
     servers.push({ label: 'embedded', port: embedded.port, stop: () => embedded.close() });

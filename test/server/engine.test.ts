@@ -3,8 +3,8 @@ import type { ReferenceModel } from '../../src/model/api.js';
 import { createModel } from '../../src/model/index.js';
 import { Engine, FLUSH_BYTES, LARGE_BODY_BYTES } from '../../src/server/engine.js';
 import { EngineHarness } from './engine-harness.js';
+import { US_PER_SECOND as SECOND_US } from '../../src/units.js';
 
-const SECOND_US = 1_000_000;
 
 describe('Engine: framing and pipelining', () => {
   it('answers 1000 pipelined puts from one chunk in order, in one write', () => {

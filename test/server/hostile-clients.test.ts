@@ -3,7 +3,7 @@
 // an unbounded server reached gigabytes. `npm run bench:server` measures the exact figures
 // beside beanstalkd.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawnEmbeddedServer, type ServerProcess } from '../../src/server/process.js';
+import { spawnEmbeddedServer, type ServerProcess } from '../helpers/server-process.js';
 import {
   eventually,
   neverReadingPipeliners,

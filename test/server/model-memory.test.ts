@@ -10,6 +10,7 @@ import { parseStatsYaml } from '../../src/protocol/stats-yaml.js';
 import { RequestParser } from '../../src/protocol/parser.js';
 import { smallBodiesAsStrings } from '../../src/server/body-packing.js';
 import { LARGE_BODY_BYTES } from '../../src/server/engine.js';
+import { US_PER_SECOND as SECOND_US } from '../../src/units.js';
 
 function replyBody(outputs: Output[]): string {
   const first = outputs[0];
@@ -93,7 +94,6 @@ describe("the fields of a job out of READY, reused after a delete", () => {
     };
     // Jobs that gather every counter, a deadline, an owner and list links, all held at once,
     // then go: their fields become spares.
-    const SECOND_US = 1_000_000;
     const ids = Array.from({ length: 20 }, () => put(a, 0));
     for (const id of ids) {
       for (const request of [

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, UnexpectedReplyError } from '../../src/client/client.js';
-import { spawnEmbeddedServer, type ServerProcess } from '../../src/server/process.js';
+import { spawnEmbeddedServer, type ServerProcess } from '../helpers/server-process.js';
 import { runBeanlab } from '../helpers/beanlab-cli.js';
 
 // jackd is CommonJS with `module.exports = JackdClient`; require() gets the class the same

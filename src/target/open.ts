@@ -1,14 +1,11 @@
-// What a load run measures: a server someone runs (host:port or unix:PATH), a command beanlab
-// starts with a {port} or {socket} placeholder, or by default the embedded server as a separate
-// `beanlab serve` process, so the server does not share the load generator's event loop.
+// A target opened for a run that talks to one server throughout (the load runner): the address
+// is checked for a listener, a spawn command or the embedded server (`beanlab serve`, its own
+// process, so that the server does not share the load generator's event loop) is started.
 import { fileURLToPath } from 'node:url';
-import { canConnect, formatAddress, parseTarget, spawnServer, type Address } from '../target/index.js';
-
-export type TargetSpec =
-  | { kind: 'embedded'; args?: string[] }
-  /** `ours`: started for this run by someone else (--processes' parent): nobody else's jobs are in it. */
-  | { kind: 'address'; address: string; ours?: boolean }
-  | { kind: 'spawn'; command: string };
+import { canConnect, formatAddress, parseTarget, type Address } from './address.js';
+import { shellQuote } from './shell.js';
+import { spawnServer } from './spawn.js';
+import { checkSpawnCommand, embeddedArgs, TargetError, targetLabel, type TargetSpec } from './spec.js';
 
 export interface OpenTarget {
   /** Where the server listens: TCP, or a UNIX-domain socket (unix:PATH, a {socket} command). */
@@ -16,28 +13,22 @@ export interface OpenTarget {
   label: string;
   /** Started for this run: nobody else's jobs are in it. */
   ours: boolean;
+  /** Stops the server if this run started it. */
   stop(): Promise<void>;
 }
 
-/** The target could not be reached or started: bad input, exit status 2. */
-export class TargetError extends Error {
-  override name = 'TargetError';
-}
-
+/** bin/beanlab.js, two folders up from both src/target/ and dist/target/. */
 const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 /** `beanlab serve` may take a few seconds to start on a busy machine (in a clone, its first start bundles the sources). */
 const START_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 3000;
 
+/** The shell command that starts the embedded server with these `serve` arguments on {port}. */
 export function embeddedCommand(args: readonly string[] = []): string {
   return [process.execPath, BEANLAB_BIN, 'serve', '--port', '{port}', ...args].map(shellQuote).join(' ');
 }
 
-export function targetLabel(spec: TargetSpec): string {
-  if (spec.kind === 'embedded') return `embedded (beanlab serve${spec.args?.length ? ' ' + spec.args.join(' ') : ''})`;
-  return spec.kind === 'address' ? spec.address : spec.command;
-}
-
+/** Reaches or starts the target's server; a TargetError when it cannot. */
 export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
   if (spec.kind === 'address') {
     let address;
@@ -49,7 +40,8 @@ export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
     if (!(await canConnect(address, CONNECT_TIMEOUT_MS))) throw new TargetError(`cannot connect to ${formatAddress(address)}`);
     return { address, label: spec.address, ours: spec.ours ?? false, stop: async () => {} };
   }
-  const command = spec.kind === 'embedded' ? embeddedCommand(spec.args) : spec.command;
+  if (spec.kind === 'spawn') checkSpawnCommand(spec.command);
+  const command = spec.kind === 'embedded' ? embeddedCommand(embeddedArgs(spec)) : spec.command;
   try {
     // Its own process group: Ctrl-C in a terminal must not stop it before the final audit.
     const server = await spawnServer(command, { startTimeoutMs: START_TIMEOUT_MS });
@@ -58,8 +50,4 @@ export async function openTarget(spec: TargetSpec): Promise<OpenTarget> {
   } catch (error) {
     throw new TargetError((error as Error).message);
   }
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_\/.:=@%+{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

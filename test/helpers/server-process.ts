@@ -1,10 +1,9 @@
-// Server processes on loopback for tests and benchmarks: a real beanstalkd, or `beanlab serve`
-// as a child process. Each is stopped by its own PID, never by name.
+// `beanlab serve` as a child process, for tests and benchmarks: ready once it prints its
+// listening line, stopped by its own PID (never by name), its exit code returned. A real
+// beanstalkd, and free ports, come from src/target (spawnBeanstalkd, freePort): one of each.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-export const BEANSTALKD_BINARY = '/usr/bin/beanstalkd';
 const BEANLAB_BIN = fileURLToPath(new URL('../../bin/beanlab.js', import.meta.url));
 const LISTENING_LINE = /^beanlab serve: listening on (\S+):(\d+) \(profile ([\d.]+)\)$/m;
 
@@ -16,35 +15,6 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<number | null>;
   /** What the process wrote to stderr so far, for failure messages. */
   stderr(): string;
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function spawnBeanstalkd(
-  opts: { binary?: string; extraArgs?: string[]; startTimeoutMs?: number } = {},
-): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(opts.binary ?? BEANSTALKD_BINARY, ['-l', '127.0.0.1', '-p', String(port), ...(opts.extraArgs ?? [])], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const proc = wrap(child, '127.0.0.1', port);
-  try {
-    await Promise.race([waitForPort(port, opts.startTimeoutMs ?? 5000), exitedEarly(child, proc)]);
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
-  return proc;
 }
 
 /** `node bin/beanlab.js serve --port 0 ARGS`, ready once it prints its listening line. */
@@ -111,21 +81,4 @@ function exitedEarly(child: ChildProcess, proc: ServerProcess): Promise<never> {
     child.once('error', (error) => fail(`could not start (${error.message})`));
     child.once('exit', (code, signal) => fail(`exited with ${signal ?? code}`));
   });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadlineMs = Date.now() + timeoutMs;
-  for (;;) {
-    const connected = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (connected) return;
-    if (Date.now() > deadlineMs) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
