@@ -109,6 +109,8 @@ describeWithBeanstalkd('beanlab load, compare and merge', (binary) => {
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(/the baseline is a sim result and the current one a load result: not comparable \(--force/);
+    // Pointed at the command that judges a measurement against the simulator's seed spread.
+    expect(refused.stderr).toMatch(/beanlab validate SCENARIO checks a real run against the simulator's spread over seeds/);
     // A sim result written before the simulator gave puts per second: n/a, not a -100% regression.
     const older = JSON.parse(readFileSync(simFile, 'utf8'));
     delete older.throughput.putsPerSecond;
