@@ -42,6 +42,12 @@ function packageVersion(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that went away (`beanlab conform --help | head`) ends the output, not the command:
+  // without a listener node throws the EPIPE as an unhandled 'error' event, with a stack trace.
+  // The run goes on (its files and exit code are still wanted); later writes go nowhere.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const program = new Command();
   program
     .name('beanlab')
