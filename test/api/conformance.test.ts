@@ -11,11 +11,13 @@ import {
   ConformanceError,
   conformanceResultSchema,
   runConformance,
+  runConformanceMutation,
   TargetError,
   type CheckResult,
   type ConformanceProgress,
 } from '../../src/index.js';
 import { runConform } from '../../src/cli/conform.js';
+import { FAULTS } from '../../src/server/faults.js';
 import { freePort } from '../../src/target/address.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
@@ -93,6 +95,39 @@ describe('runConformance', () => {
     await expect(runConformance({ kind: 'embedded' }, { profile: '1.14' as '1.12' })).rejects.toThrow(ConformanceError);
     await expect(runConformance({ kind: 'embedded' }, { seed: -1 })).rejects.toThrow(RangeError);
     await expect(runConformance([], {})).rejects.toThrow(ConformanceError);
+  });
+});
+
+describe('runConformanceMutation', () => {
+  const mutants = FAULTS.filter((f) => f.mutant).map((f) => f.name);
+
+  it('runs the selected checks once per fault: a fault is caught when a check fails under it', { timeout: 120_000 }, async () => {
+    const run = await runConformanceMutation({ only: 'worker/kick/', seed: 2 });
+    expect(run).toMatchObject({ kind: 'conformance-mutation', seed: 2, profile: '1.12' });
+    expect(run.interrupted).toBeUndefined();
+    expect(run.faults.map((f) => f.name)).toEqual(mutants);
+    expect(run.results.map((r) => r.target)).toEqual(mutants.map((name) => `embedded server with fault ${name}`));
+    for (const [i, fault] of run.faults.entries()) {
+      expect(fault.failing).toEqual(run.results[i].checks.filter((c) => c.status === 'fail').map((c) => c.id));
+      expect(fault.caught).toBe(fault.failing.length > 0);
+    }
+    expect(run.score).toEqual({ caught: run.faults.filter((f) => f.caught).length, faults: mutants.length });
+    // The kick cases catch the fault in kick and not one in pause-tube.
+    expect(run.faults.find((f) => f.name === 'kick-one-fewer')?.caught).toBe(true);
+    expect(run.faults.find((f) => f.name === 'pause-noop')?.caught).toBe(false);
+  });
+
+  it('aborted after the first fault: only that fault is listed, and the run is marked interrupted', { timeout: 60_000 }, async () => {
+    const controller = new AbortController();
+    const run = await runConformanceMutation({
+      only: 'worker/kick/',
+      signal: controller.signal,
+      onProgress: (p) => p.phase === 'target-done' && controller.abort(),
+    });
+    expect(run.interrupted).toBe(true);
+    expect(run.faults.map((f) => f.name)).toEqual([mutants[0]]);
+    expect(run.score.faults).toBe(1);
+    expect(run.results.map((r) => r.interrupted)).toEqual([undefined]);
   });
 });
 
