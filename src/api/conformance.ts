@@ -24,15 +24,19 @@ export class ConformanceError extends Error {
   override name = 'ConformanceError';
 }
 
-export interface ConformanceOptions extends Partial<SuiteOptions> {
-  /**
-   * The beanstalkd version whose behaviour to expect, '1.12' (default) or '1.13'. `only`: only
-   * the checks whose id starts with this (`worker/reserve`). `concurrency`: corpus cases run at
-   * once on targets with a fresh server per case (default 8). `runs`: generated sequences per
-   * property. `quick`: the short budget of the generated layer (about 20 s against beanstalkd).
-   * `exclusive`: nobody else uses an address target, so global stats are compared too.
-   */
+export interface ConformanceOptions {
+  /** The beanstalkd version whose behaviour to expect: '1.12' (default) or '1.13'. */
   profile?: SuiteOptions['profile'];
+  /** Only the checks whose id starts with this (`worker/reserve`). */
+  only?: string;
+  /** Corpus cases run at once on targets with a fresh server per case (default 8). */
+  concurrency?: number;
+  /** Generated sequences per property (default: 25, or 8 with `quick`). */
+  runs?: number;
+  /** The short budget of the generated layer (about 20 s against beanstalkd). */
+  quick?: boolean;
+  /** Nobody else uses an address target: global stats are compared too (as deltas). */
+  exclusive?: boolean;
   /**
    * The seed of the generated (property) sequences, 0 to 2147483647: the same seed generates the
    * same sequences. Default: a random one, recorded in each result's `seed`.
