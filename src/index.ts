@@ -10,6 +10,19 @@ export { scenarioSchema, DEFAULT_PRIORITY_CLASSES } from './scenario/schema.js';
 export type { Scenario, ScenarioInput, SloSpec } from './scenario/schema.js';
 export type { SweepSpec } from './scenario/sweep.js';
 
+// Conformance: the suite against servers; its versioned result and zod schema.
+export {
+  runConformance,
+  runConformanceMutation,
+  ConformanceError,
+  DEFAULT_CONFORMANCE_CONCURRENCY,
+  type ConformanceOptions,
+  type ConformanceProgress,
+  type ConformanceMutation,
+} from './api/conformance.js';
+export { CONFORMANCE_RESULT_VERSION, conformanceResultSchema, type ConformanceResult } from './conformance/result.js';
+export type { CheckResult, CheckStatus } from './conformance/corpus-runner.js';
+
 // Capacity planning: the deterministic simulator.
 export { simulate, type SimulateOptions, type SimulateProgress } from './api/simulate.js';
 export { SimulationError } from './sim/engine.js';

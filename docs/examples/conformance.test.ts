@@ -30,7 +30,7 @@ describe('my server speaks beanstalkd 1.12', () => {
       seed,
       // The short budget of the generated layer: about 20 s against beanstalkd.
       quick: true,
-      onCheck: (check) => {
+      onResult: (check) => {
         if (check.status === 'fail') console.log(`FAIL ${check.id}`);
       },
     });

@@ -8,14 +8,10 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { INTEGER_IDS_CHECK_ID, integerIdsCheck, probeCapabilities } from '../conformance/capabilities.js';
-import { loadCorpus } from '../conformance/corpus.js';
-import { runCorpus, type CheckResult } from '../conformance/corpus-runner.js';
-import { runProperties, selectedProperties } from '../conformance/properties/run.js';
-import { buildResult, type ConformanceResult } from '../conformance/result.js';
+import { ConformanceError, runConformance, runConformanceMutation, type ConformanceMutation, type ConformanceOptions } from '../api/conformance.js';
+import type { ConformanceResult } from '../conformance/result.js';
+import { coverageOf } from '../conformance/suite.js';
 import { notCoveredSummary } from '../conformance/testserv.js';
-import { checkStaleSocketReplaced, STALE_SOCKET_CHECK_ID } from '../conformance/unix-socket.js';
-import { TranscriptError, type TranscriptCase } from '../conformance/transcript.js';
 import { FAULTS, parseFault, type FaultSpec } from '../server/faults.js';
 import { PROFILES, type Profile } from '../protocol/types.js';
 import { formatConformanceHtml } from '../report/conformance-html.js';
@@ -23,9 +19,7 @@ import { formatConformanceJunit } from '../report/conformance-junit.js';
 import { formatConformanceMarkdown, formatMutationTable, NOT_COVERED_TITLE, type MutationView } from '../report/conformance-markdown.js';
 import { formatConformanceMatrix } from '../report/conformance-matrix.js';
 import { formatConformanceTable } from '../report/conformance-table.js';
-import { nextEvent } from '../target/connection.js';
-import type { TargetFactory } from '../target/sessions.js';
-import { addressChoice, coverageOf, embeddedChoice, spawnChoice, type ChosenTarget } from './conform-targets.js';
+import { replayArgs, TargetError, type TargetSpec } from '../target/spec.js';
 import { exitCodes, UsageError } from './errors.js';
 
 export interface ConformOptions {
@@ -52,11 +46,6 @@ export interface ConformOptions {
   verbose?: boolean;
 }
 
-/** Budgets of the generated layer: the default profile, and --quick. */
-const BUDGETS = {
-  default: { numRuns: 25, maxCommands: 25, timeLimitMs: 45_000 },
-  quick: { numRuns: 8, maxCommands: 15, timeLimitMs: 9_000 },
-} as const;
 const DEFAULT_REPLAY_DIR = 'reports/replays';
 
 function profile(value: string): Profile {
@@ -129,62 +118,110 @@ export function register(program: Command): void {
     });
 }
 
-/** Runs the suite as the options say, prints the table, writes reports, returns the exit code. */
+/** Runs the suite as the options say (runConformance), prints the table, writes reports, returns the exit code. */
 export async function runConform(
   options: ConformOptions,
   log: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<number> {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const cases = corpusFor(options.only);
   const clock = new RunClock();
-  if (options.mutation) return runMutation(options, cases, seed, log, clock);
+  if (options.mutation) return runMutation(options, seed, log, clock);
+  const specs = targetSpecs(options);
   // Ctrl-C at any point: what finished so far is printed and written, marked interrupted.
-  let choices: ChosenTarget[] | undefined;
-  let finished: CheckResult[][] = [];
-  const stopWatching = onCtrlC(log, () => {
-    const targets = choices ?? plannedTargets(options);
-    const partial = targets.map((choice, i) => ({ ...buildResult(choice.target.label, options.profile, finished[i] ?? [], seed), interrupted: true as const }));
-    emitResults(partial, targets, seed, options, log, clock);
-  });
+  const controller = new AbortController();
+  const stopWatching = onCtrlC(log, controller);
+  const bar = new ProgressBar();
   try {
-    choices = await chooseTargets(options);
-    finished = choices.map((): CheckResult[] => []);
-    log(`beanlab conform: seed ${seed} (rerun with --seed ${seed}), profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
-    const results: ConformanceResult[] = [];
-    for (const [i, choice] of choices.entries()) {
-      results.push(await runSuite(choice, cases, seed, options, (check) => finished[i].push(check)));
-      clock.suiteDone();
+    const results = await runConformance(specs, {
+      ...libraryOptions(options, seed),
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.phase === 'targets-ready') {
+          log(`beanlab conform: seed ${seed} (rerun with --seed ${seed}), profile ${options.profile}${options.quick ? ', quick' : ''}\n`);
+        } else if (progress.phase === 'checks') {
+          bar.show(progress.target, progress.checksDone, progress.checksTotal);
+        } else {
+          bar.stop();
+          clock.suiteDone();
+        }
+      },
+    }).catch(usageErrors);
+    bar.stop();
+    try {
+      return emitResults(results, specs, seed, options, log, clock);
+    } finally {
+      // The checks abandoned by the abort may still be running: the exit ends them and their servers.
+      if (controller.signal.aborted) process.exit(exitCodes.interrupted);
     }
-    return emitResults(results, choices, seed, options, log, clock);
   } finally {
+    bar.stop();
     stopWatching();
   }
 }
 
+/** The library's options from the command line's. */
+function libraryOptions(options: ConformOptions, seed: number): ConformanceOptions {
+  const { profile, only, concurrency, runs, quick, exclusive } = options;
+  return { profile, only, concurrency, runs, quick, exclusive, seed };
+}
+
+/** The library's errors about bad input (a target, an --only, the corpus) are usage errors here: exit 2. */
+function usageErrors(error: unknown): never {
+  if (error instanceof TargetError || error instanceof ConformanceError) throw new UsageError(error.message);
+  throw error;
+}
+
+/** What --target, --spawn and --fault name: addresses, then commands; the embedded server if neither. */
+function targetSpecs(options: ConformOptions): TargetSpec[] {
+  const targets = ([] as string[]).concat(options.target ?? []);
+  const spawns = ([] as string[]).concat(options.spawn ?? []);
+  if (options.fault?.length && (targets.length > 0 || spawns.length > 0)) {
+    throw new UsageError('--fault applies to the embedded server; give it without --target or --spawn');
+  }
+  const specs: TargetSpec[] = [
+    ...targets.map((address): TargetSpec => ({ kind: 'address', address })),
+    ...spawns.map((command): TargetSpec => ({ kind: 'spawn', command })),
+  ];
+  return specs.length > 0 ? specs : [{ kind: 'embedded', faults: options.fault ?? [] }];
+}
+
 /**
- * On SIGINT (Ctrl-C, to the whole process group), `write` prints and writes what finished, then
- * the process exits 130, as for every target. The servers beanlab started run in process groups
- * of their own (spawn.ts), so the terminal's SIGINT does not end them under the checks still
- * running; the exit then stops them. Returns the function that stops watching.
+ * On SIGINT (Ctrl-C, to the whole process group) the run is aborted: runConformance resolves
+ * with what finished, which is printed and written, then the process exits 130, as for every
+ * target. The servers beanlab started run in process groups of their own (spawn.ts), so the
+ * terminal's SIGINT does not end them under the checks still running; the exit then stops them.
+ * Returns the function that stops watching.
  */
-function onCtrlC(log: (text: string) => void, write: () => void): () => void {
+function onCtrlC(log: (text: string) => void, controller: AbortController): () => void {
   const handler = (): void => {
     log('\ninterrupted (Ctrl-C): the checks finished so far\n');
-    try {
-      write();
-    } finally {
-      process.exit(exitCodes.interrupted);
-    }
+    controller.abort();
   };
   process.once('SIGINT', handler);
   return () => process.off('SIGINT', handler);
 }
 
-/** The targets as named on the command line, for a run interrupted before they were reached. */
-function plannedTargets(options: ConformOptions): ChosenTarget[] {
-  const named = [...([] as string[]).concat(options.target ?? []), ...([] as string[]).concat(options.spawn ?? [])];
-  if (named.length === 0) return [embeddedChoice(options.fault)];
-  return named.map((label) => ({ target: { ...embeddedChoice().target, label }, replayArgs: '', unixSocket: false }));
+/** Checks done out of all against one target, on stderr when it is a terminal (a default run takes most of a minute). */
+class ProgressBar {
+  private bar: cliProgress.SingleBar | undefined;
+
+  show(label: string, done: number, total: number): void {
+    if (!process.stderr.isTTY || total === 0) return;
+    if (!this.bar) {
+      this.bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: `${label} {bar} {value}/{total} checks | {eta_formatted} left`, hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, done);
+    } else {
+      this.bar.update(done);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
 }
 
 /** When the run started and how long each target's suite (or each fault's) took, for the JUnit report. */
@@ -207,19 +244,19 @@ class RunClock {
 /** Prints the table (a matrix for several targets), writes replays, JSON and report; returns the exit code. */
 function emitResults(
   results: ConformanceResult[],
-  choices: ChosenTarget[],
+  specs: TargetSpec[],
   seed: number,
   options: ConformOptions,
   log: (text: string) => void,
   clock: RunClock,
 ): number {
   const replayDir = options.report ? join(options.report, 'replays') : (options.replayDir ?? DEFAULT_REPLAY_DIR);
-  results.forEach((result, i) => writeReplays(result, choices[i], replayDir, results.length > 1 ? i + 1 : undefined));
+  results.forEach((result, i) => writeReplays(result, specs[i], replayDir, results.length > 1 ? i + 1 : undefined));
   // runConform's first line gave the seed.
   const table = (r: ConformanceResult) => formatConformanceTable(r, { verbose: options.verbose, seedPrinted: true });
   log(results.length === 1 ? table(results[0]) : results.map(table).join('\n') + '\n' + formatConformanceMatrix(results));
   // A whole-suite run says what it cannot check; a run narrowed with --only is not about that.
-  const notCovered = options.only ? undefined : notCoveredLines(results, choices);
+  const notCovered = options.only ? undefined : notCoveredLines(results, specs);
   if (notCovered) log(notCoveredText(notCovered, Boolean(options.verbose)));
   const json = results.length === 1 ? results[0] : { kind: 'conformance-matrix', seed, results };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
@@ -256,121 +293,16 @@ function wrapLine(text: string, first: string, rest: string): string {
 }
 
 /** What the targets leave out; with several targets that differ, each line names its target. */
-function notCoveredLines(results: ConformanceResult[], choices: ChosenTarget[]): string[] {
-  const perTarget = choices.map((c) => notCoveredSummary(coverageOf(c)));
+function notCoveredLines(results: ConformanceResult[], specs: TargetSpec[]): string[] {
+  const perTarget = specs.map((spec) => notCoveredSummary(coverageOf(spec)));
   const same = perTarget.every((lines) => lines.join('\n') === perTarget[0].join('\n'));
   if (same) return perTarget[0];
   return perTarget.flatMap((lines, i) => lines.map((line) => `${results[i].target}: ${line}`));
 }
 
-function corpusFor(only: string | undefined): TranscriptCase[] {
-  let cases;
-  try {
-    cases = loadCorpus();
-  } catch (error) {
-    if (error instanceof TranscriptError) throw new UsageError(`corpus: ${error.message}`);
-    throw error;
-  }
-  const known = [STALE_SOCKET_CHECK_ID, INTEGER_IDS_CHECK_ID];
-  if (only && !cases.some((c) => c.id.startsWith(only)) && selectedProperties(only).length === 0 && !known.some((id) => id.startsWith(only))) {
-    throw new UsageError(`no check id starts with '${only}'`);
-  }
-  return cases;
-}
-
-async function chooseTargets(options: ConformOptions): Promise<ChosenTarget[]> {
-  const targets = ([] as string[]).concat(options.target ?? []);
-  const spawns = ([] as string[]).concat(options.spawn ?? []);
-  if (options.fault?.length && (targets.length > 0 || spawns.length > 0)) {
-    throw new UsageError('--fault applies to the embedded server; give it without --target or --spawn');
-  }
-  const choices: ChosenTarget[] = [];
-  for (const t of targets) choices.push(await addressChoice(t));
-  for (const s of spawns) choices.push(await spawnChoice(s));
-  if (choices.length === 0) choices.push(embeddedChoice(options.fault));
-  return choices;
-}
-
-/** Both layers against one target; the corpus and the properties run at the same time. */
-export async function runSuite(
-  choice: ChosenTarget,
-  cases: TranscriptCase[],
-  seed: number,
-  options: ConformOptions,
-  onCheck: (check: CheckResult) => void = () => {},
-): Promise<ConformanceResult> {
-  const budget = options.quick ? BUDGETS.quick : BUDGETS.default;
-  const maxJobSize = await serverMaxJobSize(choice.target, options.profile);
-  // Root causes first: what the server lacks is found once, before any check relies on it.
-  const tubeNonce = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-  const capabilities = await probeCapabilities(choice.target, { profile: options.profile, tube: `bl${tubeNonce}probe`, replyTimeoutMs: 2000 });
-  const idsCheck = !options.only || INTEGER_IDS_CHECK_ID.startsWith(options.only) ? [integerIdsCheck(capabilities)] : [];
-  const total = cases.filter((c) => !options.only || c.id.startsWith(options.only)).length + selectedProperties(options.only).length;
-  const bar = progressBar(total, choice.target.label);
-  const progress = { tick: (check: CheckResult) => (bar.tick(), onCheck(check)), stop: bar.stop };
-  const corpusRun = runCorpus(cases, choice.target, {
-    profile: options.profile,
-    only: options.only,
-    concurrency: options.concurrency,
-    replayArgs: choice.replayArgs,
-    onResult: progress.tick,
-    capabilities,
-  });
-  const [corpus, properties] = await Promise.all([
-    corpusRun,
-    runProperties(choice.target, {
-      othersDone: corpusRun,
-      profile: options.profile,
-      seed,
-      numRuns: options.runs ?? budget.numRuns,
-      maxCommands: budget.maxCommands,
-      timeLimitMs: budget.timeLimitMs,
-      concurrency: 32,
-      exclusive: Boolean(options.exclusive),
-      tubeNonce,
-      maxJobSize,
-      only: options.only,
-      onResult: progress.tick,
-      capabilities,
-    }),
-  ]).finally(progress.stop);
-  const checks: CheckResult[] = [...idsCheck.map((c) => ({ ...c, replay: `beanlab conform --only ${c.id} --profile ${options.profile}${choice.replayArgs ? ` ${choice.replayArgs}` : ''}` })), ...corpus, ...properties];
-  if (choice.socketCommand && (!options.only || STALE_SOCKET_CHECK_ID.startsWith(options.only))) {
-    checks.push(await checkStaleSocketReplaced(choice.socketCommand));
-  }
-  return buildResult(choice.target.label, options.profile, checks, seed, capabilities);
-}
-
-/** Checks done out of all, on stderr when it is a terminal (a default run takes most of a minute). */
-function progressBar(total: number, label: string): { tick: () => void; stop: () => void } {
-  if (!process.stderr.isTTY || total === 0) return { tick: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: `${label} {bar} {value}/{total} checks | {eta_formatted} left`, hideCursor: true, clearOnComplete: true },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return { tick: () => bar.increment(), stop: () => bar.stop() };
-}
-
-/** The server's max-job-size (a shared server may run with -z); the default if it will not say. */
-async function serverMaxJobSize(target: TargetFactory, profileName: Profile): Promise<number> {
-  const session = await target.open({ profile: profileName });
-  try {
-    const conn = await session.connect();
-    conn.send(Buffer.from('stats\r\n'));
-    const event = await nextEvent(conn, 2000);
-    if (event?.kind === 'reply' && event.reply.kind === 'OK') {
-      const m = /^max-job-size: (\d+)$/m.exec(Buffer.from(event.reply.body).toString('latin1'));
-      if (m) return Number(m[1]);
-    }
-    return 65535;
-  } finally {
-    await session.close();
-  }
-}
-
 /** Each failure's transcript goes to a file; its replay line then names that file. */
-function writeReplays(result: ConformanceResult, choice: ChosenTarget, dir: string, column?: number): void {
+function writeReplays(result: ConformanceResult, spec: TargetSpec, dir: string, column?: number): void {
+  const again = replayArgs(spec);
   // A check without a transcript (the probe's) keeps its `beanlab conform --only` line.
   const failing = result.checks.filter((c) => c.status === 'fail' && c.replay?.includes('\n'));
   if (failing.length === 0) return;
@@ -379,7 +311,7 @@ function writeReplays(result: ConformanceResult, choice: ChosenTarget, dir: stri
     const transcript = check.replay!.split('\n').slice(1).join('\n');
     const file = join(dir, `${column ? `${column}-` : ''}${check.id.replace(/\//g, '__')}.txt`);
     writeFile(file, transcript + '\n');
-    check.replay = `beanlab replay ${file} --profile ${result.profile}${choice.replayArgs ? ` ${choice.replayArgs}` : ''}\n${transcript}`;
+    check.replay = `beanlab replay ${file} --profile ${result.profile}${again ? ` ${again}` : ''}\n${transcript}`;
   }
 }
 
@@ -399,45 +331,42 @@ function writeFile(file: string, text: string): void {
 }
 
 /** The suite (quick budget unless told otherwise) against the embedded server once per fault. */
-async function runMutation(options: ConformOptions, cases: TranscriptCase[], seed: number, log: (text: string) => void, clock: RunClock): Promise<number> {
+async function runMutation(options: ConformOptions, seed: number, log: (text: string) => void, clock: RunClock): Promise<number> {
   if (options.target || options.spawn || options.fault) throw new UsageError('--mutation runs against the embedded server only');
-  log(`beanlab conform --mutation: seed ${seed}, profile ${options.profile}\n`);
-  const results: ConformanceResult[] = [];
-  const mutation: MutationView = { faults: [] };
-  const stopWatching = onCtrlC(log, () => writeMutation(options, seed, results, mutation, log, clock, true));
+  const controller = new AbortController();
+  const stopWatching = onCtrlC(log, controller);
+  const bar = new ProgressBar();
   try {
-    for (const fault of FAULTS.filter((f) => f.mutant)) {
-      const result = await runSuite(embeddedChoice([{ name: fault.name }]), cases, seed, { ...options, quick: options.quick ?? true });
-      const failing = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
-      mutation.faults = [...mutation.faults, { name: fault.name, description: fault.description, caught: failing.length > 0, failing }];
-      results.push(result);
-      clock.suiteDone();
+    const mutation = await runConformanceMutation({
+      ...libraryOptions(options, seed),
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.phase === 'targets-ready') log(`beanlab conform --mutation: seed ${seed}, profile ${options.profile}\n`);
+        else if (progress.phase === 'checks') bar.show(progress.target, progress.checksDone, progress.checksTotal);
+        else {
+          bar.stop();
+          clock.suiteDone();
+        }
+      },
+    }).catch(usageErrors);
+    bar.stop();
+    try {
+      return writeMutation(options, mutation, log, clock);
+    } finally {
+      if (controller.signal.aborted) process.exit(exitCodes.interrupted);
     }
   } finally {
+    bar.stop();
     stopWatching();
   }
-  return writeMutation(options, seed, results, mutation, log, clock, false);
 }
 
 /** The mutation table, JSON and report; `interrupted` when Ctrl-C stopped the run (only finished faults listed). */
-function writeMutation(
-  options: ConformOptions,
-  seed: number,
-  results: ConformanceResult[],
-  mutation: MutationView,
-  log: (text: string) => void,
-  clock: RunClock,
-  interrupted: boolean,
-): number {
+function writeMutation(options: ConformOptions, run: ConformanceMutation, log: (text: string) => void, clock: RunClock): number {
+  const { results, ...json } = run;
+  const { seed, interrupted } = run;
+  const mutation: MutationView = { faults: run.faults };
   log(formatMutationTable(mutation));
-  const json = {
-    kind: 'conformance-mutation',
-    seed,
-    profile: options.profile,
-    ...(interrupted ? { interrupted: true } : {}),
-    score: { caught: mutation.faults.filter((f) => f.caught).length, faults: mutation.faults.length },
-    faults: mutation.faults,
-  };
   if (options.json) writeFile(options.json, JSON.stringify(json, null, 2) + '\n');
   if (options.report) writeReport(options.report, json, { seed, results, mutation, interrupted });
   // One testcase per fault: the suites under each fault fail by design, CI needs the score.

@@ -9,7 +9,8 @@ import { parseTranscript, TranscriptError } from '../conformance/transcript.js';
 import { PROFILES, type Profile } from '../protocol/types.js';
 import { parseFault, type FaultSpec } from '../server/faults.js';
 import { formatConformanceTable } from '../report/conformance-table.js';
-import { addressChoice, embeddedChoice, spawnChoice } from './conform-targets.js';
+import { sessionsFor } from '../target/sessions-for.js';
+import { replayArgs, TargetError, type TargetSpec } from '../target/spec.js';
 import { exitCodes, UsageError } from './errors.js';
 
 interface ReplayOptions {
@@ -68,14 +69,17 @@ export async function runReplay(
   if ([options.target, options.spawn, options.fault?.length].filter(Boolean).length > 1) {
     throw new UsageError('give one of --target, --spawn or --fault');
   }
-  const choice = options.target
-    ? await addressChoice(options.target)
+  const spec: TargetSpec = options.target
+    ? { kind: 'address', address: options.target }
     : options.spawn
-      ? await spawnChoice(options.spawn)
-      : embeddedChoice(options.fault);
+      ? { kind: 'spawn', command: options.spawn }
+      : { kind: 'embedded', faults: options.fault ?? [] };
+  const target = await sessionsFor(spec).catch((error: unknown) => {
+    throw error instanceof TargetError ? new UsageError(error.message) : error;
+  });
   const profile = options.profile ?? (cases[0].profiles?.length === 1 ? cases[0].profiles[0] : '1.12');
-  const checks = await runCorpus(cases, choice.target, { profile, replayArgs: choice.replayArgs });
-  const result = buildResult(choice.target.label, profile, checks);
+  const checks = await runCorpus(cases, target, { profile, replayArgs: replayArgs(spec) });
+  const result = buildResult(target.label, profile, checks);
   log(formatConformanceTable(result, { verbose: true }));
   return result.failed > 0 ? exitCodes.failed : exitCodes.ok;
 }

@@ -6,6 +6,7 @@
 import { lstatSync, rmSync } from 'node:fs';
 import { freeSocketPath } from '../target/address.js';
 import { spawnServer } from '../target/spawn.js';
+import { replayArgs } from '../target/spec.js';
 import { nextEvent } from '../target/connection.js';
 import { TcpConnection } from '../target/tcp-connection.js';
 import { makeBinlogDir, removeBinlogDir } from '../target/temp-dir.js';
@@ -26,7 +27,7 @@ export async function checkStaleSocketReplaced(command: string): Promise<CheckRe
     status: 'fail',
     expected,
     actual,
-    replay: `beanlab conform --only ${STALE_SOCKET_CHECK_ID} --spawn '${command.replace(/'/g, `'\\''`)}'`,
+    replay: `beanlab conform --only ${STALE_SOCKET_CHECK_ID} ${replayArgs({ kind: 'spawn', command })}`,
   });
   try {
     const first = await spawnServer(command, { socketPath: path, binlogDir });

@@ -2,8 +2,10 @@
 // binlog directory when a case asks for one, so the persistence cases run in-process too.
 import type { ReferenceModel } from '../model/api.js';
 import type { Profile } from '../protocol/types.js';
+import { faultIntercept, type FaultSpec } from '../server/faults.js';
 import { startServer } from '../server/tcp.js';
 import { LOOPBACK } from './address.js';
+import { faultArg } from './spec.js';
 import { binlogSession, TcpSession, type TargetFactory } from './sessions.js';
 
 export interface EmbeddedServer {
@@ -33,8 +35,12 @@ export async function startEmbedded(opts: { profile?: Profile; maxJobSize?: numb
   };
 }
 
-/** The embedded TCP server, a new one per session. */
-export function embeddedTarget(): TargetFactory {
+/**
+ * The embedded TCP server, a new one per session, in this process. With faults injected (the
+ * suite's self-test) it runs without a binlog, so the persistence cases are skipped there.
+ */
+export function embeddedTarget(faults: readonly FaultSpec[] = []): TargetFactory {
+  if (faults.length > 0) return faultyEmbeddedTarget(faults);
   return {
     label: 'embedded server',
     freshPerCase: true,
@@ -50,6 +56,28 @@ export function embeddedTarget(): TargetFactory {
       // A restart closes this server and starts a new one on the same directory, as
       // `beanlab serve --binlog DIR` would be restarted.
       return binlogSession((binlogDir) => startEmbedded({ ...settings, binlogDir }), drain);
+    },
+  };
+}
+
+/** The embedded server with faults injected, a new one per session (as embeddedTarget). */
+function faultyEmbeddedTarget(faults: readonly FaultSpec[]): TargetFactory {
+  return {
+    label: `embedded server with fault ${faults.map(faultArg).join(',')}`,
+    freshPerCase: true,
+    canSignal: true,
+    canConfigure: true,
+    open: async (settings) => {
+      const intercept = faultIntercept(faults);
+      let model: ReferenceModel | undefined;
+      const server = await startServer({
+        host: LOOPBACK,
+        port: 0,
+        profile: settings.profile,
+        maxJobSize: settings.maxJobSize,
+        intercept: { model: (m) => (model = intercept.model!(m)), sink: intercept.sink },
+      });
+      return new TcpSession(server, { stop: () => server.close(), drain: async () => model!.enterDrainMode() });
     },
   };
 }

@@ -5,7 +5,8 @@ export { TcpConnection } from './tcp-connection.js';
 export { VirtualServer, VirtualConnection, virtualTarget } from './virtual.js';
 export { spawnServer, spawnBeanstalkd, findBeanstalkd, type SpawnedServer } from './spawn.js';
 export { startEmbedded, embeddedTarget, type EmbeddedServer } from './embedded.js';
-export { checkSpawnCommand, embeddedArgs, faultArg, targetLabel, TargetError, type TargetSpec } from './spec.js';
+export { checkSpawnCommand, embeddedArgs, faultArg, replayArgs, targetLabel, TargetError, type TargetSpec } from './spec.js';
+export { sessionsFor, sessionsLabel } from './sessions-for.js';
 export { embeddedCommand, openTarget, type OpenTarget } from './open.js';
 export { shellQuote } from './shell.js';
 export {

@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, 
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { canConnect, formatAddress, freePort, freeSocketPath, LOOPBACK, type Address, type TcpAddress } from './address.js';
+import { shellQuote } from './shell.js';
 
 /** How and when a server ended on its own (not stopped by beanlab). */
 export interface ServerExit {
@@ -394,8 +395,4 @@ export async function spawnBeanstalkd(opts: BeanstalkdOptions = {}): Promise<Spa
       if (attempt >= PORT_RACE_RETRIES || opts.port !== undefined) throw error;
     }
   }
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_\/.:=@%+{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,6 +2,7 @@
 // library's options, the load runner and the conformance suite share. How a run uses it is up to
 // the run: load starts one server (open.ts), conformance a server per case (sessions.ts).
 import type { FaultSpec } from '../server/faults.js';
+import { shellQuote } from './shell.js';
 
 export type TargetSpec =
   /**
@@ -43,6 +44,17 @@ export function targetLabel(spec: TargetSpec): string {
   if (spec.kind === 'spawn') return spec.command;
   const args = embeddedArgs(spec);
   return `embedded (beanlab serve${args.length ? ' ' + args.join(' ') : ''})`;
+}
+
+/**
+ * The `beanlab conform` / `beanlab replay` arguments that select the same target again, for the
+ * replay lines of failing checks: `--target ADDRESS`, `--spawn 'COMMAND'`, `--fault NAME`...
+ * (empty for the plain embedded server).
+ */
+export function replayArgs(spec: TargetSpec): string {
+  if (spec.kind === 'address') return `--target ${spec.address}`;
+  if (spec.kind === 'spawn') return `--spawn ${shellQuote(spec.command)}`;
+  return (spec.faults ?? []).map((fault) => `--fault ${faultArg(fault)}`).join(' ');
 }
 
 /** A spawn command needs exactly one of {port} and {socket}: where the server will listen. */

@@ -2,7 +2,7 @@
 // failure is then that command's absence) and which it only uses as a helper (`not checked`),
 // and which cases write job ids literally (on a server with other ids, that is their cause).
 import { describe, expect, it } from 'vitest';
-import { embeddedChoice } from '../../src/cli/conform-targets.js';
+import { embeddedTarget } from '../../src/target/embedded.js';
 import {
   BEANSTALKD_CAPABILITIES,
   integerIdsCheck,
@@ -19,7 +19,7 @@ import { gapTarget } from '../helpers/gap-server.js';
 
 const corpus = loadCorpus();
 const byId = (id: string) => corpus.find((c) => c.id === id)!;
-const probe = (target = embeddedChoice().target) => probeCapabilities(target, { profile: '1.12', tube: 'probe', replyTimeoutMs: 2000 });
+const probe = (target = embeddedTarget()) => probeCapabilities(target, { profile: '1.12', tube: 'probe', replyTimeoutMs: 2000 });
 
 describe('probeCapabilities', () => {
   it('finds nothing missing and integer ids on the embedded server', async () => {
@@ -31,12 +31,12 @@ describe('probeCapabilities', () => {
     ['no-list', ['list-tubes', 'list-tube-used', 'list-tubes-watched']],
     ['no-stats', ['stats']],
   ] as const)('finds what a server with gap %s lacks', async (gap, missing) => {
-    const caps = await probe(gapTarget(embeddedChoice().target, [gap]));
+    const caps = await probe(gapTarget(embeddedTarget(), [gap]));
     expect(caps).toMatchObject({ missing, integerIds: true });
   });
 
   it('finds ids that are not integers, and keeps one as the example', async () => {
-    const caps = await probe(gapTarget(embeddedChoice().target, ['uuid-ids']));
+    const caps = await probe(gapTarget(embeddedTarget(), ['uuid-ids']));
     expect(caps.missing).toEqual([]);
     expect(caps.integerIds).toBe(false);
     expect(caps.idExample).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -45,7 +45,7 @@ describe('probeCapabilities', () => {
   });
 
   it('assumes nothing is missing when even `use` fails (every check then fails on its own)', async () => {
-    const broken = { ...embeddedChoice().target, open: async () => Promise.reject(new Error('down')) };
+    const broken = { ...embeddedTarget(), open: async () => Promise.reject(new Error('down')) };
     expect(await probe(broken)).toEqual(BEANSTALKD_CAPABILITIES);
   });
 });
@@ -86,7 +86,7 @@ describe('usesLiteralIds', () => {
 
 describe('a case about a missing command fails as that cause; a helper case is not checked', () => {
   it('runs both kinds against a server without peek', async () => {
-    const target = gapTarget(embeddedChoice().target, ['no-peek']);
+    const target = gapTarget(embeddedTarget(), ['no-peek']);
     const capabilities = await probe(target);
     const about = await runCase(byId('peek/peek/every-state'), target, { profile: '1.12', capabilities });
     expect(about).toMatchObject({ status: 'fail', cause: { key: 'missing:peek', title: 'peek not implemented' } });

@@ -96,6 +96,18 @@ describe('beanlab conform', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it('--mutation: the score table and a JSON of the faults (not the suites), exit 1 when a fault goes uncaught', { timeout: 120_000 }, async () => {
+    const json = join(dir, 'mutation.json');
+    let text = '';
+    const code = await runConform({ profile: '1.12', concurrency: 8, mutation: true, only: 'worker/kick/', seed: 4, json }, (t) => (text += t));
+    expect(text).toMatch(/^beanlab conform --mutation: seed 4, profile 1\.12\n/);
+    const result = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(result)).toEqual(['kind', 'seed', 'profile', 'score', 'faults']);
+    expect(result).toMatchObject({ kind: 'conformance-mutation', seed: 4, profile: '1.12' });
+    expect(result.score.caught).toBeLessThan(result.score.faults);
+    expect(code).toBe(1);
+  });
+
   it('passes its output through the log function given to runConform', async () => {
     let text = '';
     const code = await runConform({ profile: '1.13', concurrency: 2, only: 'worker/reserve-with-timeout/basic-' }, (t) => (text += t));

@@ -5,8 +5,9 @@
 // that only uses a missing command is `not checked`, not failed. The gap servers are the
 // embedded server (with or without a fault) behind test/helpers/gap-server.ts.
 import { describe, expect, it } from 'vitest';
-import { runConform, runSuite } from '../../src/cli/conform.js';
-import { embeddedChoice } from '../../src/cli/conform-targets.js';
+import { runConform } from '../../src/cli/conform.js';
+import { runSuite } from '../../src/conformance/suite.js';
+import { embeddedTarget } from '../../src/target/embedded.js';
 import { integerIdsCheck, probeCapabilities } from '../../src/conformance/capabilities.js';
 import { loadCorpus } from '../../src/conformance/corpus.js';
 import { runCorpus, type CheckResult } from '../../src/conformance/corpus-runner.js';
@@ -36,9 +37,8 @@ const GAP_CAUSE: Record<Gap, (key: string) => boolean> = {
 };
 
 async function suite(gaps: readonly Gap[], faults: readonly string[] = []): Promise<ConformanceResult> {
-  const base = embeddedChoice(faults.map((name) => ({ name })));
-  const choice = { ...base, target: gapTarget(base.target, gaps) };
-  return runSuite(choice, corpus, SEED, { profile: '1.12', concurrency: 8, quick: true });
+  const spec = { kind: 'embedded', faults: faults.map((name) => ({ name })) } as const;
+  return runSuite({ spec, factory: gapTarget(embeddedTarget(spec.faults), gaps) }, corpus, SEED, { profile: '1.12', concurrency: 8, quick: true });
 }
 
 const failing = (result: ConformanceResult) => result.checks.filter((c) => c.status === 'fail');
@@ -102,7 +102,7 @@ describe(`each gap is one root cause and nothing else (seed ${SEED})`, () => {
  * (faults.test.ts holds the same without a gap), so the rest of the suite need not run here.
  */
 async function relevantChecks(gap: Gap, fault: string): Promise<CheckResult[]> {
-  const target = gapTarget(embeddedChoice([{ name: fault }]).target, [gap]);
+  const target = gapTarget(embeddedTarget([{ name: fault }]), [gap]);
   const capabilities = await probeCapabilities(target, { profile: '1.12', tube: 'probe', replyTimeoutMs: 2000 });
   const relevant = RELEVANT[fault];
   const cases = corpus.filter((c) => relevant.test(c.id));

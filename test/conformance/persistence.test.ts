@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addressChoice } from '../../src/cli/conform-targets.js';
+import { sessionsFor } from '../../src/target/sessions-for.js';
 import { runConform } from '../../src/cli/conform.js';
 import { spawnBeanstalkd } from '../../src/target/spawn.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
@@ -52,12 +52,12 @@ describeWithBeanstalkd('conform --spawn with {binlog}: persistence across a rest
     const withBinlog = await spawnBeanstalkd({ binary, extraArgs: ['-b', dir] });
     const plain = await spawnBeanstalkd({ binary });
     try {
-      const chosen = await addressChoice(`127.0.0.1:${withBinlog.port}`);
-      expect(chosen.target.binlogAlways).toBe(true);
-      const session = await chosen.target.open({ profile: '1.12' });
+      const chosen = await sessionsFor({ kind: 'address', address: `127.0.0.1:${withBinlog.port}` });
+      expect(chosen.binlogAlways).toBe(true);
+      const session = await chosen.open({ profile: '1.12' });
       expect(session.binlog).toBe(true);
       await session.close();
-      expect((await addressChoice(`127.0.0.1:${plain.port}`)).target.binlogAlways).toBe(false);
+      expect((await sessionsFor({ kind: 'address', address: `127.0.0.1:${plain.port}` })).binlogAlways).toBe(false);
     } finally {
       await withBinlog.stop();
       await plain.stop();

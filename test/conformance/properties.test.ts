@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runReplay } from '../../src/cli/replay.js';
-import { embeddedChoice } from '../../src/cli/conform-targets.js';
+import { embeddedTarget } from '../../src/target/embedded.js';
 import { PROPERTIES } from '../../src/conformance/properties/catalog.js';
 import { compareReply, transcriptEscape } from '../../src/conformance/properties/compare.js';
 import { Harness, Mismatch } from '../../src/conformance/properties/harness.js';
@@ -97,7 +97,7 @@ describe('the harness on a fixed sequence', () => {
   ];
 
   async function runOps(fault?: string): Promise<{ harness: Harness; error?: unknown }> {
-    const target = embeddedChoice(fault ? [{ name: fault }] : []).target;
+    const target = embeddedTarget(fault ? [{ name: fault }] : []);
     const session = await target.open({ profile: '1.12' });
     const harness = new Harness({ profile: '1.12', session, tubePrefix: 'hx', maxJobSize: 65535, globalStats: false, shared: false, replyTimeoutMs: 1000 });
     try {
@@ -150,7 +150,7 @@ describe('the harness on a fixed sequence', () => {
 
 describe('a server that cannot be started', () => {
   it('fails the property that needed it, with the reason, and the run goes on', async () => {
-    const broken = { ...embeddedChoice().target, label: 'broken server', open: async () => Promise.reject(new Error('bind(): Address already in use')) };
+    const broken = { ...embeddedTarget(), label: 'broken server', open: async () => Promise.reject(new Error('bind(): Address already in use')) };
     const results = await runProperties(broken, {
       profile: '1.12', seed: 1, numRuns: 2, maxCommands: 5, timeLimitMs: 5000, concurrency: 2, exclusive: false, tubeNonce: 'broken', maxJobSize: 65535,
       only: 'worker/reserve/property-ready-order',
@@ -165,7 +165,7 @@ describe('the time budget', () => {
   // A budget spent before the first sequence finishes (a slow or loaded machine, a slow server)
   // still gives every property one complete sequence: a verdict, never "interrupted after 0 tests".
   const run = (only: string, seed: number, fault?: string) =>
-    runProperties(embeddedChoice(fault ? [{ name: fault }] : []).target, {
+    runProperties(embeddedTarget(fault ? [{ name: fault }] : []), {
       profile: '1.12',
       seed,
       numRuns: 50,

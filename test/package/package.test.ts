@@ -141,9 +141,9 @@ describe('the npm package (slow: npm pack + offline install)', () => {
     });
   });
 
-  it('runs the library API from the installed package: simulate, compareResults, runLoad on the embedded server, mergeResults', () => {
+  it('runs the library API from the installed package: simulate, compareResults, runLoad on the embedded server, mergeResults, runConformance', () => {
     const script = `
-      import { simulate, compareResults, mergeResults, runLoad, resultSchema, loadResultSchema } from 'beanlab';
+      import { simulate, compareResults, mergeResults, runLoad, resultSchema, loadResultSchema, runConformance, conformanceResultSchema } from 'beanlab';
       const scenario = {
         name: 'package', durationSeconds: 1, tubes: ['work'],
         producers: [{ tube: 'work', arrival: { process: 'constant', ratePerSecond: 40 }, bodyBytes: 64 }],
@@ -154,11 +154,15 @@ describe('the npm package (slow: npm pack + offline install)', () => {
       const same = compareResults(sim, sim);
       const load = await runLoad(scenario, { seed: 1 });
       const merged = mergeResults([load, load]);
+      const checked = [];
+      const conformance = await runConformance({ kind: 'embedded' }, { only: 'framing/line/basic-', seed: 1, onResult: (check) => checked.push(check.id) });
+      const parsed = conformanceResultSchema.safeParse(JSON.parse(JSON.stringify(conformance[0])));
       console.log(JSON.stringify({
         sim: { completed: sim.jobs.completed, valid: resultSchema.safeParse(sim).success },
         compare: { regression: same.regression, rows: same.rows.length > 0 },
         load: { target: load.load.target, completedAll: load.jobs.completed === load.jobs.put, put: load.jobs.put > 30, lost: load.jobs.lost, valid: loadResultSchema.safeParse(load).success },
         merged: merged.jobs.put === 2 * load.jobs.put,
+        conformance: { results: conformance.length, target: conformance[0].target, passed: conformance[0].passed, failed: conformance[0].failed, reported: checked.length, version: conformance[0].version, valid: parsed.success },
       }));`;
     writeFileSync(join(project, 'api.mjs'), script);
     const out = execFileSync(process.execPath, [join(project, 'api.mjs')], { cwd: project, encoding: 'utf8', timeout: 60_000 });
@@ -167,13 +171,14 @@ describe('the npm package (slow: npm pack + offline install)', () => {
       compare: { regression: false, rows: true },
       load: { target: expect.stringMatching(/^embedded/), completedAll: true, put: true, lost: 0, valid: true },
       merged: true,
+      conformance: { results: 1, target: 'embedded server', passed: 3, failed: 0, reported: 3, version: 1, valid: true },
     });
   }, 90_000);
 
-  it("type-checks a user's TypeScript against the shipped declarations", () => {
+  it("type-checks a user's TypeScript, and the docs' conformance example, against the shipped declarations", () => {
     writeFileSync(
       join(project, 'use.ts'),
-      `import { compareResults, loadScenario, mergeResults, runLoad, simulate, type Comparison, type LoadResult, type Result, type Scenario } from 'beanlab';
+      `import { compareResults, loadScenario, mergeResults, runConformance, runLoad, simulate, type Comparison, type ConformanceResult, type LoadResult, type Result, type Scenario } from 'beanlab';
        import { createModel, type ReferenceModel } from 'beanlab/model';
        export async function names(path: string): Promise<string> {
          const scenario: Scenario = await loadScenario(path);
@@ -183,14 +188,31 @@ describe('the npm package (slow: npm pack + offline install)', () => {
          const simulated: Result = await simulate(scenario, { seed: 1, onProgress: (p) => void p.fraction });
          const measured: LoadResult = await runLoad(scenario, { target: { kind: 'spawn', command: 'beanstalkd -p {port}' } });
          const comparison: Comparison = compareResults(simulated, measured, { thresholds: 'p99=+10%', force: true });
+         const conformance: ConformanceResult[] = await runConformance([{ kind: 'address', address: '127.0.0.1:11300' }], { profile: '1.13', quick: true });
+         // @ts-expect-error a profile beanlab does not model
+         await runConformance({ kind: 'embedded' }, { profile: '1.11' });
          // @ts-expect-error a mode that does not exist
          mergeResults([measured], { mode: 'parallel' });
-         return scenario.name + String(model) + comparison.regression + mergeResults([measured]).kind;
+         return scenario.name + String(model) + comparison.regression + mergeResults([measured]).kind + conformance.length;
+       }\n`,
+    );
+    // The docs' example of a user's CI test, against the shipped declarations (vitest itself is
+    // not installed in this project: a stand-in declares what the example uses of it).
+    writeFileSync(join(project, 'conformance-example.ts'), readFileSync(join(root, 'docs', 'examples', 'conformance.test.ts'), 'utf8'));
+    writeFileSync(
+      join(project, 'vitest-stand-in.d.ts'),
+      `declare module 'vitest' {
+         export function describe(name: string, body: () => void): void;
+         export function it(name: string, body: () => Promise<void>, timeoutMs?: number): void;
+         export function expect(value: unknown): { toEqual(expected: unknown): void; toBeGreaterThan(n: number): void };
        }\n`,
     );
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['use.ts'] }),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+        files: ['use.ts', 'conformance-example.ts', 'vitest-stand-in.d.ts'],
+      }),
     );
     const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8', timeout: 60_000 });
     expect(tsc.stdout + tsc.stderr).toBe('');
