@@ -120,7 +120,7 @@ export class Harness {
         await this.passTime(this.nowUs() + op.ms * 1000);
         return;
       case 'advance':
-        await this.passTime(advanceUntilUs(this.nowUs(), this.side.model.nextDeadline()));
+        await this.passTime(advanceUntilUs(this.nowUs(), this.side.nextDeadline()));
         return;
       case 'close': {
         const slot = this.slots[op.conn];
@@ -129,7 +129,7 @@ export class Harness {
         this.side.drop(op.conn);
         this.history.close(slot.name);
         slot.raw.close();
-        await this.verify(this.side.model.disconnect(slot.id, this.nowUs()));
+        await this.verify(this.side.disconnect(slot.id, this.nowUs()));
         await this.passTime(this.nowUs() + CLOSE_SETTLE_MS * 1000);
         return;
       }
@@ -187,7 +187,7 @@ export class Harness {
       const move = nextTimeMove({
         nowUs: this.nowUs(),
         untilUs,
-        dueUs: this.side.model.nextDeadline(),
+        dueUs: this.side.nextDeadline(),
         lastDeadlineRunUs: this.side.lastDeadlineRunUs,
         idleTtrExpiry: (dueUs) => this.side.idleTtrExpiry(dueUs),
       });
@@ -197,7 +197,7 @@ export class Harness {
         case 'unpredictable':
           throw new Unpredictable();
         case 'run-deadline':
-          await this.verify(this.side.model.tick(move.dueUs), false);
+          await this.verify(this.side.tick(move.dueUs), false);
           break;
         case 'sleep':
           await this.sleep(move.us);

@@ -64,7 +64,7 @@ interface ModelConn {
 }
 
 export class ModelSide {
-  readonly model: ReferenceModel;
+  private readonly model: ReferenceModel;
   /** Model ids to the server's: bound by the checker when the server answers INSERTED. */
   readonly ids: IdMap;
   /** The model's connections by step connection index (undefined: not open). */
@@ -151,9 +151,19 @@ export class ModelSide {
     return conn?.id;
   }
 
-  /** The step connection index of a model connection; -1 when it was dropped. */
-  indexOf(id: ConnId): number {
-    return this.conns.findIndex((c) => c?.id === id);
+  /** The model's side of a client-side close (another connection may get the jobs it held). */
+  disconnect(id: ConnId, nowUs: number): Output[] {
+    return this.model.disconnect(id, nowUs);
+  }
+
+  /** The model's next deadline: job deadlines and its own timers (reserve timeouts, pauses). */
+  nextDeadline(): number | undefined {
+    return this.model.nextDeadline();
+  }
+
+  /** Runs the model's events due at `dueUs`: the replies the server must send then. */
+  tick(dueUs: number): Output[] {
+    return this.model.tick(dueUs);
   }
 
   isWaiting(index: number): boolean {
