@@ -141,13 +141,16 @@ async function runTargets(specs: TargetSpec[], options: ConformanceOptions): Pro
     runs: options.runs,
     quick: options.quick,
     exclusive: options.exclusive,
+    // Stops checks from starting after an abort, so the run in the background ends soon after.
+    signal: options.signal,
   };
 
   const factories: Array<TargetFactory | undefined> = specs.map(() => undefined);
   const results: Array<ConformanceResult | undefined> = specs.map(() => undefined);
   const finished: CheckResult[][] = specs.map(() => []);
   const signal = options.signal;
-  // After an abort the run goes on in the background until its checks end; nobody hears of it.
+  // After an abort the checks under way finish in the background (no new one starts); nobody
+  // hears of them.
   const live = () => !signal?.aborted;
   const label = (i: number) => factories[i]?.label ?? sessionsLabel(specs[i]);
 

@@ -40,6 +40,8 @@ export interface CheckResult {
 
 export interface RunOptions {
   profile: Profile;
+  /** Once aborted no further case starts (the ones under way finish); their slots stay empty. */
+  signal?: AbortSignal;
   /** Cases run at once on targets with a fresh server per case (shared targets run one at a time). */
   concurrency?: number;
   /** Only cases whose id starts with this. */
@@ -89,13 +91,13 @@ export async function runCorpus(
   const runPrefix = randomRunPrefix();
   let next = 0;
   const work = async () => {
-    for (let i = next++; i < selected.length; i = next++) {
+    for (let i = next++; i < selected.length && !opts.signal?.aborted; i = next++) {
       results[i] = await runCase(selected[i], target, opts, casePrefix(runPrefix, i));
       opts.onResult?.(results[i]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, selected.length) }, work));
-  return results;
+  return results.filter((r) => r !== undefined);
 }
 
 /** Why a case cannot run on this target under this profile, or undefined if it can. */

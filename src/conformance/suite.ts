@@ -43,6 +43,8 @@ export interface SuiteOptions {
   quick?: boolean;
   /** Nobody else uses an address target: compare global stats too (as deltas). */
   exclusive?: boolean;
+  /** Stops starting checks (those under way finish: their servers are left as clients leave them). */
+  signal?: AbortSignal;
 }
 
 export interface SuiteHooks {
@@ -82,6 +84,7 @@ export async function runSuite(
     replayArgs: again,
     onResult: tick,
     capabilities,
+    signal: options.signal,
   });
   const [corpus, properties] = await Promise.all([
     corpusRun,
@@ -99,6 +102,7 @@ export async function runSuite(
       only: options.only,
       onResult: tick,
       capabilities,
+      signal: options.signal,
     }),
   ]);
   const replay = (id: string) => `beanlab conform --only ${id} --profile ${options.profile}${again ? ` ${again}` : ''}`;

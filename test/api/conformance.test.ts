@@ -153,6 +153,30 @@ describe('the conformance result schema', () => {
 });
 
 describeWithBeanstalkd('runConformance against beanstalkd', (binary) => {
+  it('after an abort no further check starts: the run in the background stops spawning servers', { timeout: 60_000 }, async () => {
+    // Every server the run starts leaves a line in the log: a spawn target is a server per case.
+    const log = join(dir, 'spawned.log');
+    const command = `sh -c 'echo started >> ${log}; exec ${binary} -l 127.0.0.1 -p {port}'`;
+    const controller = new AbortController();
+    const results = await runConformance({ kind: 'spawn', command }, {
+      only: 'worker/',
+      quick: true,
+      seed: 1,
+      concurrency: 2,
+      signal: controller.signal,
+      onResult: () => controller.abort(),
+    });
+    expect(results[0].interrupted).toBe(true);
+    const spawned = () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+    // The checks under way (two corpus cases, the properties' current sequences) finish; none after.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const afterSettling = spawned();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(spawned(), 'servers started by checks that began after the abort').toBe(afterSettling);
+    // worker/ has over a hundred cases: without the abort the run would have gone on for them.
+    expect(afterSettling).toBeLessThan(40);
+  });
+
   it('a spawn command and the embedded server in one call: a result per target, in order', { timeout: 60_000 }, async () => {
     const command = `${binary} -l 127.0.0.1 -p {port}`;
     const results = await runConformance([{ kind: 'spawn', command }, { kind: 'embedded' }], { only: ONLY, seed: 5 });

@@ -39,6 +39,11 @@ export interface PropertyRunOptions {
    * the properties on a shared server): the properties that compare global stats wait for it.
    */
   othersDone?: Promise<unknown>;
+  /**
+   * Once aborted no property and no further sequence starts (a sequence under way finishes, so
+   * the server is left as a client would leave it); the properties not started are left out.
+   */
+  signal?: AbortSignal;
 }
 
 interface Failure {
@@ -62,7 +67,7 @@ export async function runProperties(target: TargetFactory, opts: PropertyRunOpti
   const work = async (soloPhase: boolean) => {
     for (;;) {
       const i = order[next];
-      if (i === undefined || alone(selected[i]) !== soloPhase) return;
+      if (i === undefined || alone(selected[i]) !== soloPhase || opts.signal?.aborted) return;
       next++;
       results[i] = await runProperty(selected[i], i, target, opts);
       opts.onResult?.(results[i]);
@@ -72,7 +77,7 @@ export async function runProperties(target: TargetFactory, opts: PropertyRunOpti
   // Every command another check sends to a shared server would show in the global counters.
   if (order.some((i) => alone(selected[i]))) await opts.othersDone?.catch(() => undefined);
   await work(true);
-  return results;
+  return results.filter((r) => r !== undefined);
 }
 
 async function runProperty(def: PropertyDef, index: number, target: TargetFactory, opts: PropertyRunOptions): Promise<CheckResult> {
@@ -92,7 +97,7 @@ async function runProperty(def: PropertyDef, index: number, target: TargetFactor
   let completedRuns = 0;
   const commandArb: fc.Arbitrary<fc.AsyncCommand<RunModel, Harness>> = opArbitrary(def.mix, opts.maxJobSize).map((op) => new Step(op));
   const property = fc.asyncProperty(fc.commands([commandArb], { maxCommands: opts.maxCommands, size: 'max' }), async (commands) => {
-    if (completedRuns > 0 && Date.now() >= deadlineMs) return;
+    if (completedRuns > 0 && (Date.now() >= deadlineMs || opts.signal?.aborted)) return;
     runNumber++;
     const session = await target.open({ profile: opts.profile }).catch((error: unknown) => {
       // A server that cannot be started is this property's failure, not the whole run's.
