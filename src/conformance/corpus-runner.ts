@@ -104,8 +104,8 @@ export async function runCorpus(
 export function skipReason(c: TranscriptCase, target: TargetFactory, profile: Profile): string | undefined {
   if (c.profiles && !c.profiles.includes(profile)) return `only for profile ${c.profiles.join(', ')}`;
   if (c.needsSignal && !target.canSignal) return `needs SIGUSR1, which ${target.label} cannot receive`;
-  if (c.server.maxJobSize !== undefined && !target.canConfigure) return `needs server option max-job-size ${c.server.maxJobSize}`;
-  if (c.server.binlog && !target.canPersist) return `needs a binlog (beanstalkd -b) and a restart, not possible with ${target.label}`;
+  if (c.server.maxJobSize !== undefined && !target.canConfigure) return `needs server option max-job-size ${c.server.maxJobSize}: run with --spawn and -z {max_job_size} in the command`;
+  if (c.server.binlog && !target.canPersist) return `needs a binlog (beanstalkd -b) and a restart: run with --spawn and -b {binlog} in the command`;
   if (c.needsNoBinlog && target.binlogAlways) return `checks a server without a binlog; ${target.label} always runs with one`;
   if (c.needsDirect && target.mayBeProxied) {
     return `needs a direct connection: through a proxy a client's close reaches the server as a half-close, which it answers`;

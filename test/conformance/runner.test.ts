@@ -110,7 +110,7 @@ describe('skipping', () => {
   it.each([
     ['profiles: 1.13\n', 'A> list-tube-used', 'only for profile 1.13'],
     ['', 'signal usr1\nA> list-tube-used', 'needs SIGUSR1, which 127.0.0.1:1 cannot receive'],
-    ['server: max-job-size 5\n', 'A> list-tube-used', 'needs server option max-job-size 5'],
+    ['server: max-job-size 5\n', 'A> list-tube-used', 'needs server option max-job-size 5: run with --spawn and -z {max_job_size} in the command'],
     ['needs: fresh\n', 'A> list-tube-used', 'needs a fresh server'],
     ['needs: fresh\n', 'A> stats', 'compares global stats, which other clients of a shared server change'],
   ])('skips %j on a shared host:port target without connecting', async (header, steps, reason) => {
