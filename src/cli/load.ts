@@ -380,8 +380,11 @@ function childProgress(): { update(p: LoadProgress): void; stop(): void } {
   };
 }
 
-/** A progress bar on a terminal (stderr), nothing otherwise. */
-function progressReporter(): { update(p: LoadProgress): void; stop(): void } {
+/**
+ * A progress bar on a terminal (stderr), nothing otherwise. `prefix` names the run among
+ * others (validate's `real run 1/3`); the label goes on with the repeat, side and phase.
+ */
+export function progressReporter(prefix = ''): { update(p: LoadProgress): void; stop(): void } {
   if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, hideCursor: true, format: '{label} {bar} {elapsed}s | {puts} put, {completed} done, backlog {backlog}' },
@@ -392,7 +395,7 @@ function progressReporter(): { update(p: LoadProgress): void; stop(): void } {
     update(p) {
       const total = p.durationSeconds ?? 1;
       const value = p.phase === 'draining' ? total : Math.min(total, p.durationSeconds === undefined ? 0 : p.elapsedSeconds);
-      const label = `${p.repeats > 1 ? `run ${p.repeat}/${p.repeats} ` : ''}${p.side === 'baseline' ? 'baseline ' : ''}${p.phase}`;
+      const label = `${prefix ? `${prefix} ` : ''}${p.repeats > 1 ? `run ${p.repeat}/${p.repeats} ` : ''}${p.side === 'baseline' ? 'baseline ' : ''}${p.phase}`;
       const payload = { label, elapsed: p.elapsedSeconds.toFixed(1), puts: p.puts, completed: p.completed, backlog: p.backlog };
       if (!started) {
         bar.start(total, value, payload);

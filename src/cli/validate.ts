@@ -38,6 +38,7 @@ import {
   type Validation,
 } from '../validate/index.js';
 import { UsageError, exitCodes } from './errors.js';
+import { progressReporter } from './load.js';
 import { loadScenarioFile } from './sim.js';
 
 export const DEFAULT_SEEDS = 20;
@@ -204,7 +205,7 @@ async function runValidate(file: string, options: ValidateOptions): Promise<Vali
       for (const seed of realSeeds) {
         if (realRun.signal.aborted) break;
         process.stderr.write(`measuring: real run ${measured.length + 1} of ${realSeeds.length} (seed ${seed}) against ${label}\n`);
-        const progress = progressBar(`real run ${measured.length + 1}/${realSeeds.length}`);
+        const progress = progressReporter(`real run ${measured.length + 1}/${realSeeds.length}`);
         // Alongside the run: how much the path and the load generator add to a reply, no server involved.
         const probe: PathProbe | undefined = await session?.probe();
         try {
@@ -300,27 +301,6 @@ async function simulate(scenario: Scenario, plan: PredictionPlan, signal: AbortS
     bar?.stop();
   }
   return groups;
-}
-
-function progressBar(label: string): { update(p: LoadProgress): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, hideCursor: true, format: '{label} {bar} {elapsed}s | {puts} put, {completed} done, backlog {backlog}' },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      const payload = { label, elapsed: p.elapsedSeconds.toFixed(1), puts: p.puts, completed: p.completed, backlog: p.backlog };
-      const total = p.durationSeconds ?? 1;
-      if (!started) {
-        bar.start(total, 0, payload);
-        started = true;
-      }
-      bar.update(Math.min(total, p.phase === 'producing' ? p.elapsedSeconds : total), payload);
-    },
-    stop: () => started && bar.stop(),
-  };
 }
 
 /** Writes DIR/validation.json, DIR/report.md and DIR/report.html; returns the HTML path. */
