@@ -9,6 +9,7 @@
 // siblings through the server (rendezvous.ts: start barrier, drain, stop) and records the facts
 // by job id that `beanlab merge` reconciles.
 import { Client } from '../client/client.js';
+import { machineWarning } from '../metrics/load-harness.js';
 import { mergeLoadResults } from '../metrics/load-merge.js';
 import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -27,6 +28,7 @@ import { Producers, type ProducerSide } from './producers.js';
 import { BarrierTimeout, Rendezvous } from './rendezvous.js';
 import { runTokenOf, shardPlan, type ShardSpec } from './shard.js';
 import { buildResult, shardDetailsOf } from './result.js';
+import { machineCoresBusy, sampleMachineCpu } from './machine-cpu.js';
 import { loadgenCpuUs, Sampler, snapshotServer, type ServerSnapshot } from './sampler.js';
 import { openTarget, type OpenTarget } from '../target/open.js';
 import { targetLabel, type TargetSpec } from '../target/spec.js';
@@ -256,6 +258,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
   const coordinated = shard !== undefined && (shard.barrierTimeoutMs !== undefined || shard.startAtMs !== undefined);
   if (shard && rendezvous) await meet(shard, rendezvous, options.signal);
   const cpuAtStartUs = loadgenCpuUs();
+  const machineAtStart = sampleMachineCpu();
 
   clock.restart();
   harness.start();
@@ -294,6 +297,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
     const durationUs = clock.nowUs();
     // The load generator's CPU over the run it measures: the audit after it is not load.
     const loadgenCpuSeconds = (loadgenCpuUs() - cpuAtStartUs) / 1e6;
+    const machine = machineCoresBusy(machineAtStart, sampleMachineCpu());
     sampler.observeBacklog(durationUs);
     clearInterval(progress);
     harness.stop();
@@ -331,6 +335,15 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       shard: shard !== undefined && shard.count > 1,
     });
     fates.notes.unshift(...notes);
+    const serverCpuSeconds = last === first || last.cpuSeconds === null || first.cpuSeconds === null ? null : last.cpuSeconds - first.cpuSeconds;
+    const harnessSummary = harness.summary();
+    const busy = machine && machineWarning({
+      ...machine,
+      loadgenCores: loadgenCpuSeconds / (durationUs / 1e6),
+      // The server's CPU counts on this machine only (targets are on loopback); over the run it measured.
+      serverCores: serverCpuSeconds === null ? null : serverCpuSeconds / (durationUs / 1e6),
+    });
+    if (busy) harnessSummary.warnings.push(busy);
     return buildResult({
       plan,
       seed: options.seed,
@@ -354,7 +367,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
       producingUs,
       completedWhileProducing,
       ttrExpiries: Math.max(0, last.jobTimeouts - first.jobTimeouts),
-      serverCpuSeconds: last === first || last.cpuSeconds === null || first.cpuSeconds === null ? null : last.cpuSeconds - first.cpuSeconds,
+      serverCpuSeconds,
       loadgenCpuSeconds,
       details: {
         target: target.label,
@@ -365,7 +378,7 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
         errors,
         http,
         unanswered,
-        harness: harness.summary(),
+        harness: harnessSummary,
       },
     });
   } finally {

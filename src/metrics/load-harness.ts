@@ -52,3 +52,34 @@ export function harnessWarnings(h: HarnessFigures): string[] {
 function ms(us: number): string {
   return us >= 10_000 ? `${Math.round(us / 1000)} ms` : `${(us / 1000).toFixed(2)} ms`;
 }
+
+/** A run's machine: cores in use on average, of how many, and the load generator's and the server's share. */
+export interface MachineLoad {
+  cores: number;
+  busyCores: number;
+  loadgenCores: number;
+  /** null: the server's CPU is not known (its stats have no rusage) or it runs elsewhere. */
+  serverCores: number | null;
+}
+
+/** Idle cores under this mean a saturated machine, where anything else running delays the run. */
+const IDLE_CORES_WARN = 0.5;
+/** ... and other processes' share above this is what saturated it (not the run itself). */
+const OTHER_CORES_WARN = 0.25;
+export const MACHINE_BUSY_WARNING = 'the machine was busy: ';
+
+/**
+ * A warning when the machine had no idle core to spare and processes other than the load
+ * generator and the server took a share of it: their work shows as latency in the figures.
+ */
+export function machineWarning(m: MachineLoad): string | undefined {
+  const others = m.busyCores - m.loadgenCores - (m.serverCores ?? 0);
+  if (m.cores - m.busyCores >= IDLE_CORES_WARN || others <= OTHER_CORES_WARN) return undefined;
+  const cores = (v: number) => Math.max(0, v).toFixed(1);
+  return (
+    `${MACHINE_BUSY_WARNING}${cores(m.busyCores)} of ${m.cores} cores in use on average during the run, ` +
+    `${cores(others)} of them by other processes than the load generator${m.serverCores === null ? '' : ' and the server'}; ` +
+    `the latencies include waiting for a core`
+  );
+}
+

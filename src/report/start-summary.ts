@@ -75,6 +75,6 @@ function startProblemLines(result: LoadResult): string[] {
   // Each warning's first clause ("worker service took 6.66 ms on average against 5.76 ms configured (+16%)").
   const joined = `warning: ${warnings.map((w) => w.split(': ')[0]).join('; ')}`;
   const count = warnings.length === 1 ? 'a warning' : `${warnings.length} warnings`;
-  const summary = joined.length + INDENT.length <= TERMINAL_COLUMNS ? joined : `warning: the load generator distorted its own load (${count} in the report)`;
+  const summary = joined.length + INDENT.length <= TERMINAL_COLUMNS ? joined : `warning: the load generator or a busy machine distorted the load (${count} in the report)`;
   return [...lines.filter((line) => !line.startsWith('warning: ')), summary];
 }
