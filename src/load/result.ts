@@ -5,7 +5,8 @@ import type { HistogramSummary } from '../metrics/histogram.js';
 import { assembleRunResult, breakdowns, eventCounts, perSecond, round3 } from '../metrics/assemble.js';
 import { repeatSampleOf } from '../metrics/load-merge.js';
 import { encodeIds } from '../metrics/id-list.js';
-import type { LoadDetails, LoadResult, ShardDetails, ShardFacts } from '../metrics/load-result.js';
+import type { LoadDetails, LoadResult, RepeatSample, ShardDetails, ShardFacts } from '../metrics/load-result.js';
+import { MACHINE_BUSY_WARNING } from '../metrics/load-harness.js';
 import type { RunResult } from '../metrics/result.js';
 import { isSound } from '../metrics/load-verdict.js';
 import type { Fates } from './accounting.js';
@@ -112,8 +113,15 @@ export function buildResult(facts: RunFacts): LoadResult {
       tubeMismatches: fates.tubeMismatches,
       notes: fates.notes,
     },
-    repeats: [repeatSampleOf(measured, httpUs)],
+    repeats: [sampleOf(measured, httpUs, facts.details.harness?.warnings ?? [])],
   };
   if (facts.shard) load.shard = facts.shard;
   return { ...measured, kind: 'load', pass: isSound(measured.jobs, load) && measured.pass, load };
+}
+
+/** The run as compare's sample, marked when other processes held the machine's cores. */
+function sampleOf(measured: Parameters<typeof repeatSampleOf>[0], httpUs: Parameters<typeof repeatSampleOf>[1], warnings: readonly string[]): RepeatSample {
+  const sample = repeatSampleOf(measured, httpUs);
+  if (warnings.some((w) => w.startsWith(MACHINE_BUSY_WARNING))) sample.machineBusy = true;
+  return sample;
 }

@@ -108,6 +108,8 @@ export interface Comparison {
   samplesNeeded: number;
   /** Both sides deterministic (sim): one sample per side may decide alone. */
   deterministic: boolean;
+  /** Samples (baseline, current) measured on a saturated machine: a change beside them may be the machine's. */
+  busySamples: [number, number];
 }
 
 /**
@@ -162,6 +164,7 @@ export function compareSamples(
     regression: rows.some((r) => r.verdict === 'regression'),
     samplesNeeded: minSamplesPerSide(tailProbability),
     deterministic,
+    busySamples: [baseline.filter((s) => s.machineBusy).length, current.filter((s) => s.machineBusy).length],
   };
 }
 

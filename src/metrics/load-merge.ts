@@ -9,7 +9,7 @@ import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'h
 import type { HistogramSummary } from './histogram.js';
 import type { Breakdown, EventCounts, JobCounts, LatencySet, RunResult } from './result.js';
 import { evaluateSlos, type SloSpec } from './slo.js';
-import { harnessWarnings } from './load-harness.js';
+import { harnessWarnings, MACHINE_BUSY_WARNING } from './load-harness.js';
 import { isSound } from './load-verdict.js';
 import type { QueueSeries } from './timeseries.js';
 import { latencyStats, MAX_LISTED_IDS, type LoadDetails, type LoadResult, type LoadSeries, type RepeatSample } from './load-result.js';
@@ -176,7 +176,7 @@ function mergeDetails(parts: readonly LoadResult[], mode: MergeMode, durationUs:
       sendLagUs: mergeHistograms(harnesses.map((h) => h.sendLagUs)),
       eventLoopLagUs: mergeHistograms(harnesses.map((h) => h.eventLoopLagUs)),
     };
-    out.harness = { ...figures, warnings: harnessWarnings(figures) };
+    out.harness = { ...figures, warnings: [...harnessWarnings(figures), ...machineWarnings(harnesses.map((h) => h.warnings), details.length)] };
   }
   const https = details.flatMap((d) => (d.http ? [d.http] : []));
   if (https.length > 0) {
@@ -191,6 +191,8 @@ function mergeDetails(parts: readonly LoadResult[], mode: MergeMode, durationUs:
     if (https.every((h) => h.neverSent !== undefined)) out.http.neverSent = https.reduce((s, h) => s + h.neverSent!, 0);
     if (mode === 'concurrent') out.repeats = [repeatSampleOf(merged, out.http.latencyUs)];
   }
+  // Concurrent parts are one sample: on a busy machine if any part was.
+  if (mode === 'concurrent' && details.some((d) => d.repeats.some((r) => r.machineBusy))) out.repeats = out.repeats.map((r) => ({ ...r, machineBusy: true }));
   const abs = details.flatMap((d) => (d.ab ? [d.ab] : []));
   if (abs.length > 0) out.ab = { baselineTarget: abs[0].baselineTarget, baseline: abs.flatMap((a) => a.baseline) };
   return out;
@@ -288,4 +290,11 @@ export function mergeLoadResults(parts: readonly LoadResult[], mode: MergeMode, 
 
 function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/** The parts' "machine was busy" warnings (not recomputable from the merged figures): one line. */
+function machineWarnings(partWarnings: ReadonlyArray<readonly string[]>, parts: number): string[] {
+  const busy = partWarnings.map((ws) => ws.find((w) => w.startsWith(MACHINE_BUSY_WARNING))).filter((w): w is string => w !== undefined);
+  if (busy.length <= 1) return busy;
+  return [`${MACHINE_BUSY_WARNING}in ${busy.length} of ${parts} parts, other processes held its cores (each part's figures are in its own result); the latencies include waiting for a core`];
 }

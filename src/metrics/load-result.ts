@@ -20,6 +20,8 @@ export const repeatSampleSchema = z.object({
   putsPerSecond: z.number().min(0).optional(),
   /** Keyed like result.latency (putUs, queueWaitUs, serviceUs, endToEndUs) plus httpUs. */
   latency: z.record(z.string(), latencyStatsSchema),
+  /** The run had the "machine was busy" warning (load-harness.ts machineWarning): other processes held its cores. */
+  machineBusy: z.boolean().optional(),
 });
 
 export const loadSeriesSchema = z.object({

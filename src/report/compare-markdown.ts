@@ -44,6 +44,15 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
         `Run with --repeat ${comparison.samplesNeeded} for a verdict (${comparison.samplesNeeded} samples per side).`,
     );
   }
+  const [busyBaseline, busyCurrent] = comparison.busySamples ?? [0, 0];
+  if (busyBaseline + busyCurrent > 0) {
+    const runs = comparison.rows[0]?.samples ?? [0, 0];
+    out.push(
+      '',
+      `The machine was busy in ${busyBaseline} of ${runs[0]} baseline and ${busyCurrent} of ${runs[1]} current runs: other processes held its cores ` +
+        '(the load report\'s "the machine was busy"), and their work shows as latency. A change beside them may be the machine\'s: rerun on a quiet machine before trusting it.',
+    );
+  }
   return out.join('\n') + '\n';
 }
 

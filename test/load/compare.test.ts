@@ -33,6 +33,22 @@ describe('thresholds', () => {
   });
 });
 
+describe('runs on a busy machine', () => {
+  it('the table says how many runs of each side had the machine busy, and that a change beside them may be the machine\'s', () => {
+    const base = [sample(1000, 500), sample(1100, 510), sample(950, 490), sample(1020, 505), sample(980, 495)];
+    const slow = [sample(5000, 400), sample(5300, 405), sample(4900, 398), sample(5100, 402), sample(5050, 399)];
+    const quiet = compareSamples(base, slow, DEFAULT, true);
+    expect(quiet.busySamples).toEqual([0, 0]);
+    expect(compareMarkdown(quiet)).not.toMatch(/machine was busy/);
+    const busy = compareSamples(base, slow.map((s, i) => (i < 2 ? { ...s, machineBusy: true } : s)), DEFAULT, true);
+    expect(busy.busySamples).toEqual([0, 2]);
+    // The verdict stays what the figures say: the note is beside it, not instead of it.
+    expect(busy.regression).toBe(true);
+    expect(compareMarkdown(busy)).toMatch(/The machine was busy in 0 of 5 baseline and 2 of 5 current runs: other processes held its cores/);
+    expect(compareMarkdown(busy)).toMatch(/rerun on a quiet machine before trusting it/);
+  });
+});
+
 describe('the verdict', () => {
   it('flags a consistent slowdown and a throughput drop', () => {
     const base = [sample(1000, 500), sample(1100, 510), sample(950, 490), sample(1020, 505), sample(980, 495)];
