@@ -337,7 +337,9 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
     fates.notes.unshift(...notes);
     const serverCpuSeconds = last === first || last.cpuSeconds === null || first.cpuSeconds === null ? null : last.cpuSeconds - first.cpuSeconds;
     const harnessSummary = harness.summary();
-    const busy = machine && machineWarning({
+    // A shard's siblings may run on this machine (--processes): their CPU is the run's own, not
+    // other processes' work, and a shard cannot tell them apart, so shards make no such warning.
+    const busy = machine && (shard === undefined || shard.count <= 1) && machineWarning({
       ...machine,
       loadgenCores: loadgenCpuSeconds / (durationUs / 1e6),
       // The server's CPU counts on this machine only (targets are on loopback); over the run it measured.
