@@ -44,9 +44,10 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
         `Run with --repeat ${comparison.samplesNeeded} for a verdict (${comparison.samplesNeeded} samples per side).`,
     );
   }
-  const [busyBaseline, busyCurrent] = comparison.busySamples ?? [0, 0];
+  const [busyBaseline, busyCurrent] = comparison.busySamples;
   if (busyBaseline + busyCurrent > 0) {
-    const runs = comparison.rows[0]?.samples ?? [0, 0];
+    // Runs per side: a row lacking the metric in some runs counts fewer, so the largest count.
+    const runs = [0, 1].map((side) => Math.max(0, ...comparison.rows.map((r) => r.samples[side])));
     out.push(
       '',
       `The machine was busy in ${busyBaseline} of ${runs[0]} baseline and ${busyCurrent} of ${runs[1]} current runs: other processes held its cores ` +
