@@ -342,7 +342,8 @@ async function measure(plan: LoadPlan, target: OpenTarget, options: RunOnceOptio
     const busy = machine && (shard === undefined || shard.count <= 1) && machineWarning({
       ...machine,
       loadgenCores: loadgenCpuSeconds / (durationUs / 1e6),
-      // The server's CPU counts on this machine only (targets are on loopback); over the run it measured.
+      // The server runs on this machine (targets are on loopback). Its CPU spans the snapshots
+      // around the run, a little longer than it: that errs towards no warning.
       serverCores: serverCpuSeconds === null ? null : serverCpuSeconds / (durationUs / 1e6),
     });
     if (busy) harnessSummary.warnings.push(busy);
