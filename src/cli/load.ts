@@ -33,6 +33,7 @@ export interface LoadCliOptions {
   driver?: 'beanlab' | 'jackd';
   replyTimeout?: number;
   seed: number;
+  orderSeed?: number;
   threshold: string;
   json?: string;
   report?: string;
@@ -80,7 +81,7 @@ export function register(program: Command): void {
     .argument('<scenario>', 'scenario YAML file (the same format as beanlab sim)')
     .option('--target <host:port|unix:path>', 'a running server (default: the embedded server, started as its own process)')
     .option('--spawn <command>', "start this server for each run; {port} (or {socket}, a UNIX-socket path) is replaced, e.g. 'beanstalkd -l 127.0.0.1 -p {port}'")
-    .option('--baseline-target <host:port|unix:path>', 'A/B mode: alternate runs against this baseline server')
+    .option('--baseline-target <host:port|unix:path>', 'A/B mode: as many runs against this baseline server, the runs of both in a random order')
     .option('--baseline-spawn <command>', 'A/B mode with a baseline started by a command with {port} or {socket}')
     .option('--duration <seconds>', 'how long producers put (overrides durationSeconds)', positiveNumber('--duration', false))
     .option('--rate <n>', 'open loop at n puts per second in total', positiveNumber('--rate', false))
@@ -97,7 +98,8 @@ export function register(program: Command): void {
       'a request unanswered this long fails its connection; what it leaves unanswered is counted and timed at its age (default 10)',
       positiveNumber('--reply-timeout', false),
     )
-    .option('--seed <n>', 'seed for arrivals, service times and priorities', seedNumber, 1)
+    .option('--seed <n>', 'seed for arrivals, service times and priorities', seedIn('--seed'), 1)
+    .option('--order-seed <n>', 'A/B mode: seed of the random order of the runs (default: a fresh one, printed)', seedIn('--order-seed'))
     .option('--threshold <list>', 'A/B regression limits', DEFAULT_THRESHOLDS)
     .option('--json <file>', "write the result as JSON ('-': on stdout, one line, and the table on stderr)")
     .option('--report <dir>', 'write result.json, report.md and report.html into this directory')
@@ -169,6 +171,8 @@ export function register(program: Command): void {
       if (result.load.ab) {
         const comparison = compareAb(result, thresholds);
         regression = comparison.regression;
+        const { order, orderSeed } = result.load.ab;
+        if (order !== undefined) process.stdout.write(`\nA/B runs in random order (--order-seed ${orderSeed} repeats it): ${order}\n`);
         process.stdout.write('\n' + compareMarkdown(comparison, `A/B against ${result.load.ab.baselineTarget}`));
       }
       if (toStdout) process.stdout.write(JSON.stringify(result) + '\n');
@@ -310,6 +314,9 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
   if (options.baselineTarget !== undefined && options.baselineSpawn !== undefined) {
     throw new UsageError('--baseline-target and --baseline-spawn exclude each other');
   }
+  if (options.orderSeed !== undefined && options.baselineTarget === undefined && options.baselineSpawn === undefined) {
+    throw new UsageError('--order-seed orders the runs of an A/B run: it needs --baseline-target or --baseline-spawn');
+  }
   const target = targetOf(options.target, options.spawn, options.childServerOurs);
   return {
     target,
@@ -323,6 +330,7 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
     repeat: options.repeat ?? (options.baselineTarget !== undefined || options.baselineSpawn !== undefined ? AB_DEFAULT_REPEAT : 1),
     driver: options.driver,
     seed: options.seed,
+    orderSeed: options.orderSeed,
     requestTimeoutMs: options.replyTimeout === undefined ? undefined : Math.round(options.replyTimeout * 1000),
   };
 }
@@ -354,9 +362,11 @@ function epochMs(value: string): number {
   return Number(value);
 }
 
-function seedNumber(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 2147483647) throw new UsageError(`--seed must be an integer from 0 to 2147483647, got '${value}'`);
-  return Number(value);
+function seedIn(option: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) > 2147483647) throw new UsageError(`${option} must be an integer from 0 to 2147483647, got '${value}'`);
+    return Number(value);
+  };
 }
 
 export function thresholdsOf(text: string): Threshold[] {

@@ -9,6 +9,7 @@
 // siblings through the server (rendezvous.ts: start barrier, drain, stop) and records the facts
 // by job id that `beanlab merge` reconciles.
 import { Client } from '../client/client.js';
+import { abOrder, freshOrderSeed, orderText, type AbSide } from './ab-order.js';
 import { machineWarning } from '../metrics/load-harness.js';
 import { mergeLoadResults } from '../metrics/load-merge.js';
 import type { LoadDetails, LoadResult } from '../metrics/load-result.js';
@@ -64,8 +65,10 @@ export interface LoadOptions extends LoadOverrides {
    * embedded server as its own process, so that it does not share the load's event loop.
    */
   target?: TargetSpec;
-  /** A/B mode: measured alternately with `target`, repeat by repeat (ABBA order). */
+  /** A/B mode: measured `repeat` times like `target`, the runs of both in a random order. */
   baselineTarget?: TargetSpec;
+  /** A/B mode: the seed of that order (default: a fresh one; the result keeps it). */
+  orderSeed?: number;
   /** Runs one after another, merged into one result whose repeats compare as samples (default 1). */
   repeat?: number;
   /** The seed of arrivals, service times and priorities (default DEFAULT_SEED, 1). */
@@ -113,40 +116,42 @@ export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Pr
   const seed = options.seed ?? DEFAULT_SEED;
   const current: LoadResult[] = [];
   const baseline: LoadResult[] = [];
-  const sides = (i: number): Array<'current' | 'baseline'> =>
-    // ABBA order: a drift that is linear in time weighs on both servers alike.
-    options.baselineTarget === undefined ? ['current'] : i % 2 === 0 ? ['baseline', 'current'] : ['current', 'baseline'];
-  for (let repeat = 0; repeat < repeats && !options.signal?.aborted; repeat++) {
-    for (const side of sides(repeat)) {
-      if (options.signal?.aborted) break;
-      const spec = side === 'current' ? (options.target ?? { kind: 'embedded' }) : options.baselineTarget!;
-      const target = await openTarget(spec);
-      try {
-        const result = await runOnce(plan, target, {
-          seed,
-          observer: options.observer,
-          requestTimeoutMs: options.requestTimeoutMs,
-          signal: options.signal,
-          shard: options.shard === undefined ? undefined : {
-                ...options.shard,
-                runId: options.runId!,
-                barrierTimeoutMs: options.barrierTimeoutMs,
-                startAtMs: options.startAtMs,
-                mayReserveAgain: mayReserveAgain(scenario),
-              },
-          onProgress: (p) => options.onProgress?.({ ...p, repeat: repeat + 1, repeats, side }),
-        });
-        (side === 'current' ? current : baseline).push(result);
-      } finally {
-        await target.stop();
-      }
+  // A/B: the runs of both sides in a random order (ab-order.ts says why not ABBA).
+  const orderSeed = options.baselineTarget === undefined ? undefined : (options.orderSeed ?? freshOrderSeed());
+  const schedule: AbSide[] = orderSeed === undefined ? Array<AbSide>(repeats).fill('current') : abOrder(repeats, orderSeed);
+  const ran: AbSide[] = [];
+  for (const side of schedule) {
+    if (options.signal?.aborted) break;
+    const repeat = (side === 'current' ? current : baseline).length + 1;
+    const spec = side === 'current' ? (options.target ?? { kind: 'embedded' }) : options.baselineTarget!;
+    const target = await openTarget(spec);
+    try {
+      const result = await runOnce(plan, target, {
+        seed,
+        observer: options.observer,
+        requestTimeoutMs: options.requestTimeoutMs,
+        signal: options.signal,
+        shard: options.shard === undefined ? undefined : {
+              ...options.shard,
+              runId: options.runId!,
+              barrierTimeoutMs: options.barrierTimeoutMs,
+              startAtMs: options.startAtMs,
+              mayReserveAgain: mayReserveAgain(scenario),
+            },
+        onProgress: (p) => options.onProgress?.({ ...p, repeat, repeats, side }),
+      });
+      (side === 'current' ? current : baseline).push(result);
+      ran.push(side);
+    } finally {
+      await target.stop();
     }
   }
   if (current.length === 0) throw new NotStartedError('the run was interrupted before it started');
   const merged = current.length === 1 ? current[0] : mergeLoadResults(current, 'sequential', scenario.slos);
   if (options.baselineTarget !== undefined) {
     const baselineRepeats = baseline.flatMap((r) => r.load.repeats).slice(0, merged.load.repeats.length);
-    merged.load.ab = { baselineTarget: targetLabel(options.baselineTarget), baseline: baselineRepeats };
+    // The i-th baseline run pairs with the i-th current one, in the order they ran.
+    merged.load.ab = { baselineTarget: targetLabel(options.baselineTarget), baseline: baselineRepeats, orderSeed, order: orderText(ran) };
   }
   return merged;
 }

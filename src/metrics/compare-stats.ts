@@ -89,3 +89,30 @@ export function normalQuantile(p: number): number {
   const r = q * q;
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+/**
+ * The chance that the interval of two sets of exchangeable samples (equal servers) lies wholly
+ * on one given side of 0: P(U <= k - 1), the level the discrete test actually attains, at most
+ * `tail`. 0 when the samples are too few for a bounded interval. A verdict needs the interval
+ * beyond a limit, not just beyond 0, so this bounds a row's false alarms from above.
+ */
+export function attainedTail(m: number, n: number, tail: number): number {
+  const k = excludedPerTail(m, n, tail);
+  if (k === 0) return 0;
+  return m + n <= EXACT_MAX_TOTAL ? mannWhitneyCdf(m, n)[k - 1] : tail;
+}
+
+/** P(X >= x) for X ~ Binomial(n, p): how surprising x or more events in n tries are. */
+export function binomialUpperTail(n: number, p: number, x: number): number {
+  if (x <= 0) return 1;
+  if (x > n) return 0;
+  if (p >= 1) return 1;
+  // The terms from x up, summed directly: 1 - P(X < x) would lose a small tail to rounding.
+  let term = (1 - p) ** n; // P(X = 0)
+  let upper = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i >= x) upper += term;
+    term *= ((n - i) / (i + 1)) * (p / (1 - p));
+  }
+  return Math.min(1, upper);
+}

@@ -1,10 +1,11 @@
 // `beanlab compare`: a pure, noise-aware regression verdict between two results.
 // Each side is a set of samples (one per repeat; a result without repeats is one sample). The
 // change shown is that of the medians: current median over baseline median, or, for A/B runs
-// whose repeats alternate the two servers, the median of the paired ratios, in which drift of
-// the machine cancels. Its confidence interval is the distribution-free one of the Mann-Whitney
-// test on the log values (compare-stats.ts): tail latencies of short runs are heavy-tailed, and
-// a Student t interval on 3 samples raised false alarms on equal servers. The intervals of a
+// (both servers' runs in one random order), the median of the paired ratios, the i-th run of
+// each side together, in which slow drift of the machine cancels. Its confidence interval is the
+// distribution-free one of the Mann-Whitney test on the log values (compare-stats.ts), whose
+// premise the A/B run's random order makes true (load/ab-order.ts): tail latencies of short
+// runs are heavy-tailed, and a Student t interval on 3 samples raised false alarms on equal servers. The intervals of a
 // table are Bonferroni-corrected, so the whole table has a 95% confidence. A REGRESSION is
 // declared only when the median change AND the whole interval lie beyond the threshold, so noise
 // alone does not fail a build; a median beyond the threshold with an interval that straddles it
@@ -16,7 +17,7 @@
 import type { RunResult } from './result.js';
 import type { LatencyStats, LoadResult, RepeatSample } from './load-result.js';
 import { repeatSampleOf } from './load-merge.js';
-import { minSamplesPerSide, shiftInterval } from './compare-stats.js';
+import { attainedTail, minSamplesPerSide, shiftInterval } from './compare-stats.js';
 
 /** The chance, for the whole table, that equal servers are called a regression. */
 const FAMILY_ERROR = 0.05;
@@ -110,6 +111,12 @@ export interface Comparison {
   deterministic: boolean;
   /** Samples (baseline, current) measured on a saturated machine: a change beside them may be the machine's. */
   busySamples: [number, number];
+  /**
+   * The most often the table would call equal servers a regression with these sample counts
+   * (runs of equal servers being alike): the sum over its judged rows of the level their
+   * discrete interval attains. 0 when no row can be judged, or for one deterministic sample per side.
+   */
+  falseAlarmAtMost: number;
 }
 
 /**
@@ -135,7 +142,7 @@ export function compareResults(baseline: RunResult | LoadResult, current: RunRes
   return compareSamples(samplesOf(baseline), samplesOf(current), thresholds, false, deterministic);
 }
 
-/** An A/B result: its own repeats against the baseline repeats measured alternately with them. */
+/** An A/B result: its own repeats against the baseline repeats measured in one random order with them. */
 export function compareAb(result: LoadResult, thresholds: readonly Threshold[]): Comparison {
   if (!result.load.ab) throw new RangeError('not an A/B result (no load.ab)');
   return compareSamples(result.load.ab.baseline, result.load.repeats, thresholds, true, false);
@@ -158,6 +165,10 @@ export function compareSamples(
       ? compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability, deterministic)
       : missingRow(metric, unit, baseline.map(pick), current.map(pick), threshold),
   );
+  const pointDecides = deterministic && baseline.length === 1 && current.length === 1;
+  const falseAlarmAtMost = rows
+    .filter((r) => r.verdict !== 'n/a' && !pointDecides)
+    .reduce((sum, r) => sum + attainedTail(r.samples[0], r.samples[1], tailProbability), 0);
   return {
     method: pairedOk ? 'paired' : 'unpaired',
     rows,
@@ -165,17 +176,18 @@ export function compareSamples(
     samplesNeeded: minSamplesPerSide(tailProbability),
     deterministic,
     busySamples: [baseline.filter((s) => s.machineBusy).length, current.filter((s) => s.machineBusy).length],
+    falseAlarmAtMost: round6(Math.min(1, falseAlarmAtMost)),
   };
 }
 
-type Pick = (s: RepeatSample) => number | undefined;
+export type Pick = (s: RepeatSample) => number | undefined;
 
 function measuredEverywhere(pick: Pick, baseline: readonly RepeatSample[], current: readonly RepeatSample[]): boolean {
   return [...baseline, ...current].every((s) => pick(s) !== undefined);
 }
 
-/** The metrics a threshold applies to that at least one side measured. */
-function metricsOf(threshold: Threshold, baseline: readonly RepeatSample[], current: readonly RepeatSample[]): Array<[string, Pick, 'us' | '/s']> {
+/** The metrics a threshold applies to that at least one side measured: name, how to read it from a sample, unit. */
+export function metricsOf(threshold: Threshold, baseline: readonly RepeatSample[], current: readonly RepeatSample[]): Array<[string, Pick, 'us' | '/s']> {
   const anywhere = (pick: Pick) => [...baseline, ...current].some((s) => pick(s) !== undefined);
   if (threshold.kind === 'rate') {
     return threshold.rates.map((rate): [string, Pick, '/s'] => [rate, (s) => s[rate], '/s']).filter(([, pick]) => anywhere(pick));

@@ -194,7 +194,8 @@ function mergeDetails(parts: readonly LoadResult[], mode: MergeMode, durationUs:
   // Concurrent parts are one sample: on a busy machine if any part was.
   if (mode === 'concurrent' && details.some((d) => d.repeats.some((r) => r.machineBusy))) out.repeats = out.repeats.map((r) => ({ ...r, machineBusy: true }));
   const abs = details.flatMap((d) => (d.ab ? [d.ab] : []));
-  if (abs.length > 0) out.ab = { baselineTarget: abs[0].baselineTarget, baseline: abs.flatMap((a) => a.baseline) };
+  // One A/B result keeps its order; several have no one order (nor seed) between them.
+  if (abs.length > 0) out.ab = abs.length === 1 ? { ...abs[0] } : { baselineTarget: abs[0].baselineTarget, baseline: abs.flatMap((a) => a.baseline) };
   return out;
 }
 

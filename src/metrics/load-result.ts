@@ -199,8 +199,17 @@ export const loadDetailsSchema = z.object({
       latencyUs: histogramSummarySchema,
     })
     .optional(),
-  /** A/B mode: the baseline target's repeats, measured alternately with this result's. */
-  ab: z.object({ baselineTarget: z.string(), baseline: z.array(repeatSampleSchema) }).optional(),
+  /** A/B mode: the baseline target's repeats, run in one random order with this result's. */
+  ab: z
+    .object({
+      baselineTarget: z.string(),
+      baseline: z.array(repeatSampleSchema),
+      /** The seed of the runs' random order (LoadOptions.orderSeed, --order-seed repeats it). */
+      orderSeed: z.number().int().optional(),
+      /** The order the runs ran in: `B C C B ...` (baseline, current). */
+      order: z.string().optional(),
+    })
+    .optional(),
   /** A shard of a sharded run (--shard, --processes), or the merge of a run's shards. */
   shard: shardDetailsSchema.optional(),
 });

@@ -10,7 +10,7 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
   const regressions = comparison.rows.filter((r) => r.verdict === 'regression').length;
   const method =
     comparison.method === 'paired'
-      ? 'A/B pairs measured alternately; the change is the median of the paired ratios'
+      ? 'A/B runs of both servers in one random order; the change is the median of the paired ratios'
       : 'the change is the ratio of the medians';
   const out = [
     `## ${title}: ${regressions === 0 ? 'no regression' : `${regressions} regression${regressions > 1 ? 's' : ''}`}`,
@@ -32,6 +32,7 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
     `Medians over repeats; ${method}. A regression is flagged only when the median change and the whole 95% interval lie beyond the limit. ` +
       `The interval is the distribution-free one of the Mann-Whitney test, corrected for the ${comparison.rows.filter((r) => r.verdict !== 'n/a').length} rows judged; ` +
       `it needs ${comparison.samplesNeeded} samples per side (--repeat ${comparison.samplesNeeded}). ` +
+      falseAlarmNote(comparison) +
       (comparison.deterministic
         ? 'Both results are deterministic (sim), so one sample per side decides on its median alone.'
         : 'A single load run is one draw of the noise: it never makes a regression on its own.'),
@@ -55,6 +56,13 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
     );
   }
   return out.join('\n') + '\n';
+}
+
+/** How often equal servers would fail this table, when that can happen at all. */
+function falseAlarmNote(comparison: Comparison): string {
+  if (comparison.falseAlarmAtMost === 0) return '';
+  const percent = comparison.falseAlarmAtMost * 100;
+  return `With these samples, equal servers would be called a regression in at most ${percent < 0.1 ? percent.toPrecision(1) : percent.toFixed(1)}% of comparisons. `;
 }
 
 function value(row: ComparisonRow, v: number): string {

@@ -2,7 +2,7 @@
 // generator whose seed is printed; the same seed reproduces the test.
 import { describe, expect, it } from 'vitest';
 import { compareSamples, parseThresholds, ThresholdError } from '../../src/metrics/compare.js';
-import { excludedPerTail, mannWhitneyCdf, minSamplesPerSide, normalQuantile, shiftInterval } from '../../src/metrics/compare-stats.js';
+import { attainedTail, binomialUpperTail, excludedPerTail, mannWhitneyCdf, minSamplesPerSide, normalQuantile, shiftInterval } from '../../src/metrics/compare-stats.js';
 import type { RepeatSample } from '../../src/metrics/load-result.js';
 import { Random } from '../../src/scenario/random.js';
 import { compareMarkdown } from '../../src/report/compare-markdown.js';
@@ -158,6 +158,33 @@ describe('the verdict', () => {
     // and must also clear the 10% margin: 1 to 5 in a thousand (bound set where a flake is ~1e-5).
     console.log(`${alarms} false alarms in 1000`);
     expect(alarms).toBeLessThan(12);
+  });
+
+  it('states how often equal servers would be called a regression with the samples it has', () => {
+    // 4 rows (put and endToEnd p99, two rates) at 95% together: 0.625% per row and side. With
+    // 5 + 5 samples only complete separation (1 order in C(10, 5) = 252) gets there.
+    const five = Array.from({ length: 5 }, (_, i) => sample(1000 + i, 500));
+    const c = compareSamples(five, five, DEFAULT, true);
+    expect(attainedTail(5, 5, 0.05 / 2 / 4)).toBeCloseTo(1 / 252, 12);
+    expect(c.falseAlarmAtMost).toBeCloseTo(4 / 252, 6);
+    expect(compareMarkdown(c)).toMatch(/equal servers would be called a regression in at most 1\.6% of comparisons/);
+    // More samples reach nearer the nominal 5%; too few can never alarm; one sim sample each is exact.
+    const eight = Array.from({ length: 8 }, (_, i) => sample(1000 + i, 500));
+    const k = excludedPerTail(8, 8, 0.05 / 2 / 4);
+    expect(compareSamples(eight, eight, DEFAULT, true).falseAlarmAtMost).toBeCloseTo(4 * mannWhitneyCdf(8, 8)[k - 1], 6);
+    expect(compareSamples(eight, eight, DEFAULT, true).falseAlarmAtMost).toBeLessThanOrEqual(0.05);
+    expect(compareSamples(five.slice(0, 3), five.slice(0, 3), DEFAULT, true).falseAlarmAtMost).toBe(0);
+    expect(compareMarkdown(compareSamples(five.slice(0, 3), five.slice(0, 3), DEFAULT, true))).not.toMatch(/would be called/);
+    expect(compareSamples([five[0]], [five[0]], DEFAULT, false, true).falseAlarmAtMost).toBe(0);
+  });
+
+  it('binomial tails: how surprising a count of alarms is', () => {
+    expect(binomialUpperTail(10, 0.5, 0)).toBe(1);
+    expect(binomialUpperTail(10, 0.5, 10)).toBeCloseTo(1 / 1024, 12);
+    expect(binomialUpperTail(10, 0.5, 9)).toBeCloseTo(11 / 1024, 12);
+    expect(binomialUpperTail(10, 0.02, 3)).toBeCloseTo(1 - 0.98 ** 10 - 10 * 0.02 * 0.98 ** 9 - 45 * 0.02 ** 2 * 0.98 ** 8, 12);
+    expect(binomialUpperTail(10, 0.02, 11)).toBe(0);
+    expect(binomialUpperTail(10, 1, 10)).toBe(1);
   });
 
   it('would have cried wolf with a Student t interval on the same noise', () => {

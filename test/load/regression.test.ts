@@ -1,11 +1,14 @@
 // The CI gate on real runs: a slowdown injected into the embedded server (`beanlab serve
-// --fault slow=MS`) is flagged; repeated A/B runs of one and the same server are not.
+// --fault slow=MS`) is flagged; repeated A/B runs of one and the same server are flagged no more
+// often than the gate states, and measure both sides alike.
 import { expect, it } from 'vitest';
 import { runLoad } from '../../src/load/run.js';
 import { compareAb, parseThresholds, DEFAULT_THRESHOLDS } from '../../src/metrics/compare.js';
+import { binomialUpperTail } from '../../src/metrics/compare-stats.js';
 import { compareMarkdown } from '../../src/report/compare-markdown.js';
 import { spawnBeanstalkd } from '../../src/target/index.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
+import { pairSplits, type PairSplit } from '../helpers/pair-splits.js';
 import { steady } from './helpers.js';
 
 const gate = parseThresholds(DEFAULT_THRESHOLDS);
@@ -31,11 +34,25 @@ it('flags a 50 ms reply delay injected into the embedded server', async () => {
 });
 
 describeWithBeanstalkd('no false alarm', (binary) => {
-  it('raises no regression in 10 A/B tries against one and the same beanstalkd', async () => {
+  // The gate states how often it may call equal servers a regression (falseAlarmAtMost: about
+  // 2% for 5 pairs and 5 rows), so "never in 10 tries" is not what it promises: that claim
+  // failed CI about one run in ten (try 3: queueWait.p99 +214%, every current run above every
+  // baseline one, as rank tests allow 1 time in 252 per row). What the real runs can break is
+  // the premise of that bound: that the A/B runner measures both sides alike. So this test holds
+  // the alarms to the stated rate, and the pairs to a fair coin, each at a flake chance under
+  // 1e-3; the interval's own coverage is tested on 1000 synthetic comparisons in compare.test.ts.
+  const TRIES = 10;
+  /** The chance this test may fail on a correct gate and runner, for each of its two claims. */
+  const FLAKE = 1e-3;
+
+  it('raises alarms on one and the same beanstalkd no more often than the gate states, and its A/B pairs split like a fair coin', async () => {
     const server = await spawnBeanstalkd({ binary });
     const address = `127.0.0.1:${server.port}`;
+    const alarms: string[] = [];
+    const splits: PairSplit[] = [];
+    let bound = 0;
     try {
-      for (let attempt = 1; attempt <= 10; attempt++) {
+      for (let attempt = 1; attempt <= TRIES; attempt++) {
         const result = await runLoad(steady(800, 0.25), {
           target: { kind: 'address', address },
           baselineTarget: { kind: 'address', address },
@@ -43,12 +60,32 @@ describeWithBeanstalkd('no false alarm', (binary) => {
           seed: attempt,
         });
         const comparison = compareAb(result, gate);
+        bound = comparison.falseAlarmAtMost;
         const flagged = comparison.rows.filter((r) => r.verdict === 'regression').map((r) => `${r.metric} ${r.change}`);
-        expect(flagged, `try ${attempt}`).toEqual([]);
+        if (flagged.length > 0) alarms.push(`try ${attempt}: ${flagged.join(', ')}`);
+        splits.push(...pairSplits(result, gate));
         expect(result.jobs.lost).toBe(0);
       }
     } finally {
       await server.stop();
     }
+    // The stated bound is that of a 95% table, and not vacuous.
+    expect(bound).toBeGreaterThan(0);
+    expect(bound).toBeLessThanOrEqual(0.05);
+    let allowed = 0;
+    while (binomialUpperTail(TRIES, bound, allowed + 1) >= FLAKE) allowed++;
+    expect(alarms.length, `${alarms.join('; ')} (at most ${allowed} of ${TRIES} at a rate of ${bound})`).toBeLessThanOrEqual(allowed);
+
+    // Per metric, all pairs together: the current server above the baseline about as often as below.
+    const metrics = [...new Set(splits.map((s) => s.metric))];
+    expect(metrics.length).toBeGreaterThanOrEqual(3);
+    const lopsided = metrics.flatMap((metric) => {
+      const mine = splits.filter((s) => s.metric === metric);
+      const above = mine.reduce((sum, s) => sum + s.above, 0);
+      const below = mine.reduce((sum, s) => sum + s.below, 0);
+      const p = Math.min(1, 2 * binomialUpperTail(above + below, 0.5, Math.max(above, below)));
+      return p < FLAKE / metrics.length ? [`${metric}: current above baseline in ${above} pairs, below in ${below} (p = ${p.toPrecision(2)})`] : [];
+    });
+    expect(lopsided).toEqual([]);
   });
 });

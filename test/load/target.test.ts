@@ -66,4 +66,9 @@ describe('load --repeat default', () => {
     expect(runOptions({ ...base, baselineSpawn: 'beanstalkd -p {port}' }).repeat).toBe(5);
     expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300', repeat: 2 }).repeat).toBe(2);
   });
+
+  it('--order-seed orders an A/B run, and is refused without one', () => {
+    expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300', orderSeed: 9 }).orderSeed).toBe(9);
+    expect(() => runOptions({ ...base, orderSeed: 9 })).toThrow(/--order-seed orders the runs of an A\/B run: it needs --baseline-target or --baseline-spawn/);
+  });
 });
