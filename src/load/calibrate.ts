@@ -26,26 +26,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram, type HistogramSummary } from '../metrics/histogram.js';
+import type { Calibration } from '../metrics/calibration.js';
 import type { Address } from '../target/address.js';
 import { beanlabDriver, type QueueConnection } from './driver.js';
 
-/** Every figure in microseconds: medians of the samples. */
-export interface Calibration {
-  /** TCP connect to the target: the network's round trip (kernel only) plus connect()'s own cost. */
-  handshakeUs: number;
-  /** The same to the echo server on loopback. */
-  echoHandshakeUs: number;
-  /** A command through the load runner's driver to the echo server and back. */
-  echoCommandUs: number;
-  /** What the simulator is given: handshakeUs + echoCommandUs − echoHandshakeUs. */
-  roundTripUs: number;
-  /** The same command against the target. */
-  targetCommandUs: number;
-  /** targetCommandUs − roundTripUs: the server's own cost per command, as it appears (may be a little below 0). */
-  serverCostUs: number;
-  /** Samples of each kind behind the medians. */
-  samples: number;
-}
+export type { Calibration } from '../metrics/calibration.js';
 
 export interface CalibrateOptions {
   /** Samples of each kind (default 200; the first few of each are thrown away as warm-up). */

@@ -1,4 +1,6 @@
 // The prediction bands and the check of a measurement against them. Pure: results in, verdicts out.
+import type { Calibration } from '../metrics/calibration.js';
+import { median } from '../metrics/compare.js';
 import type { RunResult } from '../metrics/result.js';
 import { LATENCY_NAMES, LATENCY_STATS, metricLabel, metricRefs, readMetric, type LatencyName, type LatencyStat, type MetricRef, type Reading } from './metrics.js';
 
@@ -88,21 +90,11 @@ export interface Validation {
 }
 
 /**
- * The calibration (src/load/calibrate.ts measures the path; the real runs the timers): all µs.
- * Only roundTripUs and serviceLateUs reach the simulator; serverCostUs is a diagnostic.
+ * The calibration: the path's figures (metrics/calibration.ts, measured by load/calibrate.ts)
+ * and the real runs' timers, all µs. Only roundTripUs and serviceLateUs reach the simulator;
+ * serverCostUs is a diagnostic.
  */
-export interface CalibrationFacts {
-  /** TCP handshake to the target, to beanlab's echo server, and a command through the echo server. */
-  handshakeUs: number;
-  echoHandshakeUs: number;
-  echoCommandUs: number;
-  /** handshakeUs + echoCommandUs − echoHandshakeUs: the network and the load generator's own path. */
-  roundTripUs: number;
-  /** A cheap command (delete of a job that does not exist) against the target. */
-  targetCommandUs: number;
-  /** targetCommandUs − roundTripUs: what the server's own work per command appears to take. */
-  serverCostUs: number;
-  samples: number;
+export interface CalibrationFacts extends Calibration {
   /**
    * How much longer the real workers' service ran than configured, on average (timers fire late):
    * the workload the load generator actually applied. The simulated service times are this much longer.
@@ -112,13 +104,7 @@ export interface CalibrationFacts {
   path: PathFigures[];
 }
 
-/** The median of numbers (the mean of the middle two for an even count). */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+export { median };
 
 /** One reading for a set of runs: the median of their values, the fewest jobs any of them had. */
 function readRuns(runs: readonly RunResult[], ref: MetricRef): Reading | undefined {
