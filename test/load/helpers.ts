@@ -1,4 +1,6 @@
 // Small scenarios for load tests: seconds long at most, at rates a shared 2-core machine takes.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 
@@ -25,4 +27,21 @@ workers:
 load:
   drainSeconds: 5
 ${extra}`);
+}
+
+/**
+ * A scenario file in `dir`: 60 s of 100 puts/s and no workers, so every job put stays on the
+ * server, and a server that an interrupt reached (and stopped) loses them all.
+ */
+export function writeNoWorkersScenario(dir: string): string {
+  const file = join(dir, 'steady.yaml');
+  writeFileSync(
+    file,
+    `name: steady
+durationSeconds: 60
+producers: [{ tube: t, arrival: { process: constant, ratePerSecond: 100 } }]
+workers: [{ count: 0, watch: [t], service: { distribution: constant, seconds: 0 } }]
+`,
+  );
+  return file;
 }

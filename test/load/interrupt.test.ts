@@ -1,26 +1,18 @@
 // Ctrl-C in a terminal reaches the whole foreground process group (issue 9, item 7). The server
 // under test, spawned or embedded, must not get it: beanlab audits its jobs on the server, writes
 // the partial result, then stops the server itself. The message is printed once.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadResultSchema } from '../../src/metrics/load-result.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { runBeanlabInGroup } from '../helpers/process-group.js';
+import { writeNoWorkersScenario } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'beanlab-load-int-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const scenarioFile = join(dir, 'steady.yaml');
-// No workers: every job put stays on the server, so a server killed by the Ctrl-C loses them all.
-writeFileSync(
-  scenarioFile,
-  `name: steady
-durationSeconds: 60
-producers: [{ tube: t, arrival: { process: constant, ratePerSecond: 100 } }]
-workers: [{ count: 0, watch: [t], service: { distribution: constant, seconds: 0 } }]
-`,
-);
+const scenarioFile = writeNoWorkersScenario(dir);
 
 /** `times` Ctrl-Cs 200 ms apart: one keypress can arrive twice (npm forwards it to its child too). */
 async function interrupted(target: string[], json: string, times = 1) {

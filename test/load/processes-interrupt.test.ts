@@ -2,26 +2,18 @@
 // and both of its shards. Each shard stops, audits its jobs on the server (which runs in a group
 // of its own, so it is still there) and writes its partial result; the parent says "stopping"
 // once, merges the partial results into one and stops the server last.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadResultSchema } from '../../src/metrics/load-result.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { runBeanlabInGroup } from '../helpers/process-group.js';
+import { writeNoWorkersScenario } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'beanlab-proc-int-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const scenarioFile = join(dir, 'steady.yaml');
-// No workers: every job put stays on the server, so a server stopped by the Ctrl-C loses them all.
-writeFileSync(
-  scenarioFile,
-  `name: steady
-durationSeconds: 60
-producers: [{ tube: t, arrival: { process: constant, ratePerSecond: 100 } }]
-workers: [{ count: 0, watch: [t], service: { distribution: constant, seconds: 0 } }]
-`,
-);
+const scenarioFile = writeNoWorkersScenario(dir);
 
 describeWithBeanstalkd('Ctrl-C to the process group of load --processes 2', (binary) => {
   it('ends every shard cleanly and merges their partial results', async () => {
