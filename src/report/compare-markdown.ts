@@ -62,7 +62,12 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
 function falseAlarmNote(comparison: Comparison): string {
   if (comparison.falseAlarmAtMost === 0) return '';
   const percent = comparison.falseAlarmAtMost * 100;
-  return `With these samples, equal servers would be called a regression in at most ${percent < 0.1 ? percent.toPrecision(1) : percent.toFixed(1)}% of comparisons. `;
+  const rate = `${percent < 0.1 ? percent.toPrecision(1) : percent.toFixed(1)}%`;
+  // The bound rests on the runs of both sides being alike: an A/B run's random order makes
+  // them so; two results measured apart (another day, another runner) only may be.
+  return comparison.method === 'paired'
+    ? `With these samples, equal servers would be called a regression in at most ${rate} of comparisons. `
+    : `With these samples, equal servers would be called a regression in at most ${rate} of comparisons, if both sides ran alike (same machine, same conditions; an A/B run, load --baseline-target, makes sure of it). `;
 }
 
 function value(row: ComparisonRow, v: number): string {

@@ -167,7 +167,9 @@ describe('the verdict', () => {
     const c = compareSamples(five, five, DEFAULT, true);
     expect(attainedTail(5, 5, 0.05 / 2 / 4)).toBeCloseTo(1 / 252, 12);
     expect(c.falseAlarmAtMost).toBeCloseTo(4 / 252, 6);
-    expect(compareMarkdown(c)).toMatch(/equal servers would be called a regression in at most 1\.6% of comparisons/);
+    expect(compareMarkdown(c)).toMatch(/equal servers would be called a regression in at most 1\.6% of comparisons\. /);
+    // Two results measured apart are alike only if their conditions were.
+    expect(compareMarkdown(compareSamples(five, five, DEFAULT, false))).toMatch(/at most 1\.6% of comparisons, if both sides ran alike \(same machine, same conditions; an A\/B run, load --baseline-target, makes sure of it\)/);
     // More samples reach nearer the nominal 5%; too few can never alarm; one sim sample each is exact.
     const eight = Array.from({ length: 8 }, (_, i) => sample(1000 + i, 500));
     const k = excludedPerTail(8, 8, 0.05 / 2 / 4);
