@@ -76,12 +76,13 @@ export async function writeSimReport(dir: string, result: Result): Promise<strin
 }
 
 /** Writes DIR/result.json, DIR/report.md and DIR/report.html of a load run; returns the HTML path. */
-export async function writeLoadReport(dir: string, result: LoadResult): Promise<string> {
+/** `abMarkdown`: an A/B run's comparison, as printed, which the Markdown report ends with. */
+export async function writeLoadReport(dir: string, result: LoadResult, abMarkdown?: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const html = join(dir, 'report.html');
   await Promise.all([
     writeFile(join(dir, 'result.json'), resultJson(result)),
-    writeFile(join(dir, 'report.md'), loadMarkdownReport(result) + '\n'),
+    writeFile(join(dir, 'report.md'), loadMarkdownReport(result) + '\n' + (abMarkdown === undefined ? '' : `\n${abMarkdown}`)),
     readUplotAssets().then((assets) => writeFile(html, loadHtmlReport(result, assets))),
   ]);
   return html;

@@ -168,16 +168,19 @@ export function register(program: Command): void {
       const toStdout = options.json === '-';
       if (!options.child) (toStdout ? process.stderr : process.stdout).write(loadTerminalReport(result));
       let regression = false;
+      let abMarkdown: string | undefined;
       if (result.load.ab) {
         const comparison = compareAb(result, thresholds);
         regression = comparison.regression;
-        const { order, orderSeed } = result.load.ab;
-        if (order !== undefined) process.stdout.write(`\nA/B runs in random order (--order-seed ${orderSeed} repeats it): ${order}\n`);
-        process.stdout.write('\n' + compareMarkdown(comparison, `A/B against ${result.load.ab.baselineTarget}`));
+        const { order, orderSeed, baselineTarget } = result.load.ab;
+        abMarkdown =
+          (order === undefined ? '' : `A/B runs in random order (--order-seed ${orderSeed} repeats it): ${order}\n\n`) +
+          compareMarkdown(comparison, `A/B against ${baselineTarget}`);
+        process.stdout.write('\n' + abMarkdown);
       }
       if (toStdout) process.stdout.write(JSON.stringify(result) + '\n');
       else if (options.json) await writeMakingDirs(options.json, resultJson(result));
-      if (options.report) process.stderr.write(`report: ${await writeLoadReport(options.report, result)}\n`);
+      if (options.report) process.stderr.write(`report: ${await writeLoadReport(options.report, result, abMarkdown)}\n`);
       const ok = result.pass && !result.load.interrupted && !regression;
       process.exitCode = ok ? exitCodes.ok : exitCodes.failed;
     });

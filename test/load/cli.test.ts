@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadResultSchema, type LoadResult } from '../../src/metrics/load-result.js';
+import { abOrder, orderText } from '../../src/load/ab-order.js';
 import { runBeanlab } from '../helpers/beanlab-cli.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 
@@ -59,6 +60,23 @@ describeWithBeanstalkd('beanlab load, compare and merge', (binary) => {
     expect(html).toContain('uPlot');
     expect(html).not.toMatch(/<script src=/);
     expect(existsSync(join(dir, 'report', 'report.md'))).toBe(true);
+  });
+
+  it('A/B mode: prints the random order with its seed, keeps both in the result, and ends report.md with the comparison', async () => {
+    const plain = join(dir, 'plain.yaml');
+    writeFileSync(plain, readFileSync(scenarioFile, 'utf8').replace(/slos:[\s\S]*$/, ''));
+    const abFile = join(dir, 'ab.json');
+    const run = await beanlab(['load', plain, ...spawnArgs, '--baseline-spawn', `${binary} -l 127.0.0.1 -p {port}`, '--repeat', '2', '--order-seed', '5', '--json', abFile, '--report', join(dir, 'ab-report')]);
+    expect(run.code, run.stderr).toBe(0);
+    const order = orderText(abOrder(2, 5));
+    expect(run.stdout).toContain(`A/B runs in random order (--order-seed 5 repeats it): ${order}`);
+    const ab = loadResultSchema.parse(JSON.parse(readFileSync(abFile, 'utf8')));
+    expect(ab.load.ab).toMatchObject({ orderSeed: 5, order });
+    const markdown = readFileSync(join(dir, 'ab-report', 'report.md'), 'utf8');
+    expect(markdown).toMatch(/A\/B runs in random order \(--order-seed 5 repeats it\)[^\n]*\n\n## A\/B against .*: no regression\n/);
+    // Two pairs are too few for a verdict, and the table says how many it takes.
+    expect(markdown).toMatch(/\| too few samples \|/);
+    expect(markdown).toMatch(/it needs 5 samples per side \(--repeat 5\)/);
   });
 
   it('compare: exit 0 for the same result, 1 with a Markdown table for a slower one', async () => {
