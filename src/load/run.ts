@@ -1,5 +1,5 @@
 // Running a scenario against a real server: once (runOnce), or `repeat` times and, in A/B mode,
-// alternately against a baseline server (runLoad). Every phase is bounded: the producing phase
+// as often against a baseline server, the runs of both in a random order (runLoad). Every phase is bounded: the producing phase
 // by the scenario's duration or job count and maxDurationSeconds, draining by drainSeconds, every
 // request by the reply timeout, the final audit by AUDIT_BUDGET_MS. Ctrl-C (the abort signal)
 // stops producers and workers at once and the jobs are still accounted for, so a partial result
