@@ -75,8 +75,10 @@ export async function writeSimReport(dir: string, result: Result): Promise<strin
   return html;
 }
 
-/** Writes DIR/result.json, DIR/report.md and DIR/report.html of a load run; returns the HTML path. */
-/** `abMarkdown`: an A/B run's comparison, as printed, which the Markdown report ends with. */
+/**
+ * Writes DIR/result.json, DIR/report.md and DIR/report.html of a load run; returns the HTML path.
+ * `abMarkdown`, an A/B run's comparison as printed, ends the Markdown report.
+ */
 export async function writeLoadReport(dir: string, result: LoadResult, abMarkdown?: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const html = join(dir, 'report.html');
