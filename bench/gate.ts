@@ -16,7 +16,7 @@ import { compareAb, DEFAULT_THRESHOLDS, parseThresholds } from '../src/metrics/c
 import { binomialUpperTail } from '../src/metrics/compare-stats.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { findBeanstalkd, spawnBeanstalkd } from '../src/target/index.js';
-import { pairSplits, type PairSplit } from '../test/helpers/pair-splits.js';
+import { pairSplits, sideUs, uSumTwoSided, type PairSplit, type SideU } from '../test/helpers/side-balance.js';
 
 const USAGE = 'usage: npm run bench:gate -- [--tries N] [--repeat N] [--busy] [--json FILE]';
 let parsed;
@@ -75,6 +75,7 @@ const address = `127.0.0.1:${server.port}`;
 console.log(`${tries} A/B tries of ${repeat} pairs against one beanstalkd (${binary}, port ${server.port}), gate '${DEFAULT_THRESHOLDS}'`);
 const alarms: Array<{ seed: number; orderSeed?: number; order?: string; rows: string[] }> = [];
 const splits: PairSplit[][] = [];
+const us: SideU[] = [];
 let bound = 0;
 try {
   for (let seed = 1; seed <= tries; seed++) {
@@ -82,6 +83,7 @@ try {
     const comparison = compareAb(result, gate);
     bound = comparison.falseAlarmAtMost;
     splits.push(pairSplits(result, gate));
+    us.push(...sideUs(result, gate));
     const flagged = comparison.rows.filter((r) => r.verdict === 'regression').map((r) => `${r.metric} ${r.change >= 0 ? '+' : ''}${Math.round(r.change * 1000) / 10}%`);
     const { orderSeed, order } = result.load.ab!;
     if (flagged.length > 0) alarms.push({ seed, orderSeed, order, rows: flagged });
@@ -105,11 +107,12 @@ console.log(`\nbench:gate${values.busy ? ' (one core kept busy)' : ''}: ${alarms
   `the gate states at most ${(bound * 100).toFixed(1)}% per comparison (${(tries * bound).toFixed(1)} expected at most` +
   (alarms.length > 0 ? `; ${alarms.length} or more at that rate: chance ${surprise.toPrecision(2)})` : ')'));
 for (const alarm of alarms) console.log(`    seed ${alarm.seed}, order seed ${alarm.orderSeed} (${alarm.order}): ${alarm.rows.join(', ')}`);
-console.log('pairs, current above / below baseline (ties left out), and how lopsided that is for a fair coin:');
+console.log('pairs, current above / below baseline (ties left out); U summed over the tries, and the chance of one so far from the middle when neither side measures higher:');
 for (const [metric, { above, below, ties }] of byMetric) {
-  const n = above + below;
-  const twoSided = Math.min(1, 2 * binomialUpperTail(n, 0.5, Math.max(above, below)));
-  console.log(`  ${metric.padEnd(16)} ${String(above).padStart(4)} / ${String(below).padEnd(4)} ties ${String(ties).padEnd(3)} p = ${twoSided.toPrecision(2)}`);
+  const mine = us.filter((u) => u.metric === metric);
+  const uSum = mine.reduce((sum, u) => sum + u.u, 0);
+  const uP = uSumTwoSided(repeat, repeat, mine.length, uSum);
+  console.log(`  ${metric.padEnd(16)} ${String(above).padStart(4)} / ${String(below).padEnd(4)} ties ${String(ties).padEnd(3)} U ${uSum} of ${(mine.length * repeat * repeat) / 2} expected, p = ${uP.toPrecision(2)}`);
 }
 if (values.json) {
   writeFileSync(values.json, JSON.stringify({ tries, repeat, busy: values.busy, falseAlarmAtMost: bound, alarms, pairs: Object.fromEntries(byMetric) }, null, 2) + '\n');

@@ -8,6 +8,7 @@ import { runLoad } from '../../src/load/run.js';
 import { spawnBeanstalkd } from '../../src/target/index.js';
 import { describeWithBeanstalkd } from '../helpers/beanstalkd.js';
 import { steady } from './helpers.js';
+import { uSumTwoSided } from '../helpers/side-balance.js';
 
 const SEEDS = 20_000;
 
@@ -53,6 +54,18 @@ describe('abOrder', () => {
         expect(Math.abs(onCurrent / stalls - 0.5), `period ${period}, phase ${phase}`).toBeLessThan(0.03);
       }
     }
+  });
+});
+
+describe('the side-balance test of the real-run regression test', () => {
+  it('is exact: complete separation in one try of 5 + 5 is 2 labellings of 252', () => {
+    expect(uSumTwoSided(5, 5, 1, 25)).toBeCloseTo(2 / 252, 12);
+    expect(uSumTwoSided(5, 5, 1, 0)).toBeCloseTo(2 / 252, 12);
+    expect(uSumTwoSided(5, 5, 1, 24)).toBeCloseTo(4 / 252, 12);
+    expect(uSumTwoSided(5, 5, 10, 125)).toBe(1);
+    expect(uSumTwoSided(5, 5, 10, 160)).toBeCloseTo(uSumTwoSided(5, 5, 10, 90), 12);
+    // Two tries: both complete separations the same way, 1 in 252² each side.
+    expect(uSumTwoSided(5, 5, 2, 50)).toBeCloseTo(2 / 252 ** 2, 15);
   });
 });
 
