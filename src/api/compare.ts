@@ -26,6 +26,11 @@ export interface CompareOptions {
    * Default false: such a pair throws ComparisonError; comparabilityProblem() says why beforehand.
    */
   force?: boolean;
+  /**
+   * The table's confidence: 1 − the most often it may call equal servers a regression. Default
+   * 0.95. Higher needs more samples per side (0.99: 7 with the default thresholds).
+   */
+  confidence?: number;
 }
 
 /** The results cannot be compared: different kinds or scenarios, or no metric measured in both. */
@@ -41,13 +46,13 @@ export class ComparisonError extends Error {
 export function compareResults(baseline: RunResult | LoadResult, current: RunResult | LoadResult, options: CompareOptions = {}): Comparison {
   const problem = comparabilityProblem(baseline, current);
   if (problem !== undefined && !options.force) throw new ComparisonError(`${problem}: not comparable (force: true compares them all the same)`);
-  return nonEmpty(compareSides(baseline, current, thresholdsOf(options)));
+  return nonEmpty(compareSides(baseline, current, thresholdsOf(options), options.confidence));
 }
 
 /** Compares the two sides of one A/B load result (runLoad with `baselineTarget`), pair by pair. */
-export function compareAb(result: LoadResult, options: Pick<CompareOptions, 'thresholds'> = {}): Comparison {
+export function compareAb(result: LoadResult, options: Pick<CompareOptions, 'thresholds' | 'confidence'> = {}): Comparison {
   if (!result.load.ab) throw new ComparisonError('not an A/B result: it has no baseline side (runLoad with baselineTarget makes one)');
-  return nonEmpty(compareAbSides(result, thresholdsOf(options)));
+  return nonEmpty(compareAbSides(result, thresholdsOf(options), options.confidence));
 }
 
 function thresholdsOf(options: Pick<CompareOptions, 'thresholds'>): readonly Threshold[] {

@@ -2,13 +2,13 @@
 // result's two sides), a Markdown table, exit 1 on a regression.
 import type { Command } from 'commander';
 import { compareAb, compareResults, ComparisonError } from '../api/compare.js';
-import { comparabilityProblem, DEFAULT_THRESHOLDS, type Comparison } from '../metrics/compare.js';
+import { comparabilityProblem, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLDS, type Comparison } from '../metrics/compare.js';
 import type { LoadResult } from '../metrics/load-result.js';
 import type { Result } from '../metrics/result.js';
 import { compareMarkdown } from '../report/compare-markdown.js';
 import { UsageError, exitCodes } from './errors.js';
 import { readResultFile, writeMakingDirs } from './files.js';
-import { thresholdsOf } from './load.js';
+import { confidenceLevel, thresholdsOf } from './load.js';
 
 export function register(program: Command): void {
   program
@@ -17,7 +17,8 @@ export function register(program: Command): void {
       'Compare a result against a baseline (results of beanlab load or sim). With --repeat runs each\n' +
         'repeat is a sample: the verdict uses medians and a 95% distribution-free (Mann-Whitney)\n' +
         'confidence interval, and flags a regression only when the whole interval lies beyond the\n' +
-        'limit; that takes 5 samples per side (--repeat 5). With one sample per side the medians\n' +
+        'limit; that takes 5 samples per side (--repeat 5), 7 at --confidence 0.99. The table says\n' +
+        'how often it may call equal servers a regression. With one sample per side the medians\n' +
         'decide alone. Given one A/B result (load --baseline-target), compares its two sides pair\n' +
         'by pair. Exit 1 on a regression.',
     )
@@ -27,14 +28,16 @@ export function register(program: Command): void {
     .option('--markdown <file>', 'also write the table to this file')
     .option('--json <file>', 'also write the comparison as JSON (an unbounded interval side is null)')
     .option('--force', 'compare results of different kinds or scenarios all the same')
-    .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string; json?: string; force?: boolean }) => {
+    .option('--confidence <level>', "the table's confidence, 0.95 by default: equal servers flagged at most 5% of the time; 0.99 needs 7 samples per side", confidenceLevel, DEFAULT_CONFIDENCE)
+    .action(async (baselineFile: string, currentFile: string | undefined, options: { threshold: string; markdown?: string; json?: string; force?: boolean; confidence: number }) => {
       const thresholds = thresholdsOf(options.threshold);
+      const { confidence } = options;
       const baseline = await readResult(baselineFile);
       let comparison: Comparison;
       try {
         if (currentFile === undefined) {
           if (!('load' in baseline) || !baseline.load.ab) throw new UsageError(`${baselineFile} is not an A/B result: give a baseline and a current result`);
-          comparison = compareAb(baseline, { thresholds });
+          comparison = compareAb(baseline, { thresholds, confidence });
         } else {
           const current = await readResult(currentFile);
           const problem = comparabilityProblem(baseline, current);
@@ -46,7 +49,7 @@ export function register(program: Command): void {
               : '';
           if (problem !== undefined && !options.force) throw new UsageError(`${problem}: not comparable (--force compares them all the same)${predictionHint}`);
           if (problem !== undefined) process.stderr.write(`beanlab compare: ${problem}; compared anyway (--force)${predictionHint}\n`);
-          comparison = compareResults(baseline, current, { thresholds, force: options.force });
+          comparison = compareResults(baseline, current, { thresholds, force: options.force, confidence });
         }
       } catch (error) {
         throw error instanceof ComparisonError ? new UsageError(error.message) : error;

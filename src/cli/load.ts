@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { compareAb, DEFAULT_THRESHOLDS, parseThresholds, ThresholdError, type Threshold } from '../metrics/compare.js';
+import { compareAb, DEFAULT_THRESHOLDS, parseThresholds, runsNeeded, ThresholdError, type Threshold } from '../metrics/compare.js';
 import type { LoadResult } from '../metrics/load-result.js';
 import { compareMarkdown } from '../report/compare-markdown.js';
 import { loadTerminalReport } from '../report/load-table.js';
@@ -34,6 +34,7 @@ export interface LoadCliOptions {
   replyTimeout?: number;
   seed: number;
   orderSeed?: number;
+  confidence?: number;
   threshold: string;
   json?: string;
   report?: string;
@@ -89,7 +90,7 @@ export function register(program: Command): void {
     .option('--pipeline <n>', 'closed loop: puts kept outstanding per connection', positiveNumber('--pipeline', true))
     .option(
       '--repeat <n>',
-      'run n times; results merge and compare uses each run as a sample (default 1, and 5 in A/B mode: the fewest pairs that give a verdict)',
+      'run n times; results merge and compare uses each run as a sample (default 1; in A/B mode the fewest pairs that give a verdict: 5 for the default table)',
       positiveNumber('--repeat', true),
     )
     .option('--driver <name>', 'beanlab (default) or jackd', driverName)
@@ -101,6 +102,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for arrivals, service times and priorities', seedIn('--seed'), 1)
     .option('--order-seed <n>', 'A/B mode: seed of the random order of the runs (default: a fresh one, printed)', seedIn('--order-seed'))
     .option('--threshold <list>', 'A/B regression limits', DEFAULT_THRESHOLDS)
+    .option('--confidence <level>', "A/B: the comparison's confidence (default 0.95; 0.99 runs 7 pairs unless --repeat says otherwise)", confidenceLevel)
     .option('--json <file>', "write the result as JSON ('-': on stdout, one line, and the table on stderr)")
     .option('--report <dir>', 'write result.json, report.md and report.html into this directory')
     .option(
@@ -170,7 +172,7 @@ export function register(program: Command): void {
       let regression = false;
       let abMarkdown: string | undefined;
       if (result.load.ab) {
-        const comparison = compareAb(result, thresholds);
+        const comparison = compareAb(result, thresholds, options.confidence);
         regression = comparison.regression;
         const { order, orderSeed, baselineTarget } = result.load.ab;
         abMarkdown =
@@ -317,9 +319,9 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
   if (options.baselineTarget !== undefined && options.baselineSpawn !== undefined) {
     throw new UsageError('--baseline-target and --baseline-spawn exclude each other');
   }
-  if (options.orderSeed !== undefined && options.baselineTarget === undefined && options.baselineSpawn === undefined) {
-    throw new UsageError('--order-seed orders the runs of an A/B run: it needs --baseline-target or --baseline-spawn');
-  }
+  const ab = options.baselineTarget !== undefined || options.baselineSpawn !== undefined;
+  if (options.orderSeed !== undefined && !ab) throw new UsageError('--order-seed orders the runs of an A/B run: it needs --baseline-target or --baseline-spawn');
+  if (options.confidence !== undefined && !ab) throw new UsageError("--confidence is an A/B run's comparison's: it needs --baseline-target or --baseline-spawn (beanlab compare takes it too)");
   const target = targetOf(options.target, options.spawn, options.childServerOurs);
   return {
     target,
@@ -329,8 +331,8 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
     connections: options.connections,
     pipeline: options.pipeline,
     // A/B mode exists to tell a regression from noise; with fewer pairs than the verdict's
-    // interval needs (5 for the default table) every change would be "inconclusive".
-    repeat: options.repeat ?? (options.baselineTarget !== undefined || options.baselineSpawn !== undefined ? AB_DEFAULT_REPEAT : 1),
+    // interval needs (5 for the default table at 95%) every change would be "inconclusive".
+    repeat: options.repeat ?? (ab ? runsNeeded(thresholdsOf(options.threshold), options.confidence) : 1),
     driver: options.driver,
     seed: options.seed,
     orderSeed: options.orderSeed,
@@ -338,7 +340,6 @@ export function runOptions(options: LoadCliOptions): LoadOptions {
   };
 }
 
-const AB_DEFAULT_REPEAT = 5;
 /** A second Ctrl-C this long after the first ends the run at once. */
 const SECOND_CTRL_C_AFTER_MS = 1000;
 
@@ -370,6 +371,14 @@ function seedIn(option: string): (value: string) => number {
     if (!/^\d+$/.test(value) || Number(value) > 2147483647) throw new UsageError(`${option} must be an integer from 0 to 2147483647, got '${value}'`);
     return Number(value);
   };
+}
+
+/** `--confidence`: 0.99 or 99%, above 0.5 and below 1. */
+export function confidenceLevel(text: string): number {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  const value = percent ? Number(percent[1]) / 100 : /^\d*\.\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value > 0.5 && value < 1)) throw new UsageError(`--confidence must be above 0.5 and below 1, as 0.99 or 99%, got '${text}'`);
+  return value;
 }
 
 export function thresholdsOf(text: string): Threshold[] {

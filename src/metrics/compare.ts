@@ -6,7 +6,7 @@
 // distribution-free one of the Mann-Whitney test on the log values (compare-stats.ts), whose
 // premise the A/B run's random order makes true (load/ab-order.ts): tail latencies of short
 // runs are heavy-tailed, and a Student t interval on 3 samples raised false alarms on equal servers. The intervals of a
-// table are Bonferroni-corrected, so the whole table has a 95% confidence. A REGRESSION is
+// table are Bonferroni-corrected, so the whole table has a 95% confidence (or the one asked). A REGRESSION is
 // declared only when the median change AND the whole interval lie beyond the threshold, so noise
 // alone does not fail a build; a median beyond the threshold with an interval that straddles it
 // (or that too few samples leave unbounded: 5 per side for the default table) is reported as
@@ -19,8 +19,17 @@ import type { LatencyStats, LoadResult, RepeatSample } from './load-result.js';
 import { repeatSampleOf } from './load-merge.js';
 import { attainedTail, minSamplesPerSide, shiftInterval } from './compare-stats.js';
 
-/** The chance, for the whole table, that equal servers are called a regression. */
-const FAMILY_ERROR = 0.05;
+/**
+ * The confidence of the whole table: 1 − the chance that equal servers are called a regression
+ * (at most; the table's falseAlarmAtMost says how much less its samples allow).
+ */
+export const DEFAULT_CONFIDENCE = 0.95;
+
+/** A table's confidence must leave both some chance of a false alarm and a useful one: (0.5, 1). */
+export function checkConfidence(confidence: number): number {
+  if (!(confidence > 0.5 && confidence < 1)) throw new RangeError(`confidence must be above 0.5 and below 1 (e.g. 0.99), got ${confidence}`);
+  return confidence;
+}
 
 export const DEFAULT_THRESHOLDS = 'p99=+10%,throughput=-5%';
 
@@ -107,6 +116,8 @@ export interface Comparison {
   regression: boolean;
   /** Samples per side a bounded interval needs at this table's confidence. */
   samplesNeeded: number;
+  /** The table's confidence (0.95: each interval is wide enough that all hold together 95% of the time). */
+  confidence: number;
   /** Both sides deterministic (sim): one sample per side may decide alone. */
   deterministic: boolean;
   /** Samples (baseline, current) measured on a saturated machine: a change beside them may be the machine's. */
@@ -136,16 +147,30 @@ export function samplesOf(result: RunResult | LoadResult): RepeatSample[] {
   return [repeatSampleOf(result)];
 }
 
-export function compareResults(baseline: RunResult | LoadResult, current: RunResult | LoadResult, thresholds: readonly Threshold[]): Comparison {
+export function compareResults(
+  baseline: RunResult | LoadResult,
+  current: RunResult | LoadResult,
+  thresholds: readonly Threshold[],
+  confidence = DEFAULT_CONFIDENCE,
+): Comparison {
   // A sim result is the same bytes for the same seed: its one sample is the whole truth.
   const deterministic = baseline.clock === 'virtual' && current.clock === 'virtual';
-  return compareSamples(samplesOf(baseline), samplesOf(current), thresholds, false, deterministic);
+  return compareSamples(samplesOf(baseline), samplesOf(current), thresholds, false, deterministic, confidence);
 }
 
 /** An A/B result: its own repeats against the baseline repeats measured in one random order with them. */
-export function compareAb(result: LoadResult, thresholds: readonly Threshold[]): Comparison {
+export function compareAb(result: LoadResult, thresholds: readonly Threshold[], confidence = DEFAULT_CONFIDENCE): Comparison {
   if (!result.load.ab) throw new RangeError('not an A/B result (no load.ab)');
-  return compareSamples(result.load.ab.baseline, result.load.repeats, thresholds, true, false);
+  return compareSamples(result.load.ab.baseline, result.load.repeats, thresholds, true, false, confidence);
+}
+
+/**
+ * The runs per side an A/B run needs for a verdict at this confidence: as many as a table with
+ * every metric the thresholds can name (HTTP included) needs, so never too few.
+ */
+export function runsNeeded(thresholds: readonly Threshold[], confidence = DEFAULT_CONFIDENCE): number {
+  const rows = thresholds.reduce((sum, t) => sum + (t.kind === 'rate' ? t.rates.length : t.latencies.length), 0);
+  return minSamplesPerSide((1 - checkConfidence(confidence)) / 2 / Math.max(1, rows));
 }
 
 export function compareSamples(
@@ -154,12 +179,14 @@ export function compareSamples(
   thresholds: readonly Threshold[],
   paired: boolean,
   deterministic = false,
+  confidence = DEFAULT_CONFIDENCE,
 ): Comparison {
+  checkConfidence(confidence);
   const pairedOk = paired && baseline.length === current.length;
   const metrics = thresholds.flatMap((threshold) => metricsOf(threshold, baseline, current).map((m) => ({ threshold, m })));
-  // Bonferroni: the table as a whole, not each row, gets a 5% chance of a false alarm.
+  // Bonferroni: the table as a whole, not each row, gets a 5% chance of a false alarm (at 95%).
   const judged = metrics.filter(({ m: [, pick] }) => measuredEverywhere(pick, baseline, current)).length;
-  const tailProbability = FAMILY_ERROR / 2 / Math.max(1, judged);
+  const tailProbability = (1 - confidence) / 2 / Math.max(1, judged);
   const rows = metrics.map(({ threshold, m: [metric, pick, unit] }) =>
     measuredEverywhere(pick, baseline, current)
       ? compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability, deterministic)
@@ -174,6 +201,7 @@ export function compareSamples(
     rows,
     regression: rows.some((r) => r.verdict === 'regression'),
     samplesNeeded: minSamplesPerSide(tailProbability),
+    confidence,
     deterministic,
     busySamples: [baseline.filter((s) => s.machineBusy).length, current.filter((s) => s.machineBusy).length],
     falseAlarmAtMost: round6(Math.min(1, falseAlarmAtMost)),

@@ -1,4 +1,4 @@
-// `beanlab compare`'s table: each metric's medians, the change with its 95% confidence interval
+// `beanlab compare`'s table: each metric's medians, the change with its confidence interval (95% by default)
 // (Mann-Whitney, Bonferroni-corrected), the limit, and the verdict. The same Markdown is printed and written for a PR comment.
 import type { Comparison, ComparisonRow } from '../metrics/compare.js';
 import { markdownTable } from './format.js';
@@ -12,11 +12,12 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
     comparison.method === 'paired'
       ? 'A/B runs of both servers in one random order; the change is the median of the paired ratios'
       : 'the change is the ratio of the medians';
+  const level = `${Math.round(comparison.confidence * 1000) / 10}%`;
   const out = [
     `## ${title}: ${regressions === 0 ? 'no regression' : `${regressions} regression${regressions > 1 ? 's' : ''}`}`,
     '',
     markdownTable(
-      ['metric', 'baseline', 'current', 'change', '95% interval', 'limit', 'samples', 'verdict'],
+      ['metric', 'baseline', 'current', 'change', `${level} interval`, 'limit', 'samples', 'verdict'],
       comparison.rows.map((r) => [
         r.metric,
         value(r, r.baselineMedian),
@@ -29,7 +30,7 @@ export function compareMarkdown(comparison: Comparison, title = 'beanlab compare
       ]),
     ),
     '',
-    `Medians over repeats; ${method}. A regression is flagged only when the median change and the whole 95% interval lie beyond the limit. ` +
+    `Medians over repeats; ${method}. A regression is flagged only when the median change and the whole ${level} interval lie beyond the limit. ` +
       `The interval is the distribution-free one of the Mann-Whitney test, corrected for the ${comparison.rows.filter((r) => r.verdict !== 'n/a').length} rows judged; ` +
       `it needs ${comparison.samplesNeeded} samples per side (--repeat ${comparison.samplesNeeded}). ` +
       falseAlarmNote(comparison) +

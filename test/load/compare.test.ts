@@ -1,7 +1,7 @@
 // The regression verdict on samples with known properties. The noisy samples come from a seeded
 // generator whose seed is printed; the same seed reproduces the test.
 import { describe, expect, it } from 'vitest';
-import { compareSamples, parseThresholds, ThresholdError } from '../../src/metrics/compare.js';
+import { compareSamples, parseThresholds, runsNeeded, ThresholdError } from '../../src/metrics/compare.js';
 import { attainedTail, binomialUpperTail, excludedPerTail, mannWhitneyCdf, minSamplesPerSide, normalQuantile, shiftInterval } from '../../src/metrics/compare-stats.js';
 import type { RepeatSample } from '../../src/metrics/load-result.js';
 import { Random } from '../../src/scenario/random.js';
@@ -178,6 +178,36 @@ describe('the verdict', () => {
     expect(compareSamples(five.slice(0, 3), five.slice(0, 3), DEFAULT, true).falseAlarmAtMost).toBe(0);
     expect(compareMarkdown(compareSamples(five.slice(0, 3), five.slice(0, 3), DEFAULT, true))).not.toMatch(/would be called/);
     expect(compareSamples([five[0]], [five[0]], DEFAULT, false, true).falseAlarmAtMost).toBe(0);
+  });
+
+  it('at a higher confidence, needs more samples, flags equal servers less often, and still flags a clear slowdown', () => {
+    const base = (n: number) => Array.from({ length: n }, (_, i) => sample(1000 + 10 * i, 500 + i));
+    const slow = (n: number) => Array.from({ length: n }, (_, i) => sample(5000 + 10 * i, 400 + i));
+    // 4 rows at 99% together: 0.125% per row and side; 5 + 5 cannot get there (1/252), 6 + 6 can (1/924).
+    const five = compareSamples(base(5), slow(5), DEFAULT, true, false, 0.99);
+    expect(five).toMatchObject({ confidence: 0.99, samplesNeeded: 6, regression: false, falseAlarmAtMost: 0 });
+    expect(five.rows.find((r) => r.metric === 'put.p99')!.verdict).toBe('inconclusive');
+    const markdown = compareMarkdown(five);
+    expect(markdown).toContain('| 99% interval |');
+    expect(markdown).toMatch(/whole 99% interval lie beyond the limit/);
+    expect(markdown).toMatch(/Run with --repeat 6 for a verdict/);
+    const six = compareSamples(base(6), slow(6), DEFAULT, true, false, 0.99);
+    expect(six.regression).toBe(true);
+    expect(six.falseAlarmAtMost).toBeCloseTo(4 / 924, 6);
+    expect(six.falseAlarmAtMost).toBeLessThan(compareSamples(base(5), slow(5), DEFAULT, true).falseAlarmAtMost);
+    // The default stays 95%, and nonsense is refused.
+    expect(compareSamples(base(5), slow(5), DEFAULT, true).confidence).toBe(0.95);
+    expect(() => compareSamples(base(5), slow(5), DEFAULT, true, false, 1)).toThrow(/confidence must be above 0.5 and below 1/);
+    expect(() => compareSamples(base(5), slow(5), DEFAULT, true, false, 0.3)).toThrow(RangeError);
+  });
+
+  it('says how many runs per side an A/B run needs: enough for every metric its thresholds can name', () => {
+    // The default table names 6 metrics (4 latencies, HTTP among them, and 2 rates).
+    expect(runsNeeded(DEFAULT)).toBe(5);
+    expect(runsNeeded(DEFAULT, 0.99)).toBe(7);
+    expect(runsNeeded(parseThresholds('p99=+10%'), 0.99)).toBe(6);
+    expect(runsNeeded(parseThresholds('put.p99=+10%'), 0.99)).toBe(5);
+    expect(runsNeeded(parseThresholds('put.p99=+10%'))).toBe(4);
   });
 
   it('binomial tails: how surprising a count of alarms is', () => {

@@ -3,7 +3,7 @@
 // refuses a socket with a clear message; an unreachable target is bad input; A/B mode runs 5
 // pairs unless told otherwise.
 import { describe, expect, it } from 'vitest';
-import { runOptions, type LoadCliOptions } from '../../src/cli/load.js';
+import { confidenceLevel, runOptions, type LoadCliOptions } from '../../src/cli/load.js';
 import { runLoad } from '../../src/load/run.js';
 import { openTarget } from '../../src/target/open.js';
 import { TargetError } from '../../src/target/spec.js';
@@ -65,6 +65,15 @@ describe('load --repeat default', () => {
     expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300' }).repeat).toBe(5);
     expect(runOptions({ ...base, baselineSpawn: 'beanstalkd -p {port}' }).repeat).toBe(5);
     expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300', repeat: 2 }).repeat).toBe(2);
+  });
+
+  it('at --confidence 0.99 an A/B run runs the pairs that level needs; --confidence needs an A/B run', () => {
+    expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300', threshold: 'p99=+10%,throughput=-5%', confidence: 0.99 }).repeat).toBe(7);
+    expect(runOptions({ ...base, baselineTarget: '127.0.0.1:11300', confidence: 0.99, repeat: 3 }).repeat).toBe(3);
+    expect(() => runOptions({ ...base, confidence: 0.99 })).toThrow(/--confidence is an A\/B run's comparison's: it needs --baseline-target or --baseline-spawn/);
+    expect(confidenceLevel('0.99')).toBe(0.99);
+    expect(confidenceLevel('99.9%')).toBeCloseTo(0.999, 12);
+    for (const bad of ['1', '0.5', '99', '100%', 'high', '.']) expect(() => confidenceLevel(bad), bad).toThrow(/--confidence must be above 0.5 and below 1, as 0.99 or 99%/);
   });
 
   it('--order-seed orders an A/B run, and is refused without one', () => {
