@@ -38,7 +38,7 @@ export type { ShardSpec } from './load/shard.js';
 
 // Results: compare (the CI gate), merge, read back; the zod schemas and their types.
 export { compareResults, compareAb, ComparisonError, type CompareOptions } from './api/compare.js';
-export { comparabilityProblem, DEFAULT_THRESHOLDS, parseThresholds, ThresholdError } from './metrics/compare.js';
+export { comparabilityProblem, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLDS, parseThresholds, runsNeeded, ThresholdError } from './metrics/compare.js';
 export type { Comparison, ComparisonRow, Threshold, Verdict } from './metrics/compare.js';
 export { mergeResults, MergeError, type MergeMode, type MergeOptions } from './api/merge.js';
 export { loadResult, parseResult, ResultError } from './api/results.js';

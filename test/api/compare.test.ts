@@ -6,7 +6,10 @@ import {
   compareAb,
   compareResults,
   ComparisonError,
+  DEFAULT_CONFIDENCE,
+  DEFAULT_THRESHOLDS,
   parseThresholds,
+  runsNeeded,
   simulate,
   ThresholdError,
   type LoadResult,
@@ -46,6 +49,15 @@ describe('compareResults (library)', () => {
   it('calls a comparison with no metric measured in both an error, not a pass', async () => {
     const a = await simulate(queue(12), { seed: 1 });
     expect(() => compareResults(a, a, { thresholds: 'http.p99=+10%' })).toThrow(/no metric of the thresholds/);
+  });
+
+  it('takes a confidence, and says how many runs per side it needs', async () => {
+    const fast = await simulate(queue(12), { seed: 1 });
+    const strict = compareResults(fast, fast, { confidence: 0.99 });
+    expect(strict.confidence).toBe(0.99);
+    expect(strict.samplesNeeded).toBeGreaterThan(compareResults(fast, fast).samplesNeeded);
+    expect(runsNeeded(parseThresholds(DEFAULT_THRESHOLDS), DEFAULT_CONFIDENCE)).toBe(5);
+    expect(() => compareResults(fast, fast, { confidence: 95 })).toThrow(/confidence must be above 0.5 and below 1/);
   });
 
   it('compareAb refuses a result without a baseline side', async () => {
