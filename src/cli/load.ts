@@ -417,7 +417,9 @@ export function progressReporter(prefix = ''): { update(p: LoadProgress): void; 
     update(p) {
       const total = p.durationSeconds ?? 1;
       const value = p.phase === 'draining' ? total : Math.min(total, p.durationSeconds === undefined ? 0 : p.elapsedSeconds);
-      const label = `${prefix ? `${prefix} ` : ''}${p.repeats > 1 ? `run ${p.repeat}/${p.repeats} ` : ''}${p.side === 'baseline' ? 'baseline ' : ''}${p.phase}`;
+      // A/B: the run among all, then which side's how many-th (the order is random).
+      const which = p.runs > p.repeats ? `run ${p.run}/${p.runs}, ${p.side} ${p.repeat}/${p.repeats} ` : p.repeats > 1 ? `run ${p.repeat}/${p.repeats} ` : '';
+      const label = `${prefix ? `${prefix} ` : ''}${which}${p.phase}`;
       const payload = { label, elapsed: p.elapsedSeconds.toFixed(1), puts: p.puts, completed: p.completed, backlog: p.backlog };
       if (!started) {
         bar.start(total, value, payload);

@@ -174,6 +174,8 @@ function combine(latest: ReadonlyArray<LoadProgress | undefined>): LoadProgress 
   return {
     repeat: 1,
     repeats: 1,
+    run: 1,
+    runs: 1,
     side: 'current',
     phase: known.some((p) => p.phase === 'producing') ? 'producing' : 'draining',
     elapsedSeconds: Math.max(...known.map((p) => p.elapsedSeconds)),

@@ -43,8 +43,12 @@ const AUDIT_BUDGET_MS = 30_000;
 const PROGRESS_EVERY_MS = 100;
 
 export interface LoadProgress {
+  /** This side's run number (1-based) and its runs. */
   repeat: number;
   repeats: number;
+  /** The run number among all (1-based) and all runs: both sides' in A/B mode. */
+  run: number;
+  runs: number;
   /** Which server of an A/B run is being measured. */
   side: 'current' | 'baseline';
   phase: 'producing' | 'draining';
@@ -138,7 +142,7 @@ export async function runLoad(scenario: Scenario, options: LoadOptions = {}): Pr
               startAtMs: options.startAtMs,
               mayReserveAgain: mayReserveAgain(scenario),
             },
-        onProgress: (p) => options.onProgress?.({ ...p, repeat, repeats, side }),
+        onProgress: (p) => options.onProgress?.({ ...p, repeat, repeats, side, run: ran.length + 1, runs: schedule.length }),
       });
       (side === 'current' ? current : baseline).push(result);
       ran.push(side);
@@ -166,7 +170,7 @@ export interface RunOnceOptions {
   observer?: WorkloadObserver;
   requestTimeoutMs?: number;
   signal?: AbortSignal;
-  onProgress?(progress: Omit<LoadProgress, 'repeat' | 'repeats' | 'side'>): void;
+  onProgress?(progress: Omit<LoadProgress, 'repeat' | 'repeats' | 'side' | 'run' | 'runs'>): void;
   /** This run is one shard of a sharded run. */
   shard?: ShardSpec & {
     runId: string;

@@ -57,7 +57,7 @@ describe('runLoad (library)', () => {
 
   it('reports progress by callback as the puts go out (about every 100 ms)', () => {
     expect(progress.length).toBeGreaterThan(3);
-    expect(progress[0]).toMatchObject({ repeat: 1, repeats: 1, side: 'current', phase: 'producing' });
+    expect(progress[0]).toMatchObject({ repeat: 1, repeats: 1, run: 1, runs: 1, side: 'current', phase: 'producing' });
     const puts = progress.map((p) => p.puts);
     expect(puts).toEqual([...puts].sort((a, b) => a - b));
     expect(puts.at(-1)).toBeGreaterThan(0);

@@ -81,7 +81,7 @@ describeWithBeanstalkd('an A/B run', (binary) => {
         repeat: 3,
         orderSeed: 7,
         onProgress: (p) => {
-          const label = `${p.side} ${p.repeat}/${p.repeats}`;
+          const label = `run ${p.run}/${p.runs}: ${p.side} ${p.repeat}/${p.repeats}`;
           if (sides.at(-1) !== label) sides.push(label);
         },
       });
@@ -89,9 +89,9 @@ describeWithBeanstalkd('an A/B run', (binary) => {
       expect(result.load.ab).toMatchObject({ orderSeed: 7, order: orderText(order) });
       expect(result.load.ab!.baseline).toHaveLength(3);
       expect(result.load.repeats).toHaveLength(3);
-      // Progress names each run by its side and its number on that side, in the order run.
+      // Progress names each run by its number among all, its side and its number on that side.
       const count = { baseline: 0, current: 0 };
-      expect(sides).toEqual(order.map((side) => `${side} ${++count[side]}/3`));
+      expect(sides).toEqual(order.map((side, i) => `run ${i + 1}/6: ${side} ${++count[side]}/3`));
 
       // Without an order seed each run draws a fresh one, and says which.
       const fresh = await runLoad(steady(200, 0.05), { target: { kind: 'address', address }, baselineTarget: { kind: 'address', address }, repeat: 2 });
