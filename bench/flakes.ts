@@ -138,6 +138,18 @@ if (values.busy) {
   console.log(`busy loop on one core: pid ${busy.pid}`);
 }
 const summary: string[] = [];
+// Ctrl-C: conform children share this process group and stop with it; the beanstalkd of the
+// forwarder runs has a group of its own, so it is stopped here by its PID, then the summary so far.
+let stopServer: (() => Promise<void>) | undefined;
+process.once('SIGINT', () => {
+  console.log('\nstopping (Ctrl-C)');
+  stopBusy();
+  void (stopServer?.() ?? Promise.resolve()).finally(() => {
+    rmSync(work, { recursive: true, force: true });
+    console.log(`\nbench:flakes, interrupted:\n${summary.join('\n') || '(no series finished)'}`);
+    process.exit(130);
+  });
+});
 try {
   if (spawnRuns > 0) {
     console.log(`${spawnRuns} full runs: conform --spawn '${binary} -l 127.0.0.1 -p {port}'`);
@@ -146,6 +158,10 @@ try {
   if (targetRuns > 0) {
     const server = await spawnBeanstalkd({ binary });
     const forwarder = await startForwarder(server);
+    stopServer = async () => {
+      await forwarder.close();
+      await server.stop();
+    };
     try {
       console.log(`${targetRuns} runs: conform --quick --exclusive --target 127.0.0.1:${forwarder.port} (a TCP forwarder to beanstalkd on port ${server.port})`);
       summary.push(await series('--quick --exclusive --target via forwarder', targetRuns, ['--quick', '--exclusive', '--target', `127.0.0.1:${forwarder.port}`]));

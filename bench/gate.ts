@@ -11,7 +11,7 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runLoad } from '../src/load/run.js';
+import { NotStartedError, runLoad } from '../src/load/run.js';
 import { compareAb, DEFAULT_THRESHOLDS, parseThresholds } from '../src/metrics/compare.js';
 import { binomialUpperTail } from '../src/metrics/compare-stats.js';
 import { parseScenario } from '../src/scenario/load.js';
@@ -72,14 +72,31 @@ process.once('exit', () => busy?.pid !== undefined && process.kill(busy.pid, 'SI
 
 const server = await spawnBeanstalkd({ binary });
 const address = `127.0.0.1:${server.port}`;
+// Ctrl-C ends the try under way and prints the summary of those done; the server, in a process
+// group of its own (the terminal's signal does not reach it), is stopped by its PID below.
+const interrupt = new AbortController();
+process.once('SIGINT', () => {
+  console.log('\nstopping (Ctrl-C): the summary covers the tries done');
+  interrupt.abort();
+});
 console.log(`${tries} A/B tries of ${repeat} pairs against one beanstalkd (${binary}, port ${server.port}), gate '${DEFAULT_THRESHOLDS}'`);
 const alarms: Array<{ seed: number; orderSeed?: number; order?: string; rows: string[] }> = [];
 const splits: PairSplit[][] = [];
 const us: SideU[] = [];
 let bound = 0;
+let done = 0;
 try {
-  for (let seed = 1; seed <= tries; seed++) {
-    const result = await runLoad(scenario, { target: { kind: 'address', address }, baselineTarget: { kind: 'address', address }, repeat, seed });
+  for (let seed = 1; seed <= tries && !interrupt.signal.aborted; seed++) {
+    let result;
+    try {
+      result = await runLoad(scenario, { target: { kind: 'address', address }, baselineTarget: { kind: 'address', address }, repeat, seed, signal: interrupt.signal });
+    } catch (error) {
+      if (error instanceof NotStartedError) break;
+      throw error;
+    }
+    // An interrupted try is not a whole comparison.
+    if (result.load.interrupted || interrupt.signal.aborted) break;
+    done++;
     const comparison = compareAb(result, gate);
     bound = comparison.falseAlarmAtMost;
     splits.push(pairSplits(result, gate));
@@ -102,9 +119,9 @@ for (const split of splits.flat()) {
   total.ties += split.ties;
   byMetric.set(split.metric, total);
 }
-const surprise = binomialUpperTail(tries, bound, alarms.length);
-console.log(`\nbench:gate${values.busy ? ' (one core kept busy)' : ''}: ${alarms.length} of ${tries} tries raised an alarm on equal servers; ` +
-  `the gate states at most ${(bound * 100).toFixed(1)}% per comparison (${(tries * bound).toFixed(1)} expected at most` +
+const surprise = binomialUpperTail(done, bound, alarms.length);
+console.log(`\nbench:gate${values.busy ? ' (one core kept busy)' : ''}: ${alarms.length} of ${done} tries raised an alarm on equal servers; ` +
+  `the gate states at most ${(bound * 100).toFixed(1)}% per comparison (${(done * bound).toFixed(1)} expected at most` +
   (alarms.length > 0 ? `; ${alarms.length} or more at that rate: chance ${surprise.toPrecision(2)})` : ')'));
 for (const alarm of alarms) console.log(`    seed ${alarm.seed}, order seed ${alarm.orderSeed} (${alarm.order}): ${alarm.rows.join(', ')}`);
 console.log('pairs, current above / below baseline (ties left out); U summed over the tries, and the chance of one so far from the middle when neither side measures higher:');
@@ -115,5 +132,5 @@ for (const [metric, { above, below, ties }] of byMetric) {
   console.log(`  ${metric.padEnd(16)} ${String(above).padStart(4)} / ${String(below).padEnd(4)} ties ${String(ties).padEnd(3)} U ${uSum} of ${(mine.length * repeat * repeat) / 2} expected, p = ${uP.toPrecision(2)}`);
 }
 if (values.json) {
-  writeFileSync(values.json, JSON.stringify({ tries, repeat, busy: values.busy, falseAlarmAtMost: bound, alarms, pairs: Object.fromEntries(byMetric) }, null, 2) + '\n');
+  writeFileSync(values.json, JSON.stringify({ tries: done, repeat, busy: values.busy, falseAlarmAtMost: bound, alarms, pairs: Object.fromEntries(byMetric) }, null, 2) + '\n');
 }
