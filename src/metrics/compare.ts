@@ -187,12 +187,14 @@ export function compareSamples(
   // Bonferroni: the table as a whole, not each row, gets a 5% chance of a false alarm (at 95%).
   const judged = metrics.filter(({ m: [, pick] }) => measuredEverywhere(pick, baseline, current)).length;
   const tailProbability = (1 - confidence) / 2 / Math.max(1, judged);
+  // One sample per side of a deterministic result: no noise, the point decides. Otherwise one
+  // sample is one draw of the noise, and the interval (unbounded for too few) decides.
+  const pointDecides = deterministic && baseline.length === 1 && current.length === 1;
   const rows = metrics.map(({ threshold, m: [metric, pick, unit] }) =>
     measuredEverywhere(pick, baseline, current)
-      ? compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability, deterministic)
+      ? compareMetric(metric, unit, baseline.map(pick) as number[], current.map(pick) as number[], threshold, pairedOk, tailProbability, pointDecides)
       : missingRow(metric, unit, baseline.map(pick), current.map(pick), threshold),
   );
-  const pointDecides = deterministic && baseline.length === 1 && current.length === 1;
   const falseAlarmAtMost = rows
     .filter((r) => r.verdict !== 'n/a' && !pointDecides)
     .reduce((sum, r) => sum + attainedTail(r.samples[0], r.samples[1], tailProbability), 0);
@@ -260,7 +262,7 @@ function compareMetric(
   threshold: Threshold,
   paired: boolean,
   tailProbability: number,
-  deterministic: boolean,
+  pointDecides: boolean,
 ): ComparisonRow {
   const absolute = threshold.absolute;
   if (!absolute && median(baseline) === 0 && median(current) !== 0) {
@@ -272,9 +274,7 @@ function compareMetric(
   const b = baseline.map(scale);
   const c = current.map(scale);
   const estimate = paired ? median(c.map((v, i) => v - b[i])) : median(c) - median(b);
-  // One sample per side of a deterministic result: no noise, the point decides. Otherwise one
-  // sample is one draw of the noise, and the interval (unbounded for too few) decides.
-  const [lowRaw, highRaw] = deterministic && b.length === 1 && c.length === 1 ? [estimate, estimate] : shiftInterval(b, c, tailProbability);
+  const [lowRaw, highRaw] = pointDecides ? [estimate, estimate] : shiftInterval(b, c, tailProbability);
   // An unbounded side (too few samples) stays ±Infinity, in either unit.
   const toChange = (v: number) => (absolute || !Number.isFinite(v) ? v : Math.exp(v) - 1);
   const change = toChange(estimate);
