@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { NotStartedError, runLoad } from '../src/load/run.js';
 import { compareAb, DEFAULT_THRESHOLDS, parseThresholds } from '../src/metrics/compare.js';
 import { binomialUpperTail } from '../src/metrics/compare-stats.js';
-import { parseScenario } from '../src/scenario/load.js';
 import { findBeanstalkd, spawnBeanstalkd } from '../src/target/index.js';
+import { steady } from '../test/load/helpers.js';
 import { pairSplits, sideUs, uSumTwoSided, type PairSplit, type SideU } from '../test/helpers/side-balance.js';
 
 const USAGE = 'usage: npm run bench:gate -- [--tries N] [--repeat N] [--busy] [--json FILE]';
@@ -50,17 +50,8 @@ if (!binary) {
   process.exit(2);
 }
 
-const scenario = parseScenario(
-  `
-name: steady
-durationSeconds: 0.25
-tubes: [work]
-producers: [{ tube: work, arrival: { process: constant, ratePerSecond: 800 }, bodyBytes: 64 }]
-workers: [{ count: 2, watch: [work], service: { distribution: constant, seconds: 0 } }]
-load: { drainSeconds: 5 }
-`,
-  'bench:gate scenario',
-);
+// The regression test's scenario: 800 puts/s for 0.25 s, two workers deleting at once.
+const scenario = steady(800, 0.25);
 const gate = parseThresholds(DEFAULT_THRESHOLDS);
 
 let busy: ChildProcess | undefined;
