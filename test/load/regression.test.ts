@@ -43,6 +43,8 @@ describeWithBeanstalkd('no false alarm', (binary) => {
   // flake chance under 1e-3; the interval's own coverage is tested on 1000 synthetic comparisons
   // in compare.test.ts, and the order's randomness in ab-order.test.ts.
   const TRIES = 10;
+  /** A/B pairs per try: the fewest the default table needs. */
+  const PAIRS = 5;
   /** The chance this test may fail on a correct gate and runner, for each of its two claims. */
   const FLAKE = 1e-3;
 
@@ -57,7 +59,7 @@ describeWithBeanstalkd('no false alarm', (binary) => {
         const result = await runLoad(steady(800, 0.25), {
           target: { kind: 'address', address },
           baselineTarget: { kind: 'address', address },
-          repeat: 5,
+          repeat: PAIRS,
           seed: attempt,
         });
         const comparison = compareAb(result, gate);
@@ -85,8 +87,8 @@ describeWithBeanstalkd('no false alarm', (binary) => {
     const lopsided = metrics.flatMap((metric) => {
       const mine = us.filter((u) => u.metric === metric);
       const total = mine.reduce((sum, u) => sum + u.u, 0);
-      const p = uSumTwoSided(5, 5, mine.length, total);
-      return p < FLAKE / metrics.length ? [`${metric}: U summed over ${mine.length} tries ${total}, ${(mine.length * 25) / 2} expected (p = ${p.toPrecision(2)})`] : [];
+      const p = uSumTwoSided(PAIRS, PAIRS, mine.length, total);
+      return p < FLAKE / metrics.length ? [`${metric}: U summed over ${mine.length} tries ${total}, ${(mine.length * PAIRS * PAIRS) / 2} expected (p = ${p.toPrecision(2)})`] : [];
     });
     expect.soft(lopsided).toEqual([]);
   });
